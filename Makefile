@@ -1,0 +1,35 @@
+# The two commands: `make demo` and `make test`. Both create .venv on a fresh machine.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.installed
+DEMO_DIR := demo
+DEMO_BUDGET ?= 30
+
+.PHONY: demo test venv bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	mkdir -p $(DEMO_DIR)
+	$(PY) examples/make_demo_data.py $(DEMO_DIR)/breast_cancer.csv
+	$(VENV)/bin/automl search $(DEMO_DIR)/breast_cancer.csv --target diagnosis \
+		--time-budget $(DEMO_BUDGET) --study demo --storage sqlite:///$(DEMO_DIR)/automl.db \
+		--output $(DEMO_DIR)/runs --seed 0
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PIP) install --quiet -c constraints.txt -e '.[dev,bench]'
+	$(PY) benchmarks/run.py --budget 60 --out benchmarks/results
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

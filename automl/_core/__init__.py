@@ -1,0 +1,30 @@
+"""Shared foundations: errors, the deadline, atomic writes, seeds and versions."""
+
+from automl._core._atomic import atomic_write, atomic_write_bytes, atomic_write_json
+from automl._core._deadline import Clock, Deadline
+from automl._core._errors import (
+    ArtifactError,
+    AutomlError,
+    DataFileNotFoundError,
+    DeadlineExceeded,
+    InputError,
+    SpaceError,
+    did_you_mean,
+)
+from automl._core._versions import package_versions
+
+__all__ = [
+    "ArtifactError",
+    "AutomlError",
+    "Clock",
+    "DataFileNotFoundError",
+    "Deadline",
+    "DeadlineExceeded",
+    "InputError",
+    "SpaceError",
+    "atomic_write",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "did_you_mean",
+    "package_versions",
+]

@@ -1,0 +1,42 @@
+"""One error hierarchy for everything the toolkit raises on purpose.
+
+Each subclass also inherits the builtin a caller would naturally catch
+(``ValueError``, ``FileNotFoundError``...), so code written against sklearn or
+pandas conventions keeps working. Messages name the input, the value and the fix,
+on one line, because the CLI prints them as they are.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class AutomlError(Exception):
+    """Base of every error raised on purpose by automl."""
+
+
+class InputError(AutomlError, ValueError):
+    """The user's input (data, option, file) cannot be used as given."""
+
+
+class DataFileNotFoundError(InputError, FileNotFoundError):
+    """A data or config file that was named does not exist."""
+
+
+class SpaceError(InputError):
+    """A search-space YAML file is malformed."""
+
+
+class ArtifactError(AutomlError, RuntimeError):
+    """A saved model is missing, corrupt, foreign or untrusted."""
+
+
+class DeadlineExceeded(AutomlError, TimeoutError):
+    """Work was stopped because the time budget ran out."""
+
+
+def did_you_mean(value: str, options: Iterable[str]) -> str:
+    """Return ' (did you mean 'x'?)' for the closest option, or '' when nothing is close."""
+    matches = difflib.get_close_matches(str(value), [str(o) for o in options], n=1)
+    return f" (did you mean '{matches[0]}'?)" if matches else ""
