@@ -1,0 +1,217 @@
+"""The public face: ``search()``, the ``AutoML`` estimator and ``load_best_model()``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils.validation import check_is_fitted
+
+from automl._core import ArtifactError, InputError
+from automl.data import load_dataset
+from automl.ensembles import ENSEMBLE_TRUSTED_TYPES
+from automl.models import MODEL_TRUSTED_TYPES, ModelCard, load_model
+from automl.search import ProgressReporter, SearchConfig, SearchOutcome, open_storage, run_search
+
+TRUSTED_TYPES: list[str] = MODEL_TRUSTED_TYPES + ENSEMBLE_TRUSTED_TYPES
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """A finished search.
+
+    Attributes:
+        leaderboard: one row per completed trial, best first.
+        best_model: the refit best pipeline (preprocessing included).
+        best_params: the best trial's family and hyperparameters.
+        study: the Optuna study (open it in ``automl dashboard``).
+        model_card: what was saved next to the model.
+        model_path: the saved model folder (``None`` when nothing was saved).
+        family_summary: effort and best score per family.
+    """
+
+    leaderboard: pd.DataFrame
+    best_model: Any
+    best_params: dict[str, Any]
+    study: optuna.Study
+    model_card: ModelCard
+    model_path: Path | None
+    family_summary: pd.DataFrame
+    elapsed_seconds: float
+
+    @classmethod
+    def from_outcome(cls, outcome: SearchOutcome) -> SearchResult:
+        return cls(
+            leaderboard=outcome.leaderboard,
+            best_model=outcome.best_model,
+            best_params={"family": outcome.card.family, **outcome.card.params},
+            study=outcome.study,
+            model_card=outcome.card,
+            model_path=outcome.model_path,
+            family_summary=outcome.family_summary,
+            elapsed_seconds=outcome.elapsed_seconds,
+        )
+
+
+def search(
+    data: str | Path | pd.DataFrame,
+    target: str | pd.Series | np.ndarray | None = None,
+    *,
+    task: str = "auto",
+    metric: str | None = None,
+    time_budget: float | None = 60,
+    n_trials: int | None = None,
+    families: Sequence[str] | None = None,
+    study_name: str | None = None,
+    storage: str | optuna.storages.BaseStorage | None = None,
+    seed: int = 0,
+    n_jobs: int = 1,
+    spaces: Sequence[str] = (),
+    output_dir: str | None = "automl_runs",
+    cv_folds: int = 5,
+    reporter: ProgressReporter | None = None,
+) -> SearchResult:
+    """Search model families and hyperparameters for ``data`` within ``time_budget`` seconds.
+
+    ``n_trials`` counts the study's finished trials: re-running a study that
+    already has them runs only the missing ones. The study lives in ``storage``
+    (default: ``sqlite:///automl.db`` in the working directory) under
+    ``study_name`` (default: derived from the file name, target and data
+    fingerprint, so the same command resumes the same study).
+
+    Example:
+        >>> from sklearn.datasets import load_iris
+        >>> frame = load_iris(as_frame=True).frame
+        >>> result = search(frame, "target", n_trials=3, time_budget=None,
+        ...                 storage=optuna.storages.InMemoryStorage(), output_dir=None)
+        >>> len(result.leaderboard) >= 1
+        True
+    """
+    dataset = load_dataset(data, target, task)
+    config = SearchConfig(
+        metric=metric, time_budget=time_budget, n_trials=n_trials, families=tuple(families) if families else None,
+        study_name=study_name, storage=storage, seed=seed, n_jobs=n_jobs, spaces_dirs=tuple(spaces),
+        output_dir=output_dir, cv_folds=cv_folds,
+    )
+    return SearchResult.from_outcome(run_search(dataset, config, reporter))
+
+
+def load_best_model(study_name: str, storage: str | optuna.storages.BaseStorage | None = None) -> Any:
+    """Load the refit best model of a study from its artifact store.
+
+    Raises:
+        ArtifactError: the study has no saved model, or the files are missing or untrusted.
+    """
+    model, _ = load_best_model_and_card(study_name, storage)
+    return model
+
+
+def load_best_model_and_card(study_name: str, storage: str | optuna.storages.BaseStorage | None = None) -> tuple[Any, ModelCard]:
+    study = load_study(study_name, storage)
+    path = study.user_attrs.get("best_model_path")
+    if not path:
+        raise ArtifactError(f"study '{study_name}' has no saved model (was it run with an output folder?)")
+    return load_model(path, TRUSTED_TYPES)
+
+
+def load_saved_model(path: str | Path) -> tuple[Any, ModelCard]:
+    """Load a model folder written by a search (``model.skops`` + ``model_card.json``)."""
+    return load_model(path, TRUSTED_TYPES)
+
+
+def load_study(study_name: str, storage: str | optuna.storages.BaseStorage | None = None) -> optuna.Study:
+    """Open an existing study, with a clear error naming the known ones when it is not there."""
+    opened = open_storage(storage)
+    try:
+        return optuna.load_study(study_name=study_name, storage=opened)
+    except KeyError:
+        names = [s.study_name for s in optuna.get_all_study_summaries(opened)]
+        known = f"; studies in this storage: {', '.join(names[:10])}" if names else "; the storage has no studies"
+        raise InputError(f"no study named '{study_name}'{known}") from None
+
+
+class AutoML(BaseEstimator):
+    """Model search as an sklearn estimator: ``fit`` runs a search and keeps its best model.
+
+    By default the study is kept in memory and nothing is written to disk, so the
+    estimator behaves like any other inside ``cross_val_score`` or a ``Pipeline``.
+
+    Example:
+        >>> from sklearn.datasets import load_iris
+        >>> X, y = load_iris(return_X_y=True, as_frame=True)
+        >>> model = AutoML(time_budget=None, n_trials=3).fit(X, y)
+        >>> model.predict(X).shape
+        (150,)
+    """
+
+    def __init__(
+        self,
+        task: str = "auto",
+        metric: str | None = None,
+        time_budget: float | None = 60,
+        n_trials: int | None = None,
+        families: Sequence[str] | None = None,
+        seed: int = 0,
+        n_jobs: int = 1,
+        storage: str | None = None,
+        study_name: str | None = None,
+        output_dir: str | None = None,
+        cv_folds: int = 5,
+    ) -> None:
+        self.task = task
+        self.metric = metric
+        self.time_budget = time_budget
+        self.n_trials = n_trials
+        self.families = families
+        self.seed = seed
+        self.n_jobs = n_jobs
+        self.storage = storage
+        self.study_name = study_name
+        self.output_dir = output_dir
+        self.cv_folds = cv_folds
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        return tags
+
+    def fit(self, X: Any, y: Any) -> AutoML:
+        frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X)).rename(columns=lambda c: f"x{c}")
+        result = search(
+            frame, pd.Series(np.asarray(y), name=getattr(y, "name", None) or "target"),
+            task=self.task, metric=self.metric, time_budget=self.time_budget, n_trials=self.n_trials,
+            families=self.families, study_name=self.study_name,
+            storage=self.storage or optuna.storages.InMemoryStorage(), seed=self.seed, n_jobs=self.n_jobs,
+            output_dir=self.output_dir, cv_folds=self.cv_folds,
+        )
+        self.result_ = result
+        self.best_model_ = result.best_model
+        self.task_ = result.model_card.task
+        if self.task_ != "regression":
+            self.classes_ = np.asarray(result.best_model.classes_)
+        self.n_features_in_ = frame.shape[1]
+        return self
+
+    def _frame(self, X: Any) -> pd.DataFrame:
+        check_is_fitted(self, "best_model_")
+        return X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X)).rename(columns=lambda c: f"x{c}")
+
+    def predict(self, X: Any) -> np.ndarray:
+        return np.asarray(self.best_model_.predict(self._frame(X)))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return np.asarray(self.best_model_.predict_proba(self._frame(X)))
+
+    def score(self, X: Any, y: Any) -> float:
+        if self.task_ == "regression":
+            return float(r2_score(y, self.predict(X)))
+        return float(accuracy_score(y, self.predict(X)))

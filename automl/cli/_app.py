@@ -1,0 +1,74 @@
+"""Argument parsing, logging set-up and the error contract of every command.
+
+Bad input exits with code 2 and one line on stderr naming the problem;
+unexpected failures exit 1. Commands live in a name -> command table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Protocol
+
+from automl import __version__
+from automl._core import AutomlError
+
+log = logging.getLogger("automl.cli")
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+class Command(Protocol):
+    """A CLI command: declares its arguments, then runs with the parsed namespace."""
+
+    help: str
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2 (argparse's usage-error code)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser(commands: dict[str, Command]) -> argparse.ArgumentParser:
+    parser = _Parser(prog="automl", description="Automated model search and continual updates for tables.")
+    parser.add_argument("--version", action="version", version=f"automl {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, command in commands.items():
+        command.add_arguments(sub.add_parser(name, help=command.help, description=command.help))
+    return parser
+
+
+def run(commands: dict[str, Command], argv: Sequence[str] | None = None) -> int:
+    parser = build_parser(commands)
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    _configure_logging(args.verbose)
+    try:
+        return commands[args.command].run(args)
+    except AutomlError as exc:
+        print(f"automl {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"automl {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last line of defence: still one line, details with -v
+        log.debug("unexpected failure", exc_info=True)
+        print(f"automl {args.command}: unexpected error: {type(exc).__name__}: {exc} (rerun with -v for details)", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def _configure_logging(verbose: bool) -> None:
+    import optuna
+
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    optuna.logging.set_verbosity(optuna.logging.INFO if verbose else optuna.logging.WARNING)
+    optuna.logging.disable_default_handler()
+    optuna.logging.enable_propagation()

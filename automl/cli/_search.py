@@ -1,0 +1,59 @@
+"""``automl search``: run a study, print the leaderboard, the family summary and where things went."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+
+from automl import api
+from automl.cli._clock import process_age_seconds
+from automl.cli._render import RichReporter, console, frame_table, print_leaderboard
+from automl.search import DEFAULT_STORAGE
+
+
+def csv_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+class SearchCommand:
+    help = "search model families and hyperparameters for a table"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("data", help="CSV or Parquet file")
+        parser.add_argument("--target", required=True, help="column to predict")
+        parser.add_argument("--task", default="auto", choices=["auto", "binary", "multiclass", "regression"])
+        parser.add_argument("--metric", help="roc_auc, log_loss, accuracy, f1, rmse, mae, r2, ... (default by task)")
+        parser.add_argument("--time-budget", type=float, default=60.0, help="seconds for the whole search, refit included (default 60)")
+        parser.add_argument("--n-trials", type=int, help="stop once the study has this many finished trials")
+        parser.add_argument("--families", type=csv_list, help="comma-separated families (default: all that fit the task)")
+        parser.add_argument("--study", help="study name (default: from file name, target and data fingerprint)")
+        parser.add_argument("--storage", default=DEFAULT_STORAGE, help=f"Optuna storage URL (default {DEFAULT_STORAGE})")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--n-jobs", type=int, default=1, help="trials run in parallel")
+        parser.add_argument("--cv-folds", type=int, default=5)
+        parser.add_argument("--spaces", action="append", default=[], metavar="DIR", help="extra search-space folder (repeatable)")
+        parser.add_argument("--output", default="automl_runs", help="folder for models and artifacts (default automl_runs)")
+
+    def run(self, args: argparse.Namespace) -> int:
+        # The promise is about the whole command, so start-up time comes out of the budget.
+        budget = None if args.time_budget is None else max(args.time_budget - process_age_seconds(), 1.0)
+        result = api.search(
+            args.data, args.target, task=args.task, metric=args.metric, time_budget=budget,
+            n_trials=args.n_trials, families=args.families, study_name=args.study, storage=args.storage,
+            seed=args.seed, n_jobs=args.n_jobs, spaces=args.spaces, output_dir=args.output,
+            cv_folds=args.cv_folds, reporter=RichReporter(),
+        )
+        card = result.model_card
+        print_leaderboard(result.leaderboard)
+        console.print(frame_table(result.family_summary, "Families (effort and best score)"))
+        console.print(
+            f"best: trial {card.trial_number} ({card.family}), CV {card.metric} = {card.cv_score:.5g} "
+            f"[{card.notes.get('resampling')}; {card.notes.get('final_model')}]"
+        )
+        console.print(f"study: {result.study.study_name} in {args.storage}  ({result.elapsed_seconds:.1f} s)")
+        console.print(f"model saved to: {result.model_path}  (card: {result.model_path}/model_card.json)", soft_wrap=True)
+        console.print(
+            f"load it in Python: automl.load_best_model({result.study.study_name!r}, {args.storage!r})", soft_wrap=True
+        )
+        console.print(f"open the dashboard: automl dashboard --storage {shlex.quote(args.storage)}", soft_wrap=True)
+        return 0

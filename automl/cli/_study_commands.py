@@ -1,0 +1,85 @@
+"""Commands that read an existing study or model: leaderboard, predict, dashboard."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from automl import api
+from automl._core import InputError, atomic_write_bytes
+from automl.cli._render import console, frame_table, print_leaderboard
+from automl.data import read_table
+from automl.search import DEFAULT_STORAGE, family_summary, leaderboard
+
+
+class LeaderboardCommand:
+    help = "print a study's leaderboard and per-family summary"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--study", required=True)
+        parser.add_argument("--storage", default=DEFAULT_STORAGE)
+        parser.add_argument("--top", type=int, default=20, help="rows to show (default 20)")
+        parser.add_argument("--csv", type=Path, help="also write the full leaderboard to this CSV file")
+
+    def run(self, args: argparse.Namespace) -> int:
+        study = api.load_study(args.study, args.storage)
+        board = leaderboard(study)
+        print_leaderboard(board, args.top)
+        console.print(frame_table(family_summary(study), "Families (effort and best score)"))
+        if args.csv:
+            atomic_write_bytes(args.csv, board.to_csv(index=False).encode())
+            console.print(f"leaderboard written to {args.csv}")
+        return 0
+
+
+class PredictCommand:
+    help = "predict a table with a saved model (a model folder, or a study's best model)"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        source = parser.add_mutually_exclusive_group(required=True)
+        source.add_argument("--model", type=Path, help="saved model folder")
+        source.add_argument("--study", help="use this study's best model")
+        parser.add_argument("--storage", default=DEFAULT_STORAGE)
+        parser.add_argument("data", help="CSV or Parquet file with the feature columns")
+        parser.add_argument("--out", type=Path, required=True, help="CSV file to write")
+
+    def run(self, args: argparse.Namespace) -> int:
+        if args.model:
+            model, card = api.load_saved_model(args.model)
+        else:
+            model, card = api.load_best_model_and_card(args.study, args.storage)
+        frame = read_table(args.data)
+        if frame.empty:
+            raise InputError(f"'{args.data}' has no rows to predict")
+        features = frame.drop(columns=[card.target]) if card.target in frame.columns else frame
+        out = pd.DataFrame({"prediction": model.predict(features)})
+        if card.task != "regression":
+            proba = np.asarray(model.predict_proba(features))
+            for i, label in enumerate(model.classes_):
+                out[f"proba_{label}"] = proba[:, i]
+        atomic_write_bytes(args.out, out.to_csv(index=False).encode())
+        console.print(f"wrote {len(out)} predictions to {args.out}")
+        return 0
+
+
+class DashboardCommand:
+    help = "serve optuna-dashboard on a study storage"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--storage", default=DEFAULT_STORAGE)
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8080)
+        parser.add_argument("--artifacts", type=Path, help="a study's artifacts folder (shows out-of-fold files)")
+
+    def run(self, args: argparse.Namespace) -> int:
+        import optuna
+        from optuna_dashboard import run_server
+
+        storage = api.open_storage(args.storage)
+        store = optuna.artifacts.FileSystemArtifactStore(args.artifacts) if args.artifacts else None
+        console.print(f"dashboard on http://{args.host}:{args.port}/dashboard  (Ctrl+C stops it)")
+        run_server(storage, host=args.host, port=args.port, artifact_store=store)
+        return 0

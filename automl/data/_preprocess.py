@@ -1,0 +1,97 @@
+"""The preprocessing part of every candidate pipeline, built per family.
+
+Families declare what they need (scaling, one-hot or ordinal categories) in
+their YAML; this module turns a :class:`Schema` plus those needs into a
+``ColumnTransformer``. Unseen categories at predict time are tolerated.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+from automl.data._schema import Schema
+
+CategoricalEncoding = Literal["onehot", "ordinal"]
+_MISSING = "__missing__"
+# One-hot keeps at most this many levels per column; rarer ones share an "infrequent" column.
+MAX_ONEHOT_LEVELS = 20
+
+
+class AsCategories(TransformerMixin, BaseEstimator):
+    """Turn categorical columns into strings with an explicit missing level.
+
+    Mixed-type object columns (numbers and strings, NaN) break sklearn encoders;
+    a single string type with ``"__missing__"`` works for every encoder.
+    """
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> AsCategories:
+        self.n_features_in_ = np.shape(X)[1]
+        return self
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        frame = pd.DataFrame(X)
+        return frame.astype(object).where(frame.notna(), _MISSING).astype(str).to_numpy(dtype=object)
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        return np.asarray(input_features, dtype=object)
+
+
+class DatetimeFeatures(TransformerMixin, BaseEstimator):
+    """Expand date/time columns into year, month, day, weekday and hour numbers."""
+
+    _PARTS = ("year", "month", "day", "day_of_week", "hour")
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> DatetimeFeatures:
+        self.feature_names_in_ = np.asarray([str(c) for c in pd.DataFrame(X).columns], dtype=object)
+        return self
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        frame = pd.DataFrame(X)
+        columns = []
+        for name in frame.columns:
+            stamps = pd.to_datetime(frame[name], errors="coerce", format="mixed")
+            columns.extend(getattr(stamps.dt, part).astype(float).to_numpy() for part in self._PARTS)
+        return np.column_stack(columns) if columns else np.empty((len(frame), 0))
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        return np.asarray([f"{c}_{p}" for c in self.feature_names_in_ for p in self._PARTS], dtype=object)
+
+
+def build_preprocessor(schema: Schema, *, scale: bool, categorical: CategoricalEncoding) -> ColumnTransformer:
+    """A ``ColumnTransformer`` for ``schema``: impute numbers (and scale them when ``scale``),
+    encode categories one-hot or ordinally, expand dates; dropped columns are left out."""
+    numeric_steps: list[tuple[str, object]] = [("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True))]
+    if scale:
+        numeric_steps.append(("scale", StandardScaler()))
+    if categorical == "onehot":
+        encoder: object = OneHotEncoder(
+            handle_unknown="infrequent_if_exist", max_categories=MAX_ONEHOT_LEVELS, sparse_output=False, dtype=np.float32
+        )
+    else:
+        encoder = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, dtype=np.float32)
+    transformers: list[tuple[str, object, list[str]]] = []
+    if schema.numeric:
+        transformers.append(("num", Pipeline(numeric_steps), list(schema.numeric)))
+    if schema.categorical:
+        transformers.append(("cat", Pipeline([("strings", AsCategories()), ("encode", encoder)]), list(schema.categorical)))
+    if schema.datetime:
+        date_steps = [("expand", DatetimeFeatures()), ("impute", SimpleImputer(strategy="median", keep_empty_features=True))]
+        if scale:
+            date_steps.append(("scale", StandardScaler()))
+        transformers.append(("date", Pipeline(date_steps), list(schema.datetime)))
+    return ColumnTransformer(transformers, remainder="drop", sparse_threshold=0.0, verbose_feature_names_out=False)
+
+
+DATA_TRUSTED_TYPES: list[str] = [
+    f"{__name__}.AsCategories",
+    f"{__name__}.DatetimeFeatures",
+    f"{Schema.__module__}.Schema",
+]

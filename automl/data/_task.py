@@ -1,0 +1,68 @@
+"""Task inference and target checks."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from automl._core import InputError
+
+Task = Literal["binary", "multiclass", "regression"]
+TASKS: tuple[Task, ...] = ("binary", "multiclass", "regression")
+
+# An integer-valued target with at most this many distinct values is read as classes.
+_MAX_INTEGER_CLASSES = 20
+
+
+def infer_task(y: pd.Series) -> Task:
+    """Guess the task from the target's values.
+
+    Strings, booleans and categories are classes; numbers are classes only when
+    they are integer-valued with few distinct values (PMLB-style coded labels),
+    otherwise regression. ``--task`` overrides the guess.
+    """
+    values = y.dropna()
+    n_unique = values.nunique()
+    if n_unique <= 2 and n_unique > 0:
+        return "binary"
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return "multiclass"
+    as_float = values.to_numpy(dtype=float)
+    integer_valued = bool(np.all(np.isfinite(as_float)) and np.all(np.mod(as_float, 1) == 0))
+    if integer_valued and n_unique <= _MAX_INTEGER_CLASSES and n_unique < 0.5 * len(values):
+        return "multiclass"
+    return "regression"
+
+
+def check_target(y: pd.Series, task: Task, source: str) -> None:
+    """Reject targets no model can learn from, naming the column and the bad value."""
+    if task not in TASKS:
+        raise InputError(f"unknown task '{task}'; use auto, {', '.join(TASKS)}")
+    name = y.name
+    missing = y.isna().to_numpy()
+    if missing.any():
+        first = int(np.flatnonzero(missing)[0])
+        raise InputError(
+            f"{source}: target '{name}' has {int(missing.sum())} missing (NaN) value(s), first at row {first}; "
+            "drop or fill those rows"
+        )
+    if task == "regression":
+        if not pd.api.types.is_numeric_dtype(y):
+            raise InputError(f"{source}: target '{name}' is not numeric, so it cannot be a regression target")
+        finite = np.isfinite(y.to_numpy(dtype=float))
+        if not finite.all():
+            first = int(np.flatnonzero(~finite)[0])
+            raise InputError(f"{source}: target '{name}' has an infinite value at row {first}: {y.iloc[first]}")
+        return
+    if pd.api.types.is_float_dtype(y) and not np.isfinite(y.to_numpy(dtype=float)).all():
+        first = int(np.flatnonzero(~np.isfinite(y.to_numpy(dtype=float)))[0])
+        raise InputError(f"{source}: target '{name}' has an infinite value at row {first}")
+    n_classes = y.nunique()
+    if n_classes < 2:
+        raise InputError(
+            f"{source}: target '{name}' has a single class ({y.iloc[0]!r}); classification needs at least two"
+        )
+    if task == "binary" and n_classes > 2:
+        raise InputError(f"{source}: target '{name}' has {n_classes} classes, so the task cannot be binary")

@@ -1,0 +1,24 @@
+"""Model families as sklearn estimators, the builder table, model cards and artifacts."""
+
+from automl.models import _linear, _mlp_builder, _neighbors, _trees, _xgboost  # noqa: F401  (register builders)
+from automl.models._budget import fit_budgeted
+from automl.models._builders import Builder, builder_names, get_builder, register_builder
+from automl.models._card import ModelCard
+from automl.models._persist import MODEL_TRUSTED_TYPES, load_card, load_model, save_model
+from automl.models._tabular import TabularModel
+from automl.models._xgboost import XGBoostModel
+
+__all__ = [
+    "MODEL_TRUSTED_TYPES",
+    "Builder",
+    "ModelCard",
+    "TabularModel",
+    "XGBoostModel",
+    "builder_names",
+    "fit_budgeted",
+    "get_builder",
+    "load_card",
+    "load_model",
+    "register_builder",
+    "save_model",
+]

@@ -1,0 +1,120 @@
+"""A family's estimator behind its preprocessing, as one sklearn estimator on DataFrames."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
+
+from automl._core import Deadline, InputError
+from automl.data import CategoricalEncoding, Task, build_preprocessor, infer_schema
+from automl.models._budget import fit_budgeted
+from automl.models._builders import get_builder
+
+
+class TabularModel(BaseEstimator):
+    """Preprocessing + a family's estimator, trained on a raw table.
+
+    The schema (which columns, as what) is learned at ``fit``; ``predict`` checks
+    that the same columns are there and names the missing ones otherwise.
+
+    Example:
+        >>> import pandas as pd
+        >>> X = pd.DataFrame({"a": [0, 1, 2, 3, 4, 5], "b": list("xyxyxy")})
+        >>> m = TabularModel("logistic_regression", {}, task="binary", scale=True, categorical="onehot")
+        >>> m.fit(X, [0, 1, 0, 1, 0, 1]).predict(X).shape
+        (6,)
+    """
+
+    def __init__(
+        self,
+        builder: str = "hist_gradient_boosting",
+        params: Mapping[str, Any] | None = None,
+        task: Task = "binary",
+        scale: bool = False,
+        categorical: CategoricalEncoding = "ordinal",
+        random_state: int = 0,
+        n_jobs: int = 1,
+    ) -> None:
+        self.builder = builder
+        self.params = params
+        self.task = task
+        self.scale = scale
+        self.categorical = categorical
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "regressor" if self.task == "regression" else "classifier"
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        return tags
+
+    def fit(self, X: Any, y: Any, deadline: Deadline | None = None) -> TabularModel:
+        """Learn the schema and preprocessing, then fit the family within ``deadline``."""
+        frame = _as_frame(X)
+        target = np.asarray(y)
+        if len(frame) != len(target):
+            raise InputError(f"X has {len(frame)} rows but y has {len(target)} values")
+        self.schema_ = infer_schema(frame)
+        if not (self.schema_.numeric or self.schema_.categorical or self.schema_.datetime):
+            raise InputError(f"no usable feature columns: all were dropped ({self.schema_.dropped})")
+        self.preprocessor_ = build_preprocessor(self.schema_, scale=self.scale, categorical=self.categorical)
+        matrix = self.preprocessor_.fit_transform(frame)
+        estimator = get_builder(self.builder)(self.task, dict(self.params or {}), seed=self.random_state, n_jobs=self.n_jobs)
+        with self._thread_limit():
+            self.estimator_ = fit_budgeted(estimator, matrix, target, deadline or Deadline.unlimited())
+        self.feature_names_in_ = np.asarray(self.schema_.columns, dtype=object)
+        self.n_features_in_ = len(self.schema_.columns)
+        if self.task != "regression":
+            self.classes_ = np.asarray(self.estimator_.classes_)
+        return self
+
+    def transform_features(self, X: Any) -> np.ndarray:
+        """The preprocessed matrix the family sees (checked against the training schema)."""
+        check_is_fitted(self, "estimator_")
+        return self.preprocessor_.transform(self.schema_.check(_as_frame(X)))
+
+    def predict(self, X: Any) -> np.ndarray:
+        matrix = self.transform_features(X)
+        with self._thread_limit():
+            return np.asarray(self.estimator_.predict(matrix))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        if self.task == "regression":
+            raise InputError("predict_proba is only available for classification models")
+        matrix = self.transform_features(X)
+        with self._thread_limit():
+            return np.asarray(self.estimator_.predict_proba(matrix))
+
+    def _thread_limit(self) -> threadpool_limits:
+        """Cap OpenMP/BLAS threads at ``n_jobs`` (-1: all cores).
+
+        Families without an ``n_jobs`` knob (HistGradientBoosting, BLAS in linear
+        models) would otherwise use every core, oversubscribing the machine when
+        trials run in parallel; spinning OpenMP threads slow down badly then.
+        """
+        return threadpool_limits(limits=None if self.n_jobs == -1 else max(1, self.n_jobs))
+
+    def score(self, X: Any, y: Any) -> float:
+        """Accuracy for classification, R^2 for regression (the sklearn convention)."""
+        if self.task == "regression":
+            return float(r2_score(y, self.predict(X)))
+        return float(accuracy_score(y, self.predict(X)))
+
+
+def _as_frame(X: Any) -> pd.DataFrame:
+    if isinstance(X, pd.DataFrame):
+        return X.rename(columns=str)
+    array = np.asarray(X)
+    if array.ndim != 2:
+        raise InputError(f"expected a 2-D table of features, got an array of shape {array.shape}")
+    return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])

@@ -1,0 +1,51 @@
+"""Tree ensembles from scikit-learn: random forest, extra trees, HistGradientBoosting, AdaBoost."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sklearn.ensemble import (
+    AdaBoostClassifier,
+    AdaBoostRegressor,
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from automl.data import Task
+from automl.models._builders import register_builder
+
+
+def _pick(task: Task, classifier: type, regressor: type) -> type:
+    return regressor if task == "regression" else classifier
+
+
+@register_builder("random_forest")
+def build_random_forest(task: Task, params: Mapping[str, Any], *, seed: int, n_jobs: int) -> Any:
+    cls = _pick(task, RandomForestClassifier, RandomForestRegressor)
+    return cls(**params, random_state=seed, n_jobs=n_jobs)
+
+
+@register_builder("extra_trees")
+def build_extra_trees(task: Task, params: Mapping[str, Any], *, seed: int, n_jobs: int) -> Any:
+    cls = _pick(task, ExtraTreesClassifier, ExtraTreesRegressor)
+    return cls(**params, random_state=seed, n_jobs=n_jobs)
+
+
+@register_builder("hist_gradient_boosting")
+def build_hist_gradient_boosting(task: Task, params: Mapping[str, Any], *, seed: int, n_jobs: int) -> Any:
+    cls = _pick(task, HistGradientBoostingClassifier, HistGradientBoostingRegressor)
+    return cls(**params, random_state=seed)
+
+
+@register_builder("adaboost")
+def build_adaboost(task: Task, params: Mapping[str, Any], *, seed: int, n_jobs: int) -> Any:
+    kwargs = dict(params)
+    depth = kwargs.pop("max_depth", 1)
+    tree = _pick(task, DecisionTreeClassifier, DecisionTreeRegressor)(max_depth=depth, random_state=seed)
+    return _pick(task, AdaBoostClassifier, AdaBoostRegressor)(estimator=tree, **kwargs, random_state=seed)

@@ -1,0 +1,109 @@
+"""XGBoost as an sklearn estimator that persists through XGBoost's own model format.
+
+The wrapper exists for three reasons: string class labels (XGBoost wants
+0..K-1), the deadline (turned into an XGBoost training callback that stops a
+trial mid-boosting), and safe persistence (``__getstate__`` stores the booster
+as UBJSON bytes, so loading never unpickles XGBoost objects).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import xgboost as xgb
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+from automl._core import Deadline, DeadlineExceeded
+from automl.data import Task
+from automl.models._builders import register_builder
+
+
+class _DeadlineCallback(xgb.callback.TrainingCallback):
+    def __init__(self, deadline: Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
+        if self.deadline.expired():
+            raise DeadlineExceeded(f"xgboost stopped after {epoch + 1} rounds: the time budget ran out")
+        return False
+
+
+class XGBoostModel(ClassifierMixin, BaseEstimator):
+    """XGBoost classifier or regressor (chosen by ``task``) with keyword ``params``.
+
+    Example:
+        >>> import numpy as np
+        >>> m = XGBoostModel(task="binary", params={"n_estimators": 5}).fit(np.eye(4), ["a", "b", "a", "b"])
+        >>> m.predict(np.eye(4)).shape
+        (4,)
+    """
+
+    def __init__(self, task: Task = "binary", params: Mapping[str, Any] | None = None, random_state: int = 0, n_jobs: int = 1) -> None:
+        self.task = task
+        self.params = params
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "regressor" if self.task == "regression" else "classifier"
+        return tags
+
+    def _booster_model(self) -> Any:
+        cls = xgb.XGBRegressor if self.task == "regression" else xgb.XGBClassifier
+        return cls(**dict(self.params or {}), random_state=self.random_state, n_jobs=self.n_jobs)
+
+    def fit(self, X: Any, y: Any, deadline: Deadline | None = None) -> XGBoostModel:
+        model = self._booster_model()
+        target = np.asarray(y)
+        if self.task != "regression":
+            self.classes_, target = np.unique(target, return_inverse=True)
+        if deadline is not None and deadline.is_limited:
+            model.set_params(callbacks=[_DeadlineCallback(deadline)])
+        model.fit(X, target)
+        model.set_params(callbacks=None)
+        self.model_ = model
+        self.n_features_in_ = np.shape(X)[1]
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        if self.task == "regression":
+            return self.model_.predict(X)
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        return self.model_.predict_proba(X)
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        if self.task == "regression":
+            from sklearn.metrics import r2_score
+
+            return float(r2_score(y, self.predict(X), sample_weight=sample_weight))
+        return float(super().score(X, y, sample_weight))
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        model = state.pop("model_", None)
+        if model is not None:
+            state["booster_ubj_"] = bytes(model.get_booster().save_raw("ubj"))
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        raw = state.pop("booster_ubj_", None)
+        self.__dict__.update(state)
+        if raw is not None:
+            model = self._booster_model()
+            model.load_model(bytearray(raw))
+            self.model_ = model
+
+
+@register_builder("xgboost")
+def build_xgboost(task: Task, params: Mapping[str, Any], *, seed: int, n_jobs: int) -> XGBoostModel:
+    return XGBoostModel(task=task, params=dict(params), random_state=seed, n_jobs=n_jobs)

@@ -1,0 +1,75 @@
+"""Fit one candidate on every split, keeping fold scores and out-of-fold predictions."""
+
+from __future__ import annotations
+
+import pickle
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from automl._core import Deadline
+from automl.evaluation import Metric
+from automl.search._resampling import Resampling
+
+FoldCallback = Callable[[int, float], None]
+
+
+@dataclass(frozen=True)
+class CVResult:
+    """What one candidate did on the resampling plan."""
+
+    fold_scores: tuple[float, ...]
+    oof: np.ndarray  # (n_rows,) or (n_rows, n_classes); NaN on rows no fold scored
+    fit_seconds: float
+    predict_ms_per_1k: float
+    model_bytes: int
+    fold_models: tuple[Any, ...]
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.fold_scores))
+
+
+def cross_validate(
+    make_model: Callable[[], Any],
+    X: pd.DataFrame,
+    y: pd.Series,
+    resampling: Resampling,
+    metric: Metric,
+    classes: np.ndarray | None,
+    deadline: Deadline,
+    on_fold: FoldCallback | None = None,
+) -> CVResult:
+    """Score a fresh model per split; ``on_fold(i, running_mean)`` may raise to stop early."""
+    width = 0 if classes is None else len(classes)
+    oof = np.full((resampling.n_rows, width) if width else resampling.n_rows, np.nan)
+    scores: list[float] = []
+    models: list[Any] = []
+    fit_seconds, predict_seconds, predicted_rows = 0.0, 0.0, 0
+    labels = y.to_numpy()
+    for i, (train, valid) in enumerate(resampling.splits):
+        model = make_model()
+        started = time.perf_counter()
+        model.fit(X.iloc[train], labels[train], deadline=deadline)
+        fit_seconds += time.perf_counter() - started
+        started = time.perf_counter()
+        pred = model.predict(X.iloc[valid]) if width == 0 else model.predict_proba(X.iloc[valid])
+        predict_seconds += time.perf_counter() - started
+        predicted_rows += len(valid)
+        oof[valid] = pred
+        scores.append(metric.score(labels[valid], pred, classes))
+        models.append(model)
+        if on_fold is not None:
+            on_fold(i, float(np.mean(scores)))
+    return CVResult(
+        fold_scores=tuple(scores),
+        oof=oof,
+        fit_seconds=fit_seconds,
+        predict_ms_per_1k=1e6 * predict_seconds / max(predicted_rows, 1),
+        model_bytes=len(pickle.dumps(models[0])),
+        fold_models=tuple(models),
+    )

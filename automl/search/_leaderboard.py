@@ -1,0 +1,71 @@
+"""Leaderboard and per-family summary, read from the study (so they work on resumed studies)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+
+from automl.search._objective import FAMILY_PARAM
+
+_STATE = optuna.trial.TrialState
+
+
+def _clean_params(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
+    family = trial.params.get(FAMILY_PARAM, "")
+    prefix = f"{family}."
+    return {k[len(prefix):]: v for k, v in trial.params.items() if k.startswith(prefix)}
+
+
+def leaderboard(study: optuna.Study) -> pd.DataFrame:
+    """One row per completed trial, best first (ties: earlier trial first)."""
+    metric = study.user_attrs.get("metric", "score")
+    rows = []
+    for t in study.get_trials(deepcopy=False, states=(_STATE.COMPLETE,)):
+        folds = t.user_attrs.get("fold_scores", [])
+        rows.append(
+            {
+                "trial": t.number,
+                "family": t.params.get(FAMILY_PARAM),
+                metric: t.value,
+                "std": float(np.std(folds)) if len(folds) > 1 else float("nan"),
+                "fit_s": t.user_attrs.get("fit_seconds"),
+                "predict_ms_per_1k": t.user_attrs.get("predict_ms_per_1k"),
+                "model_kb": round(t.user_attrs.get("model_bytes", 0) / 1024, 1),
+                "params": _clean_params(t),
+            }
+        )
+    columns = ["rank", "trial", "family", metric, "std", "fit_s", "predict_ms_per_1k", "model_kb", "params"]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame(rows)
+    ascending = study.direction == optuna.study.StudyDirection.MINIMIZE
+    frame = frame.sort_values([metric, "trial"], ascending=[ascending, True], kind="stable").reset_index(drop=True)
+    frame.insert(0, "rank", np.arange(1, len(frame) + 1))
+    return frame[columns]
+
+
+def family_summary(study: optuna.Study) -> pd.DataFrame:
+    """Per family: trials run, completed/pruned/failed, best score, seconds spent.
+
+    Comparing families only makes sense under comparable effort, so the effort
+    (trials and seconds) is shown next to the best score.
+    """
+    ascending = study.direction == optuna.study.StudyDirection.MINIMIZE
+    rows: dict[str, dict[str, Any]] = {}
+    for t in study.get_trials(deepcopy=False):
+        family = t.params.get(FAMILY_PARAM)
+        if family is None or t.state in (_STATE.RUNNING, _STATE.WAITING):
+            continue
+        row = rows.setdefault(family, {"family": family, "trials": 0, "complete": 0, "pruned": 0, "failed": 0, "best": None, "seconds": 0.0})
+        row["trials"] += 1
+        row[{_STATE.COMPLETE: "complete", _STATE.PRUNED: "pruned"}.get(t.state, "failed")] += 1
+        if t.datetime_start and t.datetime_complete:
+            row["seconds"] += (t.datetime_complete - t.datetime_start).total_seconds()
+        if t.state == _STATE.COMPLETE and (row["best"] is None or (t.value < row["best"]) == ascending):
+            row["best"] = t.value
+    frame = pd.DataFrame(list(rows.values()), columns=["family", "trials", "complete", "pruned", "failed", "best", "seconds"])
+    frame["seconds"] = frame["seconds"].round(1)
+    return frame.sort_values("best", ascending=ascending, na_position="last").reset_index(drop=True)

@@ -1,0 +1,116 @@
+"""The Optuna objective: pick a family, suggest its space, cross-validate, record."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+
+from automl._core import Deadline, DeadlineExceeded
+from automl.data import Task
+from automl.evaluation import Metric
+from automl.models import TabularModel
+from automl.search._cv import CVResult, cross_validate
+from automl.search._resampling import Resampling
+from automl.spaces import FamilySpace, suggest
+
+log = logging.getLogger(__name__)
+
+FAMILY_PARAM = "family"
+
+
+@dataclass(frozen=True)
+class SearchContext:
+    """Everything a trial needs; built once per search, never mutated."""
+
+    X: pd.DataFrame
+    y: pd.Series
+    task: Task
+    metric: Metric
+    classes: np.ndarray | None
+    resampling: Resampling
+    spaces: Mapping[str, FamilySpace]
+    seed: int
+    model_threads: int
+    deadline: Deadline
+    artifact_store: optuna.artifacts.FileSystemArtifactStore | None
+
+
+def make_model(space: FamilySpace, params: Mapping[str, Any], task: Task, seed: int, n_jobs: int) -> TabularModel:
+    """The unfitted candidate for ``space`` with ``params`` (used by trials and the final refit)."""
+    return TabularModel(
+        builder=space.builder,
+        params=dict(params),
+        task=task,
+        scale=space.preprocessing.scale,
+        categorical=space.preprocessing.categorical,
+        random_state=seed,
+        n_jobs=n_jobs,
+    )
+
+
+def params_of(trial: optuna.trial.FrozenTrial, space: FamilySpace) -> dict[str, Any]:
+    """Rebuild a finished trial's model parameters (fixed values included) from its Optuna params."""
+    return suggest(optuna.trial.FixedTrial(trial.params), space)
+
+
+class Objective:
+    """Callable given to ``study.optimize``; ``on_result`` sees every completed CV run."""
+
+    def __init__(self, ctx: SearchContext, on_result: Callable[[int, CVResult], None] | None = None) -> None:
+        self.ctx = ctx
+        self.on_result = on_result
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        ctx = self.ctx
+        family = trial.suggest_categorical(FAMILY_PARAM, list(ctx.spaces))
+        space = ctx.spaces[family]
+        params = suggest(trial, space)
+        trial.set_user_attr("family", family)
+
+        def on_fold(step: int, running_mean: float) -> None:
+            trial.report(running_mean, step)
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"pruned after fold {step + 1} (running score {running_mean:.5g})")
+
+        try:
+            result = cross_validate(
+                lambda: make_model(space, params, ctx.task, ctx.seed, ctx.model_threads),
+                ctx.X, ctx.y, ctx.resampling, ctx.metric, ctx.classes, ctx.deadline, on_fold,
+            )
+        except DeadlineExceeded as exc:
+            trial.set_user_attr("stopped", str(exc))
+            raise optuna.TrialPruned(str(exc)) from None
+        except optuna.TrialPruned:
+            raise
+        except Exception as exc:
+            trial.set_user_attr("error", f"{type(exc).__name__}: {exc}"[:500])
+            log.warning("trial %d (%s) failed: %s", trial.number, family, exc)
+            raise
+        self._record(trial, result)
+        if self.on_result is not None:
+            self.on_result(trial.number, result)
+        return result.mean
+
+    def _record(self, trial: optuna.Trial, result: CVResult) -> None:
+        trial.set_user_attr("fold_scores", [round(s, 6) for s in result.fold_scores])
+        trial.set_user_attr("fit_seconds", round(result.fit_seconds, 4))
+        trial.set_user_attr("predict_ms_per_1k", round(result.predict_ms_per_1k, 4))
+        trial.set_user_attr("model_bytes", result.model_bytes)
+        if self.ctx.artifact_store is not None:
+            trial.set_user_attr("oof_artifact", _upload_oof(self.ctx.artifact_store, trial, result.oof))
+
+
+def _upload_oof(store: optuna.artifacts.FileSystemArtifactStore, trial: optuna.Trial, oof: np.ndarray) -> str:
+    """Keep the trial's out-of-fold predictions in the study's artifact store (for ensembling)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"oof_trial_{trial.number}.npy"
+        np.save(path, oof.astype(np.float32))
+        return optuna.artifacts.upload_artifact(artifact_store=store, file_path=str(path), study_or_trial=trial)

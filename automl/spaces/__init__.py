@@ -1,0 +1,18 @@
+"""Declarative search spaces: YAML files -> frozen dataclasses -> Optuna suggestions."""
+
+from automl.spaces._loader import default_spaces_dir, load_space, load_spaces
+from automl.spaces._schema import FamilySpace, Param, ParamType, Preprocessing
+from automl.spaces._suggest import default_trial_params, suggest, trial_key
+
+__all__ = [
+    "FamilySpace",
+    "Param",
+    "ParamType",
+    "Preprocessing",
+    "default_spaces_dir",
+    "default_trial_params",
+    "load_space",
+    "load_spaces",
+    "suggest",
+    "trial_key",
+]

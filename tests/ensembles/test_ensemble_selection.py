@@ -1,0 +1,151 @@
+"""Greedy ensemble selection on out-of-fold arrays (automl/ensembles/_selection.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification, make_regression
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import cross_val_predict
+from sklearn.naive_bayes import GaussianNB
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+from automl._core import InputError
+from automl.ensembles import SelectionResult, greedy_selection
+from automl.ensembles._selection import _FAST, _fast_path
+from automl.evaluation import get_metric, metric_names
+
+
+@pytest.fixture(scope="module")
+def binary_oof() -> tuple[list[np.ndarray], np.ndarray]:
+    X, y = make_classification(n_samples=400, n_features=10, n_informative=5, random_state=0)
+    members = [
+        LogisticRegression(max_iter=500),
+        DecisionTreeClassifier(max_depth=3, random_state=0),
+        DecisionTreeClassifier(max_depth=8, random_state=1),
+        GaussianNB(),
+    ]
+    return [cross_val_predict(m, X, y, cv=5, method="predict_proba") for m in members], y
+
+
+@pytest.mark.parametrize("name", ["roc_auc", "log_loss", "accuracy", "f1"])
+def test_greedy_selection_beats_best_single_and_weights_sum_to_one(binary_oof, name) -> None:
+    oof, y = binary_oof
+    metric = get_metric(name, "binary")
+    result = greedy_selection(oof, y, metric, np.array([0, 1]), max_rounds=20)
+    assert isinstance(result, SelectionResult)
+    assert result.weights.shape == (len(oof),)
+    assert result.weights.sum() == pytest.approx(1.0)
+    assert not metric.better(result.best_single_score, result.score)
+    singles = [metric.score(y, p, np.array([0, 1])) for p in oof]
+    assert result.best_single_score == pytest.approx(singles[result.best_single_index])
+    assert len(result.history) == 21
+
+
+def test_greedy_selection_ignores_a_noise_member(binary_oof) -> None:
+    oof, y = binary_oof
+    rng = np.random.default_rng(0)
+    noise = rng.dirichlet([1.0, 1.0], size=len(y))
+    result = greedy_selection([noise, oof[0]], y, get_metric("log_loss", "binary"))
+    assert result.best_single_index == 1
+    assert result.weights[1] >= 0.9  # a little noise may soften over-confident probabilities
+
+
+def test_greedy_selection_regression_prefers_the_accurate_member() -> None:
+    X, y = make_regression(n_samples=300, n_features=6, noise=5.0, random_state=0)
+    good = cross_val_predict(Ridge(), X, y, cv=5)
+    tree = cross_val_predict(DecisionTreeRegressor(max_depth=3, random_state=0), X, y, cv=5)
+    result = greedy_selection([tree, good], y, get_metric("rmse", "regression"))
+    assert result.best_single_index == 1
+    assert result.weights[1] > 0.5
+    assert result.score <= result.best_single_score
+
+
+def test_greedy_selection_masks_rows_missing_in_any_member(binary_oof) -> None:
+    oof, y = binary_oof
+    holdout = [p.copy() for p in oof]
+    for p in holdout:
+        p[:150] = np.nan  # a holdout search predicts only the holdout rows
+    holdout[2][160] = np.nan  # one member also misses one more row
+    metric = get_metric("roc_auc", "binary")
+    masked = greedy_selection(holdout, y, metric, max_rounds=10)
+    keep = np.r_[150:160, 161:len(y)]
+    direct = greedy_selection([p[keep] for p in oof], y[keep], metric, max_rounds=10)
+    np.testing.assert_array_equal(masked.weights, direct.weights)
+    assert masked.score == pytest.approx(direct.score)
+
+
+def test_greedy_selection_rejects_all_nan_rows(binary_oof) -> None:
+    oof, y = binary_oof
+    with pytest.raises(InputError, match="no row has a finite"):
+        greedy_selection([np.full_like(oof[0], np.nan), oof[1]], y, get_metric("roc_auc", "binary"))
+
+
+def test_greedy_selection_is_deterministic_and_breaks_ties_by_lowest_index(binary_oof) -> None:
+    oof, y = binary_oof
+    metric = get_metric("log_loss", "binary")
+    a = greedy_selection(oof, y, metric, seed=1)
+    b = greedy_selection(oof, y, metric, seed=2)
+    np.testing.assert_array_equal(a.weights, b.weights)
+    assert a.history == b.history
+    twins = greedy_selection([oof[0], oof[0].copy()], y, metric, max_rounds=5)
+    assert twins.weights.tolist() == [1.0, 0.0]
+
+
+def test_greedy_selection_starts_from_init_size_best_members(binary_oof) -> None:
+    oof, y = binary_oof
+    result = greedy_selection(oof, y, get_metric("roc_auc", "binary"), init_size=3, max_rounds=0)
+    assert np.count_nonzero(result.weights) == 3
+    assert result.history[0] == pytest.approx(result.score)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [({"init_size": 0}, "init_size=0"), ({"max_rounds": -1}, "max_rounds")])
+def test_greedy_selection_rejects_bad_settings(binary_oof, kwargs, match) -> None:
+    oof, y = binary_oof
+    with pytest.raises(InputError, match=match):
+        greedy_selection(oof, y, get_metric("roc_auc", "binary"), **kwargs)
+
+
+def test_greedy_selection_rejects_mismatched_classes(binary_oof) -> None:
+    oof, y = binary_oof
+    with pytest.raises(InputError, match="3 classes"):
+        greedy_selection(oof, y, get_metric("roc_auc", "binary"), classes=[0, 1, 2])
+
+
+def _random_predictions(task: str, rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarray], np.ndarray | None]:
+    n = 500
+    if task == "regression":
+        y = rng.normal(size=n)
+        return y, [y + rng.normal(size=n), np.round(y + rng.normal(size=n), 0)], None
+    classes = np.array(["a", "b"] if task == "binary" else ["a", "b", "c"])
+    y = classes[rng.integers(0, len(classes), n)]
+    smooth = rng.dirichlet(np.ones(len(classes)), size=n)
+    tied = np.round(smooth, 1)  # many ties, as from shallow trees
+    tied /= tied.sum(axis=1, keepdims=True)
+    return y, [smooth, tied], classes
+
+
+def _metric_cases() -> list[tuple[str, str]]:
+    cases = []
+    for name in metric_names():
+        for task in ("binary", "multiclass", "regression"):
+            try:
+                get_metric(name, task)
+            except InputError:
+                continue
+            cases.append((name, task))
+    return cases
+
+
+@pytest.mark.parametrize(("name", "task"), _metric_cases())
+def test_fast_metrics_agree_with_metric_score(name, task) -> None:
+    metric = get_metric(name, task)
+    y, preds, classes = _random_predictions(task, np.random.default_rng(0))
+    fast = _fast_path(metric, y, classes, preds[0])
+    assert "reference" not in fast.score.__qualname__, "the fast twin was rejected"
+    for pred in preds:
+        assert fast.score(fast.project(pred)) == pytest.approx(metric.score(y, pred, classes), rel=1e-9)
+
+
+def test_every_builtin_metric_has_a_fast_twin() -> None:
+    assert set(_FAST) == set(metric_names())
