@@ -27,7 +27,8 @@ TASKS: tuple[str, ...] = get_args(Task)
 
 def check_task(task: object) -> None:
     if task not in TASKS:
-        raise InputError(f"task={task!r} is not supported{did_you_mean(str(task), TASKS)}; use one of {', '.join(TASKS)}")
+        hint = did_you_mean(str(task), TASKS)
+        raise InputError(f"task={task!r} is not supported{hint}; use one of {', '.join(TASKS)}")
 
 
 def task_tags(tags: Tags, task: str) -> Tags:

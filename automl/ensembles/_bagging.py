@@ -43,7 +43,9 @@ class BaggedModel(BaseEstimator):  # type: ignore[misc]
         (60, 2)
     """
 
-    def __init__(self, estimator: Any, n_estimators: int = 10, max_samples: float = 1.0, random_state: int | None = 0) -> None:
+    def __init__(
+        self, estimator: Any, n_estimators: int = 10, max_samples: float = 1.0, random_state: int | None = 0
+    ) -> None:
         self.estimator = estimator
         self.n_estimators = n_estimators
         self.max_samples = max_samples

@@ -242,7 +242,7 @@ def _fast_path(metric: Metric, y: np.ndarray, classes: np.ndarray | None, probe:
     fast = factory(y, classes)
     expected, got = reference(probe), fast.score(fast.project(probe))
     if not math.isclose(expected, got, rel_tol=1e-9, abs_tol=1e-12):
-        logger.warning("fast %s disagrees with Metric.score (%r vs %r); using the slow path", metric.name, got, expected)
+        logger.warning("fast %s disagrees with Metric.score (%r vs %r); using it instead", metric.name, got, expected)
         return slow
     return fast
 

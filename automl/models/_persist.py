@@ -9,8 +9,10 @@ a half-written model where a reader could find it.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import zipfile
 import os
 import shutil
 import tempfile
@@ -64,6 +66,12 @@ _SKLEARN_TYPES = [
     "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn._loss.loss.HalfBinomialLoss",
+    "sklearn._loss._loss.CyHalfBinomialLoss",
+    "sklearn._loss._loss.CyHalfMultinomialLoss",
+    "sklearn._loss._loss.CyHalfSquaredError",
+    "numpy.random._generator.Generator",
+    "numpy.random._pcg64.PCG64",
+    "numpy.random.mtrand.RandomState",
     "sklearn._loss.loss.HalfMultinomialLoss",
     "sklearn._loss.loss.HalfSquaredError",
     "sklearn._loss.link.LogitLink",
@@ -144,21 +152,43 @@ def load_model(directory: str | Path, trusted: Collection[str] = ()) -> tuple[An
     path = directory / MODEL_FILE
     try:
         data = path.read_bytes()
-        untrusted = sio.get_untrusted_types(data=data)
+        found = _types_in(data) | set(sio.get_untrusted_types(data=data))
     except FileNotFoundError:
         raise ArtifactError(f"model file missing: '{path}'") from None
     except Exception as exc:  # skops raises zipfile/json errors on corrupt files
         raise ArtifactError(f"model file '{path}' is corrupt or not a skops file: {exc}") from None
     allowed = set(MODEL_TRUSTED_TYPES) | set(trusted)
-    refused = sorted(set(untrusted) - allowed)
+    refused = sorted(t for t in found - allowed if not t.startswith(_ALWAYS_SAFE))
     if refused:
         raise ArtifactError(f"'{path}' contains types automl does not trust: {', '.join(refused[:5])}")
     _warn_on_version_drift(card, path)
     try:
-        model = sio.loads(data, trusted=list(untrusted))
+        model = sio.loads(data, trusted=sorted(found))
     except Exception as exc:
         raise ArtifactError(f"cannot load '{path}': {exc}") from None
     return model, card
+
+
+# Plain containers and numpy scalars/arrays carry data, not behaviour.
+_ALWAYS_SAFE = ("builtins.", "numpy.float", "numpy.int", "numpy.uint", "numpy.bool", "numpy.str", "numpy.object")
+
+
+def _types_in(data: bytes) -> set[str]:
+    """Every type named in a skops file's schema (skops itself trusts many sklearn types by default;
+    we do not: everything must be on our list)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        schema = json.loads(archive.read("schema.json"))
+    found: set[str] = set()
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "__class__" in node and "__module__" in node:
+                found.add(f"{node['__module__']}.{node['__class__']}")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
 
 
 def _warn_on_version_drift(card: ModelCard, path: Path) -> None:

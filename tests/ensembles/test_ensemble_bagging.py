@@ -83,7 +83,11 @@ def test_deadline_passing_mid_fit_stops_at_the_next_member() -> None:
 
 @pytest.mark.parametrize(
     ("params", "match"),
-    [({"n_estimators": 0}, "n_estimators=0"), ({"max_samples": 1.5}, "max_samples=1.5"), ({"max_samples": 0}, "max_samples=0")],
+    [
+        ({"n_estimators": 0}, "n_estimators=0"),
+        ({"max_samples": 1.5}, "max_samples=1.5"),
+        ({"max_samples": 0}, "max_samples=0"),
+    ],
 )
 def test_bad_parameters_are_rejected_in_fit(params, match) -> None:
     X, y = _frame()

@@ -1,0 +1,86 @@
+"""Learning curve: would more training data still help?
+
+The model's configuration (an unfitted clone) is refit on growing, stratified
+fractions of the training data and scored on the evaluation data. A curve that
+is still rising at 100% says collecting data is worth it; a flat one says
+effort is better spent on features or the model.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.model_selection import train_test_split
+
+from automl.evaluation._context import EvalContext
+from automl.evaluation._result import Check, Status, finite_or_none
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LearningPoint:
+    """A clone fitted on ``n_train`` rows: its score on the evaluation data and on those rows."""
+
+    fraction: float
+    n_train: int
+    score: float | None
+    train_score: float | None
+
+
+@dataclass(frozen=True)
+class LearningCurveResult:
+    """``relative_gain_last_step``: the gain between the last two points, as a share of the
+    model's skill over the zero-rule baseline; above ``min_gain`` means more data likely helps."""
+
+    status: Status
+    checks: tuple[Check, ...]
+    metric: str
+    points: tuple[LearningPoint, ...]
+    gain_last_step: float | None
+    relative_gain_last_step: float | None
+    min_gain: float
+    more_data_likely_helps: bool | None
+
+
+def _subset(X: pd.DataFrame, y: np.ndarray, size: int, stratify: bool, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    if size >= len(y):
+        return X, y
+    try:
+        rows, _ = train_test_split(np.arange(len(y)), train_size=size, stratify=y if stratify else None, random_state=seed)
+    except ValueError:  # too few rows per class to stratify at this size
+        rows, _ = train_test_split(np.arange(len(y)), train_size=size, random_state=seed)
+    rows = np.sort(rows)
+    return X.iloc[rows], y[rows]
+
+
+def evaluate_learning_curve(ctx: EvalContext, X_train: pd.DataFrame, y_train: np.ndarray) -> LearningCurveResult:
+    points: list[LearningPoint] = []
+    minimum = 2 * len(ctx.classes) if ctx.classes is not None else 5
+    for fraction in sorted(set(ctx.config.learning_curve_fractions)):
+        size = max(int(round(fraction * len(y_train))), min(minimum, len(y_train)))
+        X_part, y_part = _subset(X_train, y_train, size, ctx.is_classifier, ctx.seed)
+        model = clone(ctx.model).fit(X_part, y_part)
+        score = ctx.score(ctx.y, ctx.predict_scores(ctx.X, model))
+        train_score = ctx.score(y_part, ctx.predict_scores(X_part, model))
+        points.append(LearningPoint(float(fraction), int(len(y_part)), finite_or_none(score), finite_or_none(train_score)))
+    gain = relative = None
+    helps: bool | None = None
+    if len(points) >= 2 and points[-1].score is not None and points[-2].score is not None:
+        gain = ctx.skill(points[-1].score, points[-2].score)
+        relative = ctx.share_of_skill(gain, points[-1].score)
+        helps = relative is not None and relative > ctx.config.learning_curve_min_gain
+    return LearningCurveResult(
+        status="pass",
+        checks=(),
+        metric=ctx.metric.name,
+        points=tuple(points),
+        gain_last_step=finite_or_none(gain),
+        relative_gain_last_step=finite_or_none(relative),
+        min_gain=ctx.config.learning_curve_min_gain,
+        more_data_likely_helps=helps,
+    )

@@ -1,0 +1,216 @@
+"""Compare automl with reference systems on ../shared/datasets, each run in its own process.
+
+Example (the full suite, as ``make bench`` runs it):
+    .venv/bin/python benchmarks/run.py --budget 60 --out benchmarks/results --update-results-md
+
+Every (dataset, system) pair runs ``benchmarks/_one.py`` in a fresh subprocess
+(single-threaded: OMP/BLAS threads = 1, n_jobs = 1) with a wall-clock limit of
+``budget*2 + 120`` seconds; the run's temp dir is its working directory, so
+nothing is written outside ``--out``. Results go to ``<out>/results.csv`` and
+``<out>/results.md`` (rewritten after every run, so an interrupted suite keeps
+what it measured), per-run JSON to ``<out>/runs/`` and logs to ``<out>/logs/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import difflib
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+DEFAULT_DATASETS_DIR = REPO.parent / "shared" / "datasets"
+RESULTS_MD = BENCH_DIR / "RESULTS.md"
+
+from _machine import git_revision, machine_facts, package_versions  # noqa: E402
+from _protocol import read_manifest  # noqa: E402
+from _report import render_markdown, results_frame  # noqa: E402
+from systems import SYSTEMS  # noqa: E402
+
+_SINGLE_THREAD_ENV = {
+    "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+    "VECLIB_MAXIMUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1",
+}
+
+
+def run_timeout(budget: float) -> float:
+    return budget * 2 + 120
+
+
+def _pick(kind: str, given: str | None, known: list[str]) -> list[str]:
+    if not given:
+        return known
+    names = [n.strip() for n in given.split(",") if n.strip()]
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise SystemExit(f"run.py: unknown {kind} '{name}'{hint}; choose from {', '.join(known)}")
+    return list(dict.fromkeys(names))
+
+
+def run_in_subprocess(dataset: str, system: str, budget: float, seed: int, datasets_dir: Path, out: Path) -> dict[str, Any]:
+    """Run one pair in a fresh process group; kill the whole group if it overruns."""
+    result = out / "runs" / f"{dataset}__{system}.json"
+    log = out / "logs" / f"{dataset}__{system}.log"
+    result.unlink(missing_ok=True)
+    command = [
+        sys.executable, str(BENCH_DIR / "_one.py"), "--dataset", dataset, "--system", system,
+        "--budget", repr(budget), "--seed", str(seed), "--datasets-dir", str(datasets_dir), "--result", str(result),
+    ]
+    env = {**os.environ, **_SINGLE_THREAD_ENV, "PYTHONHASHSEED": str(seed)}
+    timeout = run_timeout(budget)
+    timed_out = False
+    with tempfile.TemporaryDirectory(prefix="automl-bench-") as workdir, log.open("w") as log_file:
+        start = time.monotonic()
+        proc = subprocess.Popen(command, cwd=workdir, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            _kill_group(proc.pid)  # the run's own group: stray workers must not outlive it
+            proc.wait()
+        wall = time.monotonic() - start
+
+    base = {"dataset": dataset, "system": system, "budget": budget, "seed": seed, "wall_seconds": wall}
+    if timed_out:
+        return {**base, "fit_seconds": wall, "status": "timeout",
+                "error": f"killed after {timeout:.0f} s wall-clock (limit budget*2+120); log: {log}"}
+    if not result.exists():
+        return {**base, "status": "error",
+                "error": f"process exited with code {proc.returncode} and no result; {_tail(log)} (log: {log})"}
+    record: dict[str, Any] = json.loads(result.read_text())
+    return {**record, "wall_seconds": wall}
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _tail(log: Path) -> str:
+    lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "empty log"
+
+
+def command_line() -> str:
+    python = sys.executable
+    try:
+        relative = os.path.relpath(python)
+        python = relative if not relative.startswith("..") else python
+    except ValueError:
+        pass
+    return shlex.join([python, *sys.argv])
+
+
+def header(args: argparse.Namespace, started: dt.datetime, finished: dt.datetime | None) -> list[str]:
+    facts = machine_facts()
+    versions = package_versions()
+    status = f"finished {finished:%Y-%m-%d %H:%M:%S %Z}" if finished else "**in progress**"
+    return [
+        "# Benchmark results",
+        "",
+        f"- command: `{command_line()}` (from `{os.getcwd()}`)",
+        f"- date: started {started:%Y-%m-%d %H:%M:%S %Z}, {status}",
+        f"- code: automl at git {git_revision(REPO)}",
+        f"- machine: nproc {facts['nproc']}; CPU {facts['cpu']}; memory {facts['memory']}; {facts['os']}; "
+        f"Python {facts['python']}",
+        "- packages: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+        f"- protocol: budget {args.budget:g} s per run, seed {args.seed}; 75/25 split (stratified for classification, "
+        "time-ordered elec2 unshuffled: first 75 % train); binary ROC AUC (manifest positive_class), multiclass "
+        "log loss (clipped 1e-15), regression RMSE; every run in its own process, single-threaded, n_jobs=1, "
+        f"killed after budget*2+120 = {run_timeout(args.budget):g} s",
+        f"- systems: " + "; ".join(f"`{name}`: {SYSTEMS[name].description}" for name in args.system_names),
+    ]
+
+
+def write_outputs(records: list[dict[str, Any]], args: argparse.Namespace, started: dt.datetime,
+                  finished: dt.datetime | None) -> str:
+    frame = results_frame(records)
+    frame.to_csv(args.out / "results.csv", index=False)
+    markdown = render_markdown(frame, args.system_names, header(args, started, finished))
+    (args.out / "results.md").write_text(markdown)
+    return markdown
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", type=float, default=60.0, help="seconds per (dataset, system) fit (default 60)")
+    parser.add_argument("--datasets", help="comma-separated dataset names (default: all in the manifest)")
+    parser.add_argument("--systems", help=f"comma-separated systems (default: {','.join(SYSTEMS)})")
+    parser.add_argument("--seed", type=int, default=0, help="seed for the split and every system (default 0)")
+    parser.add_argument("--out", type=Path, default=BENCH_DIR / "results", help="output folder (default benchmarks/results)")
+    parser.add_argument("--datasets-dir", type=Path, default=DEFAULT_DATASETS_DIR,
+                        help="folder with manifest.json and the .csv.gz files (default ../shared/datasets)")
+    parser.add_argument("--update-results-md", action="store_true",
+                        help=f"also rewrite {RESULTS_MD.relative_to(REPO)} with the results")
+    parser.add_argument("--results-md", type=Path, default=RESULTS_MD, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.budget <= 0:
+        parser.error(f"--budget must be positive, got {args.budget:g}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    args.datasets_dir = args.datasets_dir.resolve()
+    try:
+        manifest = read_manifest(args.datasets_dir)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"run.py: {exc}", file=sys.stderr)
+        return 2
+    args.dataset_names = _pick("dataset", args.datasets, list(manifest))
+    args.system_names = _pick("system", args.systems, list(SYSTEMS))
+    args.out = args.out.resolve()
+    (args.out / "runs").mkdir(parents=True, exist_ok=True)
+    (args.out / "logs").mkdir(parents=True, exist_ok=True)
+
+    missing = {name: SYSTEMS[name].missing() for name in args.system_names}
+    started = dt.datetime.now().astimezone()
+    pairs = [(d, s) for d in args.dataset_names for s in args.system_names]
+    records: list[dict[str, Any]] = []
+    for i, (dataset, system) in enumerate(pairs, 1):
+        if missing[system]:
+            spec = manifest[dataset]
+            record = {"dataset": dataset, "task": spec.task, "system": system, "metric": spec.metric,
+                      "budget": args.budget, "seed": args.seed, "status": "skipped", "error": missing[system]}
+            print(f"[{i}/{len(pairs)}] {dataset} / {system}: skipped ({missing[system]})", flush=True)
+        else:
+            print(f"[{i}/{len(pairs)}] {dataset} / {system} ...", end="", flush=True)
+            record = run_in_subprocess(dataset, system, args.budget, args.seed, args.datasets_dir, args.out)
+            print(" " + _progress(record), flush=True)
+        records.append(record)
+        write_outputs(records, args, started, None)
+
+    markdown = write_outputs(records, args, started, dt.datetime.now().astimezone())
+    print(f"wrote {args.out / 'results.csv'} and {args.out / 'results.md'}")
+    if args.update_results_md:
+        args.results_md.write_text(markdown)
+        print(f"wrote {args.results_md}")
+    return 0
+
+
+def _progress(record: dict[str, Any]) -> str:
+    if record.get("status") != "ok":
+        return f"{record.get('status')}: {record.get('error', '')}"[:300]
+    return (f"{record['metric']}={record['value']:.4f} fit {record['fit_seconds']:.1f}s "
+            f"(budget {record['budget']:g}) predict {record['predict_seconds']:.3f}s "
+            f"peak {record['peak_memory_mb']:.0f} MB wall {record['wall_seconds']:.1f}s  {record.get('detail', '')}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""Smoke test of benchmarks/run.py: one small dataset, three systems, each in its own process."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DATASETS = REPO.parent / "shared" / "datasets"
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_run_penguins_writes_normalized_results(tmp_path: Path) -> None:
+    if not (DATASETS / "manifest.json").exists() or not (DATASETS / "penguins.csv.gz").exists():
+        pytest.skip(f"shared datasets not found at {DATASETS}")
+    out = tmp_path / "results"
+    completed = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "run.py"), "--budget", "10", "--datasets", "penguins",
+         "--systems", "zero_rule,hgb_defaults,automl", "--out", str(out), "--datasets-dir", str(DATASETS)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+
+    results = pd.read_csv(out / "results.csv")
+    assert len(results) == 3
+    assert list(results["status"]) == ["ok", "ok", "ok"], results[["system", "error"]].to_string()
+    assert set(results["metric"]) == {"log_loss"}
+    assert all(math.isfinite(v) and v > 0 for v in results["value"])
+    normalized = results.set_index("system")["normalized"]
+    assert normalized["zero_rule"] == 0.0
+    assert normalized.max() == pytest.approx(1.0)
+    assert results["fit_seconds"].notna().all() and results["peak_memory_mb"].gt(0).all()
+    assert "## Normalized score" in (out / "results.md").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"], "a run wrote outside --out"

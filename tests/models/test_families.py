@@ -1,0 +1,131 @@
+"""Every family as a TabularModel: fits each task it declares, round-trips through the artifact format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import skops.io as sio
+from sklearn.base import clone
+from sklearn.svm import SVC
+
+from automl._core import ArtifactError, Deadline, DeadlineExceeded, InputError
+from automl.models import MODEL_TRUSTED_TYPES, ModelCard, TabularModel, fit_budgeted, load_model, save_model
+from automl.models._mlp import MLP_TRUSTED_TYPES
+from automl.spaces import load_spaces
+
+SPACES = load_spaces()
+FAST = {"mlp": {"max_epochs": 5}, "random_forest": {"n_estimators": 20}, "extra_trees": {"n_estimators": 20},
+        "xgboost": {"n_estimators": 20}, "hist_gradient_boosting": {"max_iter": 20}, "adaboost": {"n_estimators": 10}}
+CASES = [(name, task) for name, space in sorted(SPACES.items()) for task in space.tasks]
+
+
+def _model(family: str, task: str) -> TabularModel:
+    space = SPACES[family]
+    params = {**space.fixed, **space.defaults, **FAST.get(family, {})}
+    return TabularModel(space.builder, params, task, space.preprocessing.scale, space.preprocessing.categorical, random_state=0)
+
+
+def _data(request: pytest.FixtureRequest, task: str) -> tuple[pd.DataFrame, pd.Series]:
+    name, target = {"binary": ("binary_frame", "label"), "multiclass": ("multiclass_frame", "cls"), "regression": ("regression_frame", "y")}[task]
+    frame = request.getfixturevalue(name)
+    return frame.drop(columns=target), frame[target]
+
+
+def _card(task: str) -> ModelCard:
+    return ModelCard(task=task, metric="m", family="f", params={}, cv_score=None, data_fingerprint="x", target="t")
+
+
+@pytest.mark.parametrize(("family", "task"), CASES)
+def test_family_fits_predicts_and_round_trips(family: str, task: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    X, y = _data(request, task)
+    model = _model(family, task).fit(X, y)
+    pred = model.predict(X)
+    assert pred.shape == (len(X),)
+    if task != "regression":
+        proba = model.predict_proba(X)
+        assert proba.shape == (len(X), y.nunique())
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+        assert set(pred) <= set(y)
+    loaded, card = load_model(save_model(model, tmp_path / "m", _card(task)), MLP_TRUSTED_TYPES)
+    np.testing.assert_array_equal(loaded.predict(X), pred)
+    assert card.task == task
+    clone(model).fit(X, y)
+
+
+def test_mlp_types_are_on_the_allow_list() -> None:
+    assert set(MLP_TRUSTED_TYPES) <= set(MODEL_TRUSTED_TYPES)
+
+
+def test_predict_names_missing_columns(binary_frame: pd.DataFrame) -> None:
+    X, y = binary_frame.drop(columns="label"), binary_frame["label"]
+    model = _model("logistic_regression", "binary").fit(X, y)
+    with pytest.raises(InputError, match="lacks column\\(s\\) the model was trained on: colour"):
+        model.predict(X.drop(columns="colour"))
+
+
+def test_unseen_category_at_predict_time(binary_frame: pd.DataFrame) -> None:
+    X, y = binary_frame.drop(columns="label"), binary_frame["label"]
+    model = _model("xgboost", "binary").fit(X, y)
+    new = X.head(2).assign(colour=["purple", None])
+    assert model.predict(new).shape == (2,)
+
+
+def test_untrusted_type_is_refused(tmp_path: Path, binary_frame: pd.DataFrame) -> None:
+    X, y = binary_frame[["a", "b"]], binary_frame["label"]
+    folder = save_model(SVC().fit(X, y), tmp_path / "svc", _card("binary"))
+    with pytest.raises(ArtifactError, match="types automl does not trust: sklearn.svm._classes.SVC"):
+        load_model(folder)
+
+
+def test_corrupt_model_file_and_missing_card(tmp_path: Path, binary_frame: pd.DataFrame) -> None:
+    X, y = binary_frame.drop(columns="label"), binary_frame["label"]
+    folder = save_model(_model("logistic_regression", "binary").fit(X, y), tmp_path / "m", _card("binary"))
+    (folder / "model.skops").write_bytes(b"garbage")
+    with pytest.raises(ArtifactError, match="corrupt or not a skops file"):
+        load_model(folder)
+    (folder / "model_card.json").unlink()
+    with pytest.raises(ArtifactError, match="no model card"):
+        load_model(folder)
+
+
+def test_save_refuses_to_overwrite(tmp_path: Path, binary_frame: pd.DataFrame) -> None:
+    (tmp_path / "m").mkdir()
+    with pytest.raises(ArtifactError, match="refusing to overwrite"):
+        save_model(object(), tmp_path / "m", _card("binary"))
+
+
+class _StepClock:
+    """A fake clock that advances one second per reading."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+@pytest.mark.parametrize("family", ["random_forest", "hist_gradient_boosting", "xgboost", "mlp"])
+def test_fit_stops_at_the_deadline(family: str, regression_frame: pd.DataFrame) -> None:
+    X, y = regression_frame.drop(columns="y").to_numpy(), regression_frame["y"].to_numpy()
+    space = SPACES[family]
+    from automl.models import get_builder
+
+    estimator = get_builder(space.builder)("regression", {**space.fixed, **space.defaults}, seed=0, n_jobs=1)
+    clock = _StepClock()
+    with pytest.raises(DeadlineExceeded):
+        fit_budgeted(estimator, X, y, Deadline(4.0, clock))
+    assert clock.now < 60, "the fit should have been stopped within a few checks"
+
+
+def test_fit_budgeted_completes_within_a_generous_deadline(regression_frame: pd.DataFrame) -> None:
+    from sklearn.ensemble import RandomForestRegressor
+
+    X, y = regression_frame.drop(columns="y").to_numpy(), regression_frame["y"].to_numpy()
+    chunked = fit_budgeted(RandomForestRegressor(n_estimators=30, random_state=0), X, y, Deadline.after(600))
+    one_shot = RandomForestRegressor(n_estimators=30, random_state=0).fit(X, y)
+    assert len(chunked.estimators_) == 30 and chunked.get_params()["warm_start"] is False
+    np.testing.assert_allclose(chunked.predict(X), one_shot.predict(X))

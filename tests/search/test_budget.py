@@ -1,0 +1,57 @@
+"""The time budget: the stop rule with a fake clock, and a real search that respects its budget."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+
+import automl
+from automl._core import Deadline
+from automl.search._runner import _StopWhenRefitWouldOverrun
+from tests.conftest import shared_dataset
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class _StudyStub:
+    """The two members of a study the stop rule uses."""
+
+    def __init__(self, fit_seconds: float) -> None:
+        self.best_trial = optuna.trial.create_trial(value=1.0, params={}, distributions={}, user_attrs={"fit_seconds": fit_seconds})
+        self.stopped = False
+
+    def stop(self) -> None:
+        self.stopped = True
+
+
+def test_search_stops_when_only_refit_time_is_left() -> None:
+    clock = _Clock()
+    rule = _StopWhenRefitWouldOverrun(Deadline(100.0, clock), train_fraction=0.8, n_splits=5)
+    study = _StudyStub(fit_seconds=50.0)  # 10 s per fold -> ~16 s to refit on all rows
+    assert rule.refit_seconds(study) == pytest.approx(1.3 * 10 / 0.8)  # type: ignore[arg-type]
+    clock.now = 80.0
+    rule(study, study.best_trial)  # type: ignore[arg-type]
+    assert not study.stopped
+    clock.now = 90.0
+    rule(study, study.best_trial)  # type: ignore[arg-type]
+    assert study.stopped
+
+
+@pytest.mark.slow
+def test_real_search_respects_its_budget(tmp_path: Path) -> None:
+    path, entry = shared_dataset("phoneme")
+    budget = 15.0
+    started = time.monotonic()
+    result = automl.search(path, entry["target"], time_budget=budget, storage=f"sqlite:///{tmp_path}/b.db", output_dir=str(tmp_path))
+    elapsed = time.monotonic() - started
+    assert elapsed <= budget * 1.05 + 5
+    assert len(result.leaderboard) >= 1

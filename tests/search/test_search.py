@@ -1,0 +1,109 @@
+"""Real Optuna studies on small data: determinism, resume, OOF artifacts, tracking, the saved best model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+
+import automl
+from automl._core import InputError
+
+FAMILIES = ["logistic_regression", "hist_gradient_boosting", "knn"]
+
+
+def _search(frame: pd.DataFrame, target: str, tmp_path: Path, **kwargs: object) -> automl.SearchResult:
+    families = [f.replace("logistic_regression", "ridge") for f in FAMILIES] if target == "y" else FAMILIES
+    options = {"time_budget": None, "n_trials": 6, "families": families, "storage": f"sqlite:///{tmp_path}/s.db",
+               "output_dir": str(tmp_path / "runs"), "study_name": "s"}
+    options.update(kwargs)
+    return automl.search(frame, target, **options)  # type: ignore[arg-type]
+
+
+def test_same_seed_same_leaderboard(binary_frame: pd.DataFrame, tmp_path: Path) -> None:
+    first = _search(binary_frame, "label", tmp_path / "a")
+    second = _search(binary_frame, "label", tmp_path / "b")
+    assert len(first.leaderboard) == 6
+    pd.testing.assert_frame_equal(first.leaderboard[["trial", "family", "roc_auc"]], second.leaderboard[["trial", "family", "roc_auc"]])
+
+
+def test_defaults_are_enqueued_first_in_family_order(binary_frame: pd.DataFrame, tmp_path: Path) -> None:
+    result = _search(binary_frame, "label", tmp_path, n_trials=3)
+    first = [t.params["family"] for t in sorted(result.study.trials, key=lambda t: t.number)]
+    assert first == ["hist_gradient_boosting", "logistic_regression", "knn"]
+
+
+def test_resume_keeps_finished_trials_and_runs_only_the_missing_ones(regression_frame: pd.DataFrame, tmp_path: Path) -> None:
+    first = _search(regression_frame, "y", tmp_path, n_trials=3)
+    before = {t.number: t.value for t in first.study.trials}
+    second = _search(regression_frame, "y", tmp_path, n_trials=5)
+    after = {t.number: t.value for t in second.study.trials}
+    assert len(after) == 5
+    assert all(after[n] == v for n, v in before.items())
+
+
+def test_resume_with_other_data_is_refused(regression_frame: pd.DataFrame, tmp_path: Path) -> None:
+    _search(regression_frame, "y", tmp_path, n_trials=1)
+    with pytest.raises(InputError, match="study 's' was created with a different data fingerprint"):
+        _search(regression_frame.head(100), "y", tmp_path, n_trials=2)
+
+
+def test_trials_are_tracked_and_oof_predictions_kept(multiclass_frame: pd.DataFrame, tmp_path: Path) -> None:
+    result = _search(multiclass_frame, "cls", tmp_path, n_trials=3)
+    study = result.study
+    assert study.user_attrs["task"] == "multiclass" and study.user_attrs["metric"] == "log_loss"
+    assert len(study.user_attrs["data_fingerprint"]) == 64 and "optuna" in study.user_attrs["package_versions"]
+    store = optuna.artifacts.FileSystemArtifactStore(tmp_path / "runs" / "s" / "artifacts")
+    for trial in study.get_trials(states=(optuna.trial.TrialState.COMPLETE,)):
+        attrs = trial.user_attrs
+        assert len(attrs["fold_scores"]) == 5 and attrs["fit_seconds"] > 0 and attrs["model_bytes"] > 0
+        assert attrs["predict_ms_per_1k"] > 0 and attrs["family"] == trial.params["family"]
+        assert trial.value == pytest.approx(np.mean(attrs["fold_scores"]), abs=1e-5)
+        path = tmp_path / f"oof_{trial.number}.npy"
+        optuna.artifacts.download_artifact(artifact_store=store, file_path=str(path), artifact_id=attrs["oof_artifact"])
+        oof = np.load(path)
+        assert oof.shape == (150, 3) and np.allclose(oof.sum(axis=1), 1, atol=1e-4)
+
+
+def test_saved_best_model_predicts_like_the_returned_one(binary_frame: pd.DataFrame, tmp_path: Path) -> None:
+    result = _search(binary_frame, "label", tmp_path, n_trials=3)
+    loaded = automl.load_best_model("s", f"sqlite:///{tmp_path}/s.db")
+    X = binary_frame.drop(columns="label")
+    np.testing.assert_array_equal(loaded.predict_proba(X), result.best_model.predict_proba(X))
+    card = result.model_card
+    assert card.trial_number == result.leaderboard.iloc[0]["trial"]
+    assert card.cv_score == pytest.approx(result.leaderboard.iloc[0]["roc_auc"])
+    assert (result.model_path / "model_card.json").is_file()
+
+
+def test_family_summary_counts_every_trial(binary_frame: pd.DataFrame, tmp_path: Path) -> None:
+    result = _search(binary_frame, "label", tmp_path, n_trials=6)
+    summary = result.family_summary
+    assert summary["trials"].sum() == 6
+    assert (summary["complete"] + summary["pruned"] + summary["failed"] == summary["trials"]).all()
+
+
+def test_bad_options_are_refused(binary_frame: pd.DataFrame, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="unknown family 'xgb' \\(did you mean 'xgboost'\\?\\)"):
+        _search(binary_frame, "label", tmp_path, families=["xgb"])
+    with pytest.raises(InputError, match="family 'ridge' does not handle binary tasks"):
+        _search(binary_frame, "label", tmp_path, families=["ridge"])
+    with pytest.raises(InputError, match="metric 'rmse' does not apply to a binary task"):
+        _search(binary_frame, "label", tmp_path, metric="rmse")
+    with pytest.raises(InputError, match="give a time budget"):
+        _search(binary_frame, "label", tmp_path, n_trials=None, time_budget=None)
+
+
+def test_automl_estimator_is_sklearn_compatible(multiclass_frame: pd.DataFrame) -> None:
+    from sklearn.base import clone
+
+    X, y = multiclass_frame.drop(columns="cls"), multiclass_frame["cls"]
+    model = automl.AutoML(time_budget=None, n_trials=3, families=["logistic_regression", "knn"])
+    fitted = model.fit(X, y)
+    assert fitted is model and model.predict(X).shape == (150,)
+    assert model.predict_proba(X).shape == (150, 3)
+    assert 0.5 < model.score(X, y) <= 1.0
+    assert clone(model).get_params() == model.get_params()

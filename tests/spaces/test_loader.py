@@ -1,0 +1,86 @@
+"""YAML search spaces: every shipped file loads, suggestions respect the space, errors name file/line/key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+
+from automl._core import SpaceError
+from automl.models import builder_names
+from automl.spaces import default_trial_params, load_space, load_spaces, suggest, trial_key
+
+GOOD = """
+name: toy
+builder: ridge
+tasks: [regression]
+params:
+  n_layers: {type: int, low: 1, high: 3}
+  units_l{i}: {type: int, low: 4, high: 64, log: true, repeat: n_layers}
+  kind: {type: categorical, choices: [a, b]}
+  only_b: {type: float, low: 0.0, high: 1.0, when: {kind: b}}
+  flag: {type: bool}
+defaults: {n_layers: 2, units_l0: 8, units_l1: 16, kind: b, only_b: 0.5, flag: true}
+"""
+
+
+def _write(tmp_path: Path, text: str, name: str = "toy.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_every_shipped_space_is_valid_and_its_defaults_replay() -> None:
+    spaces = load_spaces(known_builders=builder_names())
+    assert {"logistic_regression", "ridge", "elastic_net", "knn", "random_forest", "extra_trees",
+            "hist_gradient_boosting", "adaboost", "xgboost", "mlp"} <= set(spaces)
+    for space in spaces.values():
+        params = suggest(optuna.trial.FixedTrial(default_trial_params(space)), space)
+        for key, value in space.defaults.items():
+            assert params[key] == value, (space.name, key)
+
+
+def test_conditional_and_repeated_parameters(tmp_path: Path) -> None:
+    space = load_space(_write(tmp_path, GOOD))
+    fixed = {trial_key("toy", k): v for k, v in {"n_layers": 3, "units_l0": 4, "units_l1": 5, "units_l2": 6, "kind": "a", "flag": False}.items()}
+    params = suggest(optuna.trial.FixedTrial(fixed), space)
+    assert params == {"n_layers": 3, "units_l0": 4, "units_l1": 5, "units_l2": 6, "kind": "a", "flag": False}
+
+
+def test_suggestions_stay_inside_the_space(tmp_path: Path) -> None:
+    space = load_space(_write(tmp_path, GOOD))
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(30):
+        trial = study.ask()
+        params = suggest(trial, space)
+        assert len([k for k in params if k.startswith("units_l")]) == params["n_layers"]
+        assert ("only_b" in params) == (params["kind"] == "b")
+        study.tell(trial, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name: x\nbuilder: ridge\ntasks: [regression]\nparams:\n  a: {type: int, low: 5, high: 1}\n", r"toy\.yaml:5: params\.a\.high: high \(1\) must be greater than low \(5\)"),
+        ("name: x\nbuilder: ridge\ntasks: [regression]\nparams:\n  a: {type: float, low: 0, high: 1, log: true}\n", r"toy\.yaml:5: params\.a\.low: log scale needs low > 0"),
+        ("name: x\nbuilder: ridge\ntasks: [regresion]\nparams: {}\n", r"toy\.yaml:3: tasks: unknown task 'regresion' \(did you mean 'regression'\?\)"),
+        ("name: x\nbuilder: ridge\ntasks: [regression]\nparams:\n  a: {type: categorical, choices: [p]}\n  b: {type: int, low: 1, high: 2, when: {a: q}}\n", r"toy\.yaml:6: params\.b\.when\.a: 'q' is not a possible value of 'a'"),
+        ("name: x\nbuilder: ridge\ntasks: [regression]\nparams:\n  a: {type: int, low: 1, high: 2}\ndefaults: {a: 9}\n", r"toy\.yaml:6: defaults\.a: value 9 is outside the parameter's range"),
+        ("name: x\nbuilder: ridge\ntasks: [regression]\nparams:\n  a: {type: int, lo: 1, high: 2}\n", r"params\.a\.lo: unknown key \(did you mean 'low'\?\)"),
+        ("name: x\nbuilder: nope\ntasks: [regression]\nparams: {}\n", r"toy\.yaml:2: builder: unknown builder 'nope'"),
+        ("name: x\nbuilder: ridge\ntasks: [regression\nparams: {}\n", r"toy\.yaml:\d+: not valid YAML"),
+        ("name: x\nbuilder: ridge\ntasks: [regression]\nparams:\n  u{i}: {type: int, low: 1, high: 2}\n", r"'\{i\}' in a name needs 'repeat"),
+    ],
+)
+def test_validator_names_file_line_and_key(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(SpaceError, match=message):
+        load_space(_write(tmp_path, text), builder_names())
+
+
+def test_user_folder_adds_and_overrides_families(tmp_path: Path) -> None:
+    _write(tmp_path, "name: ridge\nbuilder: ridge\ntasks: [regression]\nparams:\n  alpha: {type: float, low: 0.5, high: 2.0}\n", "ridge.yaml")
+    _write(tmp_path, GOOD, "toy.yaml")
+    spaces = load_spaces([tmp_path], builder_names())
+    assert spaces["ridge"].param("alpha").low == 0.5
+    assert "toy" in spaces and "xgboost" in spaces
