@@ -29,7 +29,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PIP) install --quiet -c constraints.txt -e '.[dev,bench]'
-	$(PY) benchmarks/run.py --budget 60 --out benchmarks/results
+	$(PY) benchmarks/run.py --budget 60 --out benchmarks/results --update-results-md
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

@@ -51,7 +51,7 @@ class SearchResult:
         return cls(
             leaderboard=outcome.leaderboard,
             best_model=outcome.best_model,
-            best_params={"family": outcome.card.family, **outcome.card.params},
+            best_params={"family": outcome.best_trial.params["family"], **outcome.card.params},
             study=outcome.study,
             model_card=outcome.card,
             model_path=outcome.model_path,
@@ -76,6 +76,7 @@ def search(
     spaces: Sequence[str] = (),
     output_dir: str | None = "automl_runs",
     cv_folds: int = 5,
+    ensemble: str = "selection",
     reporter: ProgressReporter | None = None,
 ) -> SearchResult:
     """Search model families and hyperparameters for ``data`` within ``time_budget`` seconds.
@@ -85,6 +86,11 @@ def search(
     (default: ``sqlite:///automl.db`` in the working directory) under
     ``study_name`` (default: derived from the file name, target and data
     fingerprint, so the same command resumes the same study).
+
+    ``ensemble`` picks the final model: ``"selection"`` (default; greedy ensemble
+    selection over the best trials' out-of-fold predictions, used when it beats the
+    best single trial), ``"stacking"``, ``"bagging"``, ``"auto"`` (selection or
+    stacking, whichever scores best out of fold) or ``"none"``.
 
     Example:
         >>> from sklearn.datasets import load_iris
@@ -98,7 +104,7 @@ def search(
     config = SearchConfig(
         metric=metric, time_budget=time_budget, n_trials=n_trials, families=tuple(families) if families else None,
         study_name=study_name, storage=storage, seed=seed, n_jobs=n_jobs, spaces_dirs=tuple(spaces),
-        output_dir=output_dir, cv_folds=cv_folds,
+        output_dir=output_dir, cv_folds=cv_folds, ensemble=ensemble,
     )
     return SearchResult.from_outcome(run_search(dataset, config, reporter))
 
@@ -164,6 +170,7 @@ class AutoML(BaseEstimator):
         study_name: str | None = None,
         output_dir: str | None = None,
         cv_folds: int = 5,
+        ensemble: str = "selection",
     ) -> None:
         self.task = task
         self.metric = metric
@@ -176,6 +183,7 @@ class AutoML(BaseEstimator):
         self.study_name = study_name
         self.output_dir = output_dir
         self.cv_folds = cv_folds
+        self.ensemble = ensemble
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -191,7 +199,7 @@ class AutoML(BaseEstimator):
             task=self.task, metric=self.metric, time_budget=self.time_budget, n_trials=self.n_trials,
             families=self.families, study_name=self.study_name,
             storage=self.storage or optuna.storages.InMemoryStorage(), seed=self.seed, n_jobs=self.n_jobs,
-            output_dir=self.output_dir, cv_folds=self.cv_folds,
+            output_dir=self.output_dir, cv_folds=self.cv_folds, ensemble=self.ensemble,
         )
         self.result_ = result
         self.best_model_ = result.best_model
@@ -215,3 +223,85 @@ class AutoML(BaseEstimator):
         if self.task_ == "regression":
             return float(r2_score(y, self.predict(X)))
         return float(accuracy_score(y, self.predict(X)))
+
+
+def evaluate(
+    model: Any,
+    X: str | Path | pd.DataFrame,
+    y: str | pd.Series | np.ndarray | None = None,
+    *,
+    task: str | None = None,
+    metric: str | None = None,
+    slices: Sequence[str] = (),
+    invariant: Sequence[str] = (),
+    directional: str | dict[str, Any] | None = None,
+    champion: Any = None,
+    X_train: str | Path | pd.DataFrame | None = None,
+    y_train: str | pd.Series | np.ndarray | None = None,
+    cost_fp: float | None = None,
+    cost_fn: float | None = None,
+    config: Any = None,
+    thresholds: Any = None,
+    seed: int = 0,
+    out: str | Path | None = None,
+    model_name: str | None = None,
+) -> Any:
+    """Evaluate a fitted model offline: baselines, behavioural tests, calibration, slices, ...
+
+    A thin layer over :func:`automl.evaluation.evaluate` that also accepts paths:
+    ``model``/``champion`` may be saved model folders (their card supplies the
+    task, metric and target), ``X``/``X_train`` CSV or Parquet files, and
+    ``y``/``y_train`` a column name of them (default: the card's target).
+    With ``out``, report.json and report.html are written there. ``model_name``
+    titles the report (default: the card's family and path, or the class name).
+
+    Returns:
+        automl.evaluation.EvaluationReport
+
+    Example:
+        >>> report = evaluate("runs/best_model", "test.csv", "y", slices=["region"], out="eval")  # doctest: +SKIP
+        >>> report.status  # doctest: +SKIP
+        'pass'
+    """
+    from automl.data import read_table
+    from automl.evaluation import evaluate as evaluate_model
+
+    name = model_name
+    if isinstance(model, (str, Path)):
+        path = model
+        model, card = load_saved_model(path)
+        task, metric, name = task or card.task, metric or card.metric, name or f"{card.family} ({path})"
+        y = card.target if y is None else y
+    if isinstance(champion, (str, Path)):
+        champion, _ = load_saved_model(champion)
+    frame, target = _features_and_target(read_table(X) if isinstance(X, (str, Path)) else X, y, "X")
+    train_frame = train_target = None
+    if X_train is not None:
+        train_source = read_table(X_train) if isinstance(X_train, (str, Path)) else X_train
+        default_target = y if isinstance(y, str) else None
+        train_frame, train_target = _features_and_target(train_source, default_target if y_train is None else y_train, "X_train")
+    report = evaluate_model(
+        model, frame, target, task=task, metric=metric, slices=slices, invariant=invariant, directional=directional,
+        champion=champion, X_train=train_frame, y_train=train_target, cost_fp=cost_fp, cost_fn=cost_fn,
+        config=config, thresholds=thresholds, seed=seed, model_name=name,
+    )
+    if out is not None:
+        report.write(out)
+    return report
+
+
+def _features_and_target(frame: Any, y: Any, name: str) -> tuple[pd.DataFrame, Any]:
+    """Split the target column off ``frame`` when ``y`` names one; otherwise ``y`` holds the values."""
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError(f"{name} must be a path or a pandas DataFrame, got {type(frame).__name__}")
+    if y is None:
+        raise InputError(f"no target given for {name}; pass the target values or the name of the column to predict")
+    if isinstance(y, str):
+        from automl._core import did_you_mean
+
+        columns = [str(c) for c in frame.columns]
+        if y not in columns:
+            raise InputError(f"target column '{y}' not found in {name}{did_you_mean(y, columns)}")
+        frame = frame.rename(columns=str)
+        return frame.drop(columns=[y]), frame[y]
+    return frame, y

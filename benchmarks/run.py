@@ -192,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"[{i}/{len(pairs)}] {dataset} / {system} ...", end="", flush=True)
             record = run_in_subprocess(dataset, system, args.budget, args.seed, args.datasets_dir, args.out)
+            record.setdefault("task", manifest[dataset].task)
+            record.setdefault("metric", manifest[dataset].metric)
             print(" " + _progress(record), flush=True)
         records.append(record)
         write_outputs(records, args, started, None)

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Sequence
 
 from automl.cli._app import Command, run
+from automl.cli._evaluate import EvaluateCommand
 from automl.cli._search import SearchCommand
 from automl.cli._spaces import SpacesCommand
 from automl.cli._study_commands import DashboardCommand, LeaderboardCommand, PredictCommand
@@ -16,6 +17,7 @@ COMMANDS: dict[str, Command] = {
     "predict": PredictCommand(),
     "dashboard": DashboardCommand(),
     "spaces": SpacesCommand(),
+    "evaluate": EvaluateCommand(),
 }
 
 

@@ -31,6 +31,8 @@ class SearchCommand:
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--n-jobs", type=int, default=1, help="trials run in parallel")
         parser.add_argument("--cv-folds", type=int, default=5)
+        parser.add_argument("--ensemble", default="selection", choices=["none", "selection", "stacking", "bagging", "auto"],
+                            help="final model: greedy ensemble selection (default), stacking, bagging, auto, or none")
         parser.add_argument("--spaces", action="append", default=[], metavar="DIR", help="extra search-space folder (repeatable)")
         parser.add_argument("--output", default="automl_runs", help="folder for models and artifacts (default automl_runs)")
 
@@ -41,15 +43,20 @@ class SearchCommand:
             args.data, args.target, task=args.task, metric=args.metric, time_budget=budget,
             n_trials=args.n_trials, families=args.families, study_name=args.study, storage=args.storage,
             seed=args.seed, n_jobs=args.n_jobs, spaces=args.spaces, output_dir=args.output,
-            cv_folds=args.cv_folds, reporter=RichReporter(),
+            cv_folds=args.cv_folds, ensemble=args.ensemble, reporter=RichReporter(),
         )
         card = result.model_card
         print_leaderboard(result.leaderboard)
         console.print(frame_table(result.family_summary, "Families (effort and best score)"))
         console.print(
-            f"best: trial {card.trial_number} ({card.family}), CV {card.metric} = {card.cv_score:.5g} "
-            f"[{card.notes.get('resampling')}; {card.notes.get('final_model')}]"
+            f"best trial: {card.trial_number}, out-of-fold {card.metric} = {card.notes['best_single_score']:.5g} "
+            f"[{card.notes.get('resampling')}]"
         )
+        if len(card.members) > 1:
+            members = ", ".join(f"{m['family']}#{m['trial']} x{m['weight']:.2f}" for m in card.members)
+            console.print(f"final model: {card.family} ensemble, out-of-fold {card.metric} = {card.cv_score:.5g}: {members}")
+        else:
+            console.print(f"final model: {card.notes.get('final_model')} ({card.notes.get('ensemble', 'single model')})")
         console.print(f"study: {result.study.study_name} in {args.storage}  ({result.elapsed_seconds:.1f} s)")
         console.print(f"model saved to: {result.model_path}  (card: {result.model_path}/model_card.json)", soft_wrap=True)
         console.print(

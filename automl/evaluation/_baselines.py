@@ -23,7 +23,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from automl.data import Schema, build_preprocessor, infer_schema
-from automl.evaluation._bootstrap import Bootstrapped, bootstrap, paired_difference, resample_indices
+from automl.evaluation._bootstrap import Bootstrapped, Resamples, bootstrap, paired_difference
 from automl.evaluation._context import EvalContext, align_proba
 from automl.evaluation._metrics import Metric, get_metric
 from automl.evaluation._result import Check, Estimate, Status, status_of
@@ -151,7 +151,7 @@ def evaluate_baselines(
     """Score the model and each baseline with bootstrap intervals (paired resamples)."""
     metrics = reported_metrics(ctx)
     level = ctx.config.confidence_level
-    indices = resample_indices(len(ctx.y), ctx.config.n_bootstrap, ctx.rng("baselines/bootstrap"))
+    resamples = Resamples.draw(len(ctx.y), ctx.config.n_bootstrap, ctx.rng("baselines/bootstrap"))
     candidates: list[tuple[str, str, np.ndarray]] = [
         ("random", "labels drawn at random from the class shares" if ctx.is_classifier else "values drawn at random from y", random_scores(ctx, ctx.rng("baselines/random"))),
         ("zero_rule", "always the most frequent class (scores: the class shares)" if ctx.is_classifier else "always the mean of y", ctx.zero_rule_scores()),
@@ -164,7 +164,7 @@ def evaluate_baselines(
         return lambda y, s: ctx.score(y, s, metric)
 
     def run(scores: np.ndarray) -> dict[str, Bootstrapped]:
-        return {m.name: bootstrap(scorer(m), ctx.y, scores, indices) for m in metrics}
+        return {m.name: bootstrap(m, scorer(m), ctx.y, ctx.truth, scores, resamples) for m in metrics}
 
     model_runs = run(ctx.scores)
     results: list[BaselineScore] = []

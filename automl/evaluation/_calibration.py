@@ -97,12 +97,18 @@ def brier_score(proba: np.ndarray, y: np.ndarray, classes: np.ndarray, positive:
     return float(np.mean(((proba - onehot) ** 2).sum(axis=1)))
 
 
+def _classes(ctx: EvalContext) -> np.ndarray:
+    if ctx.classes is None:
+        raise TypeError("calibration applies to classifiers only")
+    return ctx.classes
+
+
 def _calibration_view(ctx: EvalContext, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(probability, outcome) pairs the diagram is drawn from."""
-    assert ctx.classes is not None  # internal invariant: only called for classifiers
-    if len(ctx.classes) == 2:
+    classes = _classes(ctx)
+    if len(classes) == 2:
         positive = ctx.positive_index
-        return proba[:, positive], (ctx.y == ctx.classes[positive]).astype(float)
+        return proba[:, positive], (ctx.y == classes[positive]).astype(float)
     return proba.max(axis=1), (ctx.labels(proba) == ctx.y).astype(float)
 
 
@@ -150,12 +156,12 @@ def recalibrate_out_of_fold(
 
 
 def evaluate_calibration(ctx: EvalContext) -> CalibrationResult:
-    assert ctx.classes is not None  # internal invariant: the orchestrator skips regression
+    classes = _classes(ctx)
     n_bins = ctx.config.calibration_bins
-    binary = len(ctx.classes) == 2
+    binary = len(classes) == 2
     p, outcome = _calibration_view(ctx, ctx.scores)
     ece, bins = reliability(p, outcome, n_bins)
-    brier = brier_score(ctx.scores, ctx.y, ctx.classes, ctx.positive_index)
+    brier = brier_score(ctx.scores, ctx.y, classes, ctx.positive_index)
     effect: RecalibrationEffect | None = None
     note: str | None = None
     method = ctx.config.recalibration
@@ -167,14 +173,14 @@ def evaluate_calibration(ctx: EvalContext) -> CalibrationResult:
         if folds < 2:
             note = f"recalibration skipped: the rarest class has {smallest} row(s); cross-validation needs 2"
         else:
-            recal = recalibrate_out_of_fold(ctx.scores, ctx.y, ctx.classes, method, folds, ctx.seed)
+            recal = recalibrate_out_of_fold(ctx.scores, ctx.y, classes, method, folds, ctx.seed)
             p_after, outcome_after = _calibration_view(ctx, recal)
             ece_after, bins_after = reliability(p_after, outcome_after, n_bins)
             effect = RecalibrationEffect(
                 method=method,
                 folds=folds,
                 ece=ece_after,
-                brier=brier_score(recal, ctx.y, ctx.classes, ctx.positive_index),
+                brier=brier_score(recal, ctx.y, classes, ctx.positive_index),
                 metric_before=finite_or_none(ctx.score(ctx.y, ctx.scores)),
                 metric_after=finite_or_none(ctx.score(ctx.y, recal)),
                 improved=ece_after < ece,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 import zlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -54,6 +55,14 @@ class EvalContext:
     @property
     def is_classifier(self) -> bool:
         return self.task != "regression"
+
+    @cached_property
+    def truth(self) -> np.ndarray:
+        """``y`` as class codes (index into ``classes``) for classification, as floats for regression."""
+        if self.classes is None:
+            return self.y.astype(float)
+        position = {label: i for i, label in enumerate(self.classes.tolist())}
+        return np.array([position[v] for v in self.y.tolist()], dtype=int)
 
     @property
     def positive_index(self) -> int:

@@ -61,7 +61,8 @@ def _roc_auc(y: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> float:
 
 
 def _log_loss(y: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> float:
-    return skm.log_loss(y, np.clip(proba, 1e-15, 1.0), labels=classes)
+    clipped = np.clip(proba, 1e-15, 1.0)  # averaged float32 predictions drift from summing to one
+    return skm.log_loss(y, clipped / clipped.sum(axis=1, keepdims=True), labels=classes)
 
 
 def _rmse(y: np.ndarray, pred: np.ndarray) -> float:

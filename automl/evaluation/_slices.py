@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from automl.evaluation._bootstrap import bootstrap, resample_indices
+from automl.evaluation._bootstrap import Resamples, bootstrap
 from automl.evaluation._context import EvalContext
 from automl.evaluation._result import Check, Estimate, Status, finite_or_none, status_of
 
@@ -90,8 +90,8 @@ def evaluate_slices(ctx: EvalContext, columns: tuple[str, ...]) -> SlicesResult:
             if rows.size == 0:
                 continue
             y, scores = ctx.y[rows], ctx.scores[rows]
-            indices = resample_indices(rows.size, ctx.config.n_bootstrap, ctx.rng(f"slices/{column}/{label}"))
-            estimate = bootstrap(ctx.score, y, scores, indices).estimate(level)
+            resamples = Resamples.draw(rows.size, ctx.config.n_bootstrap, ctx.rng(f"slices/{column}/{label}"))
+            estimate = bootstrap(ctx.metric, ctx.score, y, ctx.truth[rows], scores, resamples).estimate(level)
             worse = False
             if rows.size >= min_size and np.isfinite(overall):
                 if ctx.metric.greater_is_better:

@@ -9,13 +9,17 @@ deadline between chunks. Anything else is fitted in one go and checked after.
 from __future__ import annotations
 
 import inspect
-import math
+import time
 from typing import Any
 
-from automl._core import Deadline
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
-_GROWTH_PARAMS = ("n_estimators", "max_iter")
-_CHUNKS = 8
+from automl._core import Deadline, DeadlineExceeded
+
+# Chunks are sized from the measured time per tree/iteration to take about this long,
+# so the deadline is checked often enough without paying warm-start overhead per unit.
+_CHUNK_SECONDS = 0.5
+_FIRST_CHUNK_SHARE = 16
 
 
 def fit_budgeted(estimator: Any, X: Any, y: Any, deadline: Deadline) -> Any:
@@ -29,23 +33,36 @@ def fit_budgeted(estimator: Any, X: Any, y: Any, deadline: Deadline) -> Any:
         deadline.check("fit")
         return estimator
     total = int(estimator.get_params()[growth])
-    step = max(1, math.ceil(total / _CHUNKS))
+    size = max(1, total // _FIRST_CHUNK_SHARE)
+    started = time.perf_counter()
     estimator.set_params(warm_start=True)
     try:
-        for size in range(step, total + step, step):
-            size = min(size, total)
+        while True:
             estimator.set_params(**{growth: size})
             estimator.fit(X, y)
-            if getattr(estimator, "n_iter_", size) < size:  # early stopping ended boosting
+            if size >= total or getattr(estimator, "n_iter_", size) < size:  # done, or early stopping ended boosting
                 break
             deadline.check("fit")
+            per_unit = (time.perf_counter() - started) / size
+            if per_unit * (total - size) > deadline.remaining() and per_unit > deadline.remaining():
+                raise DeadlineExceeded(f"fit stopped at {size}/{total} {growth}: the time budget would run out")
+            size = min(total, size + max(1, int(_CHUNK_SECONDS / max(per_unit, 1e-9))))
     finally:
         estimator.set_params(warm_start=False, **{growth: total})
     return estimator
 
 
 def _growth_param(estimator: Any) -> str | None:
+    """The size parameter of a warm-startable ensemble (trees or boosting iterations).
+
+    Only ensembles grow this way: in linear models ``max_iter`` is an optimiser
+    limit, and cutting it short would only stop them before they converge.
+    """
     params = estimator.get_params(deep=False)
     if "warm_start" not in params:
         return None
-    return next((name for name in _GROWTH_PARAMS if name in params), None)
+    if "n_estimators" in params:
+        return "n_estimators"
+    if isinstance(estimator, (HistGradientBoostingClassifier, HistGradientBoostingRegressor)):
+        return "max_iter"
+    return None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,14 +13,13 @@ from typing import Any, Protocol
 import optuna
 import pandas as pd
 
-from automl._core import Clock, Deadline, DeadlineExceeded, InputError, did_you_mean
+from automl._core import Clock, Deadline, InputError, did_you_mean
 from automl.data import Dataset, Fingerprint, fingerprint
-from automl.ensembles import WeightedAverageEnsemble
-from automl.evaluation import Metric, get_metric
+from automl.evaluation import get_metric
 from automl.models import ModelCard, builder_names, save_model
-from automl.search._cv import CVResult
+from automl.search._final import STACKING_MEMBERS, RunMemory, build_final_model, check_ensemble
 from automl.search._leaderboard import family_summary, leaderboard
-from automl.search._objective import FAMILY_PARAM, Objective, SearchContext, make_model, params_of
+from automl.search._objective import FAMILY_PARAM, Objective, SearchContext, params_of
 from automl.search._resampling import Resampling, make_resampling
 from automl.search._study import make_pruner, make_sampler, open_storage, prepare_study, study_attrs
 from automl.spaces import FamilySpace, load_spaces
@@ -47,6 +45,7 @@ class SearchConfig:
     spaces_dirs: tuple[str, ...] = ()
     output_dir: str | None = "automl_runs"
     cv_folds: int = 5
+    ensemble: str = "selection"
 
     def __post_init__(self) -> None:
         if self.time_budget is None and self.n_trials is None:
@@ -57,6 +56,7 @@ class SearchConfig:
             raise InputError(f"n_trials must be at least 1, got {self.n_trials}")
         if self.cv_folds < 2:
             raise InputError(f"cv_folds must be at least 2, got {self.cv_folds}")
+        check_ensemble(self.ensemble)
         if self.n_jobs == 0 or self.n_jobs < -1:
             raise InputError(f"n_jobs must be -1 or a positive number, got {self.n_jobs}")
 
@@ -105,34 +105,21 @@ def default_study_name(dataset: Dataset, fp: Fingerprint) -> str:
     return f"{stem}-{dataset.target}-{fp.short}"
 
 
-class _BestFolds:
-    """Keeps the fold models of this run's best trial: the fallback model when a refit would overrun."""
-
-    def __init__(self, metric: Metric) -> None:
-        self.metric = metric
-        self.lock = threading.Lock()
-        self.trial: int | None = None
-        self.result: CVResult | None = None
-
-    def offer(self, trial_number: int, result: CVResult) -> None:
-        with self.lock:
-            if self.result is None or self.metric.better(result.mean, self.result.mean):
-                self.trial, self.result = trial_number, result
-
-
 class _StopWhenRefitWouldOverrun:
     """Stop starting trials once the time left is what refitting the current best needs."""
 
-    def __init__(self, deadline: Deadline, train_fraction: float, n_splits: int) -> None:
-        self.deadline, self.train_fraction, self.n_splits = deadline, train_fraction, n_splits
+    def __init__(self, deadline: Deadline, train_fraction: float, n_splits: int, members: int = 1) -> None:
+        self.deadline, self.train_fraction, self.n_splits, self.members = deadline, train_fraction, n_splits, members
 
     def refit_seconds(self, study: optuna.Study) -> float:
-        try:
-            best = study.best_trial
-        except ValueError:
+        """Estimated seconds to refit the best ``members`` trials on all rows (fold time scaled up)."""
+        complete = [t for t in study.get_trials(deepcopy=False, states=(_STATE.COMPLETE,)) if t.value is not None]
+        if not complete:
             return 0.0
-        per_fold = best.user_attrs.get("fit_seconds", 0.0) / self.n_splits
-        return 1.3 * per_fold / self.train_fraction
+        reverse = study.direction == optuna.study.StudyDirection.MAXIMIZE
+        top = sorted(complete, key=lambda t: -t.value if reverse else t.value)[: self.members]
+        fold_seconds = sum(t.user_attrs.get("fit_seconds", 0.0) for t in top) / self.n_splits
+        return 1.3 * fold_seconds / self.train_fraction
 
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         if self.deadline.remaining() < self.refit_seconds(study):
@@ -171,22 +158,30 @@ def run_search(dataset: Dataset, config: SearchConfig, reporter: ProgressReporte
         resampling=resampling, spaces=spaces, seed=config.seed, model_threads=1, deadline=trial_deadline,
         artifact_store=optuna.artifacts.FileSystemArtifactStore(_mkdir(study_dir / "artifacts")) if study_dir else None,
     )
-    best_folds = _BestFolds(metric)
-    _optimize(study, Objective(ctx, best_folds.offer), config, trial_deadline, resampling, reporter)
+    memory = RunMemory(metric)
+    members = 1 if config.ensemble == "none" else STACKING_MEMBERS
+    _optimize(study, Objective(ctx, memory.offer), config, trial_deadline, resampling, reporter, members)
     best = _best_trial(study, config)
-    refit_deadline = Deadline(started + (config.time_budget or 0) * 1.05 + 3.0, clock) if budget_end.is_limited else budget_end
-    model, notes = _refit(best, spaces[best.params[FAMILY_PARAM]], dataset, config, refit_deadline, best_folds)
-    card = ModelCard(
-        task=dataset.task, metric=metric.name, family=best.params[FAMILY_PARAM], params=params_of(best, spaces[best.params[FAMILY_PARAM]]),
-        cv_score=best.value, data_fingerprint=fp.content, target=dataset.target,
-        classes=None if dataset.classes is None else dataset.classes.tolist(), study_name=study.study_name,
-        trial_number=best.number, notes={"resampling": resampling.describe(), **notes},
+    # Refits get the budget's end; its 5 % + 5 s grace is left for the last chunk, saving and reporting.
+    final_deadline = budget_end
+    threads = config.n_jobs if config.n_jobs > 0 else -1
+    final = build_final_model(
+        study, spaces, dataset, metric, config.ensemble, config.seed, threads, final_deadline, memory, ctx.artifact_store
     )
-    model_path = _save(model, card, study, study_dir)
+    space = spaces[best.params[FAMILY_PARAM]]
+    card = ModelCard(
+        task=dataset.task, metric=metric.name, family=space.name if final.kind in ("single", "fold-average") else final.kind,
+        params=params_of(best, space) if final.kind != "stacking" and final.kind != "selection" else {},
+        cv_score=final.oof_score, data_fingerprint=fp.content, target=dataset.target,
+        classes=None if dataset.classes is None else dataset.classes.tolist(), study_name=study.study_name,
+        trial_number=best.number, members=final.members,
+        notes={"resampling": resampling.describe(), "best_single_score": final.best_single_score, **final.notes},
+    )
+    model_path = _save(final.model, card, study, study_dir)
     return SearchOutcome(
-        study=study, best_model=model, best_trial=best, card=card, model_path=model_path,
+        study=study, best_model=final.model, best_trial=best, card=card, model_path=model_path,
         leaderboard=leaderboard(study), family_summary=family_summary(study),
-        elapsed_seconds=clock() - started, resampling=resampling.describe(), notes=notes,
+        elapsed_seconds=clock() - started, resampling=resampling.describe(), notes=final.notes,
     )
 
 
@@ -202,13 +197,13 @@ def _mkdir(path: Path) -> Path:
 
 def _optimize(
     study: optuna.Study, objective: Objective, config: SearchConfig, deadline: Deadline,
-    resampling: Resampling, reporter: ProgressReporter | None,
+    resampling: Resampling, reporter: ProgressReporter | None, members: int,
 ) -> None:
     n_trials = None
     if config.n_trials is not None:
         done = len(study.get_trials(deepcopy=False, states=_FINISHED))
         n_trials = max(0, config.n_trials - done)
-    callbacks: list[Any] = [_StopWhenRefitWouldOverrun(deadline, resampling.train_fraction, resampling.n_splits)]
+    callbacks: list[Any] = [_StopWhenRefitWouldOverrun(deadline, resampling.train_fraction, resampling.n_splits, members)]
     if reporter is not None:
         reporter.start(study, n_trials, deadline)
         callbacks.append(reporter.trial_finished)
@@ -237,29 +232,6 @@ def _best_trial(study: optuna.Study, config: SearchConfig) -> optuna.trial.Froze
             f"no trial finished in study '{study.study_name}' within the budget "
             f"({config.time_budget} s); raise --time-budget or choose faster --families{hint}"
         ) from None
-
-
-def _refit(
-    best: optuna.trial.FrozenTrial, space: FamilySpace, dataset: Dataset, config: SearchConfig,
-    deadline: Deadline, best_folds: _BestFolds,
-) -> tuple[Any, dict[str, Any]]:
-    """Refit the best configuration on all rows; if that would overrun, average its fold models."""
-    threads = config.n_jobs if config.n_jobs > 0 else -1
-    model = make_model(space, params_of(best, space), dataset.task, config.seed, threads)
-    started = time.perf_counter()
-    try:
-        model.fit(dataset.X, dataset.y, deadline=deadline)
-        return model, {"final_model": "refit on all rows", "refit_seconds": round(time.perf_counter() - started, 3)}
-    except DeadlineExceeded:
-        if best_folds.trial == best.number and best_folds.result is not None:
-            log.warning("refit would overrun the budget; using the average of trial %d's fold models", best.number)
-            folds = best_folds.result.fold_models
-            ensemble = WeightedAverageEnsemble(list(folds), None, dataset.task).fit()
-            return ensemble, {"final_model": f"average of {len(folds)} fold models (refit would overrun the budget)"}
-        log.warning("refit overran the budget and no fold models were kept; refitting without a limit")
-        model = make_model(space, params_of(best, space), dataset.task, config.seed, threads)
-        model.fit(dataset.X, dataset.y)
-        return model, {"final_model": "refit on all rows (over budget)"}
 
 
 def _save(model: Any, card: ModelCard, study: optuna.Study, study_dir: Path | None) -> Path | None:

@@ -33,7 +33,7 @@ def test_same_seed_same_leaderboard(binary_frame: pd.DataFrame, tmp_path: Path) 
 def test_defaults_are_enqueued_first_in_family_order(binary_frame: pd.DataFrame, tmp_path: Path) -> None:
     result = _search(binary_frame, "label", tmp_path, n_trials=3)
     first = [t.params["family"] for t in sorted(result.study.trials, key=lambda t: t.number)]
-    assert first == ["hist_gradient_boosting", "logistic_regression", "knn"]
+    assert first == ["logistic_regression", "hist_gradient_boosting", "knn"]
 
 
 def test_resume_keeps_finished_trials_and_runs_only_the_missing_ones(regression_frame: pd.DataFrame, tmp_path: Path) -> None:

@@ -1,0 +1,234 @@
+"""The final model of a search: the refit best trial, or an ensemble of trials when it wins.
+
+Ensembles are chosen on out-of-fold (OOF) scores only, so no candidate is refit
+just to be scored; members are refit on all rows only once chosen, within the
+remaining budget, and the best single model is kept when they do not fit.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import optuna
+
+from automl._core import Deadline, DeadlineExceeded, InputError
+from automl.data import Dataset
+from automl.ensembles import (
+    BaggedModel,
+    StackedEnsemble,
+    WeightedAverageEnsemble,
+    fit_stacking,
+    greedy_selection,
+    select_diverse,
+    stacking_oof_score,
+)
+from automl.evaluation import Metric
+from automl.search._cv import CVResult
+from automl.search._objective import FAMILY_PARAM, make_model, params_of
+from automl.spaces import FamilySpace
+
+log = logging.getLogger(__name__)
+
+EnsembleKind = Literal["none", "selection", "stacking", "bagging", "auto"]
+ENSEMBLE_KINDS: tuple[str, ...] = ("none", "selection", "stacking", "bagging", "auto")
+# Ensembles draw on the best trials only: enough diversity, bounded OOF memory and selection time.
+LIBRARY_SIZE = 20
+STACKING_MEMBERS = 5
+BAGGING_COPIES = 5
+
+
+@dataclass(frozen=True)
+class FinalModel:
+    """The model to save, what it is, and the evidence it was chosen on."""
+
+    model: Any
+    kind: str
+    oof_score: float | None
+    best_single_score: float
+    members: list[dict[str, Any]] = field(default_factory=list)
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunMemory:
+    """What this run keeps in memory: OOF predictions per trial and the best trial's fold models
+    (the fallback when refitting on all rows would overrun the budget)."""
+
+    metric: Metric
+    oof: dict[int, np.ndarray] = field(default_factory=dict)
+    best_trial: int | None = None
+    best_score: float | None = None
+    best_fold_models: tuple[Any, ...] = ()
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def offer(self, trial_number: int, result: CVResult) -> None:
+        """Called by the objective after every completed trial (from Optuna's worker threads)."""
+        with self.lock:
+            self.oof[trial_number] = result.oof
+            if self.best_score is None or self.metric.better(result.mean, self.best_score):
+                self.best_trial, self.best_score, self.best_fold_models = trial_number, result.mean, result.fold_models
+
+
+def check_ensemble(kind: str) -> None:
+    if kind not in ENSEMBLE_KINDS:
+        raise InputError(f"unknown ensemble '{kind}'; use one of {', '.join(ENSEMBLE_KINDS)}")
+
+
+def build_final_model(
+    study: optuna.Study,
+    spaces: Mapping[str, FamilySpace],
+    dataset: Dataset,
+    metric: Metric,
+    ensemble: str,
+    seed: int,
+    threads: int,
+    deadline: Deadline,
+    memory: RunMemory,
+    store: optuna.artifacts.FileSystemArtifactStore | None,
+) -> FinalModel:
+    """Refit the best trial, then try the requested ensemble; return whichever is chosen."""
+    best = study.best_trial
+    single = _refit_best(best, spaces, dataset, seed, threads, deadline, memory)
+    if ensemble == "none" or single.kind == "fold-average":
+        return single
+    trials = _library(study, memory, store)
+    if len(trials) < 2 and ensemble != "bagging":
+        return _with_note(single, "ensemble", "skipped: fewer than two trials with out-of-fold predictions")
+    candidates = []
+    if ensemble in ("selection", "auto"):
+        candidates.append(_selection_plan(trials, memory, dataset, metric))
+    if ensemble in ("stacking", "auto"):
+        candidates.append(_stacking_plan(trials, memory, dataset, metric, seed))
+    if ensemble == "bagging":
+        return _bagging(best, spaces, dataset, seed, threads, deadline, single)
+    plan = min(candidates, key=lambda p: -p.score if metric.greater_is_better else p.score)
+    if not metric.better(plan.score, best.value):
+        return _with_note(single, "ensemble", f"{plan.kind} OOF {plan.score:.6g} did not beat the best single trial")
+    try:
+        return plan.realise(single.model, best.number, spaces, dataset, seed, threads, deadline, best.value)
+    except DeadlineExceeded:
+        return _with_note(single, "ensemble", f"{plan.kind} won on OOF but its members could not be refit within the budget")
+
+
+def _with_note(final: FinalModel, key: str, value: str) -> FinalModel:
+    return FinalModel(final.model, final.kind, final.oof_score, final.best_single_score, final.members, {**final.notes, key: value})
+
+
+def _refit_best(
+    best: optuna.trial.FrozenTrial, spaces: Mapping[str, FamilySpace], dataset: Dataset, seed: int, threads: int,
+    deadline: Deadline, memory: RunMemory,
+) -> FinalModel:
+    """Refit the best configuration on all rows; if that would overrun, average its fold models."""
+    space = spaces[best.params[FAMILY_PARAM]]
+    member = [{"family": space.name, "trial": best.number, "weight": 1.0}]
+    model = make_model(space, params_of(best, space), dataset.task, seed, threads)
+    started = time.perf_counter()
+    try:
+        model.fit(dataset.X, dataset.y, deadline=deadline)
+        notes = {"final_model": "refit on all rows", "refit_seconds": round(time.perf_counter() - started, 3)}
+        return FinalModel(model, "single", best.value, best.value, member, notes)
+    except DeadlineExceeded:
+        if memory.best_trial != best.number or not memory.best_fold_models:
+            log.warning("refit overran the budget and no fold models were kept; refitting without a limit")
+            model.fit(dataset.X, dataset.y)
+            return FinalModel(model, "single", best.value, best.value, member, {"final_model": "refit on all rows (over budget)"})
+    folds = memory.best_fold_models
+    log.warning("refit would overrun the budget; using the average of trial %d's %d fold models", best.number, len(folds))
+    model = WeightedAverageEnsemble(list(folds), None, dataset.task).fit()
+    notes = {"final_model": f"average of {len(folds)} fold models (a refit would overrun the budget)"}
+    return FinalModel(model, "fold-average", best.value, best.value, member, notes)
+
+
+def _library(
+    study: optuna.Study, memory: RunMemory, store: optuna.artifacts.FileSystemArtifactStore | None
+) -> list[optuna.trial.FrozenTrial]:
+    """The best completed trials whose OOF predictions can be had (this run's, or the artifact store's)."""
+    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    reverse = study.direction == optuna.study.StudyDirection.MAXIMIZE
+    ranked = sorted(complete, key=lambda t: (-t.value if reverse else t.value, t.number))
+    library = []
+    for trial in ranked:
+        if trial.number not in memory.oof and store is not None and "oof_artifact" in trial.user_attrs:
+            memory.oof[trial.number] = _download_oof(store, trial.user_attrs["oof_artifact"])
+        if trial.number in memory.oof:
+            library.append(trial)
+        if len(library) == LIBRARY_SIZE:
+            break
+    return library
+
+
+def _download_oof(store: optuna.artifacts.FileSystemArtifactStore, artifact_id: str) -> np.ndarray:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "oof.npy"
+        optuna.artifacts.download_artifact(artifact_store=store, file_path=str(path), artifact_id=artifact_id)
+        return np.load(path).astype(np.float64)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """An ensemble chosen on OOF scores, not yet refit."""
+
+    kind: str
+    score: float
+    trials: list[optuna.trial.FrozenTrial]
+    weights: np.ndarray
+    meta: Any = None
+
+    def realise(
+        self, best_model: Any, best_number: int, spaces: Mapping[str, FamilySpace], dataset: Dataset,
+        seed: int, threads: int, deadline: Deadline, best_score: float,
+    ) -> FinalModel:
+        used = [(t, w) for t, w in zip(self.trials, self.weights) if w > 0]
+        models = [best_model if t.number == best_number else _refit(t, spaces, dataset, seed, threads, deadline) for t, _ in used]
+        weights = np.asarray([w for _, w in used])
+        if self.kind == "selection":
+            model = WeightedAverageEnsemble(models, weights, dataset.task).fit()
+        else:
+            model = StackedEnsemble(models, self.meta, dataset.task).fit()
+        members = [{"family": t.params[FAMILY_PARAM], "trial": t.number, "weight": round(float(w), 6)} for t, w in used]
+        notes = {"final_model": f"{self.kind} ensemble of {len(models)} refit trials", "ensemble": self.kind}
+        return FinalModel(model, self.kind, self.score, best_score, members, notes)
+
+
+def _refit(trial: optuna.trial.FrozenTrial, spaces: Mapping[str, FamilySpace], dataset: Dataset, seed: int, threads: int, deadline: Deadline) -> Any:
+    space = spaces[trial.params[FAMILY_PARAM]]
+    return make_model(space, params_of(trial, space), dataset.task, seed, threads).fit(dataset.X, dataset.y, deadline=deadline)
+
+
+def _selection_plan(trials: list[optuna.trial.FrozenTrial], memory: RunMemory, dataset: Dataset, metric: Metric) -> _Plan:
+    result = greedy_selection([memory.oof[t.number] for t in trials], dataset.y.to_numpy(), metric, dataset.classes)
+    return _Plan("selection", result.score, trials, result.weights)
+
+
+def _stacking_plan(trials: list[optuna.trial.FrozenTrial], memory: RunMemory, dataset: Dataset, metric: Metric, seed: int) -> _Plan:
+    picked = select_diverse([t.value for t in trials], [t.params[FAMILY_PARAM] for t in trials], STACKING_MEMBERS, metric)
+    members = [trials[i] for i in picked]
+    oof = [memory.oof[t.number] for t in members]
+    y = dataset.y.to_numpy()
+    score = stacking_oof_score(oof, y, metric, dataset.task, dataset.classes, seed)
+    meta = fit_stacking(oof, y, task=dataset.task, classes=dataset.classes, seed=seed)
+    return _Plan("stacking", score, members, np.ones(len(members)), meta)
+
+
+def _bagging(
+    best: optuna.trial.FrozenTrial, spaces: Mapping[str, FamilySpace], dataset: Dataset, seed: int, threads: int,
+    deadline: Deadline, single: FinalModel,
+) -> FinalModel:
+    """Bootstrap copies of the best configuration (no OOF score: that would need a CV of the bag)."""
+    space = spaces[best.params[FAMILY_PARAM]]
+    base = make_model(space, params_of(best, space), dataset.task, seed, threads)
+    try:
+        model = BaggedModel(base, n_estimators=BAGGING_COPIES, random_state=seed).fit(dataset.X, dataset.y, deadline=deadline)
+    except DeadlineExceeded:
+        return _with_note(single, "ensemble", "bagging could not be fit within the budget")
+    members = [{"family": space.name, "trial": best.number, "weight": 1 / BAGGING_COPIES, "copies": BAGGING_COPIES}]
+    notes = {"final_model": f"bagging: {BAGGING_COPIES} bootstrap copies of trial {best.number}", "ensemble": "bagging"}
+    return FinalModel(model, "bagging", None, best.value, members, notes)
