@@ -18,7 +18,7 @@ from automl._core import ArtifactError, InputError
 from automl.data import load_dataset
 from automl.ensembles import ENSEMBLE_TRUSTED_TYPES
 from automl.models import MODEL_TRUSTED_TYPES, ModelCard, load_model
-from automl.search import ProgressReporter, SearchConfig, SearchOutcome, open_storage, run_search
+from automl.search import DEFAULT_PRUNER, ProgressReporter, SearchConfig, SearchOutcome, open_storage, ranked, run_search
 
 TRUSTED_TYPES: list[str] = MODEL_TRUSTED_TYPES + ENSEMBLE_TRUSTED_TYPES
 
@@ -77,6 +77,9 @@ def search(
     output_dir: str | None = "automl_runs",
     cv_folds: int = 5,
     ensemble: str = "selection",
+    sampler: str = "tpe",
+    pruner: str = DEFAULT_PRUNER,
+    objectives: Sequence[str] = ("score",),
     reporter: ProgressReporter | None = None,
 ) -> SearchResult:
     """Search model families and hyperparameters for ``data`` within ``time_budget`` seconds.
@@ -92,6 +95,11 @@ def search(
     best single trial), ``"stacking"``, ``"bagging"``, ``"auto"`` (selection or
     stacking, whichever scores best out of fold) or ``"none"``.
 
+    ``sampler`` is ``tpe`` (multivariate), ``random``, ``cmaes``, ``nsga2`` or ``qmc``;
+    ``pruner`` is ``none``, ``median``, ``sha`` or ``hyperband``. ``objectives=("score",
+    "latency")`` (or ``"size"``) runs a multi-objective study: the leaderboard marks the
+    Pareto front and every front trial is saved, for ``load_best_model(choose=...)``.
+
     Example:
         >>> from sklearn.datasets import load_iris
         >>> frame = load_iris(as_frame=True).frame
@@ -104,27 +112,62 @@ def search(
     config = SearchConfig(
         metric=metric, time_budget=time_budget, n_trials=n_trials, families=tuple(families) if families else None,
         study_name=study_name, storage=storage, seed=seed, n_jobs=n_jobs, spaces_dirs=tuple(spaces),
-        output_dir=output_dir, cv_folds=cv_folds, ensemble=ensemble,
+        output_dir=output_dir, cv_folds=cv_folds, ensemble=ensemble, sampler=sampler, pruner=pruner,
+        objectives=tuple(objectives),
     )
     return SearchResult.from_outcome(run_search(dataset, config, reporter))
 
 
-def load_best_model(study_name: str, storage: str | optuna.storages.BaseStorage | None = None) -> Any:
+def load_best_model(
+    study_name: str, storage: str | optuna.storages.BaseStorage | None = None, *, choose: str | None = None
+) -> Any:
     """Load the refit best model of a study from its artifact store.
+
+    ``choose`` applies to multi-objective studies: ``"latency<=X"`` (ms per 1,000
+    rows) or ``"size<=X"`` (bytes) picks the best-scoring saved Pareto-front trial
+    within that limit; by default the best-scoring trial is returned.
 
     Raises:
         ArtifactError: the study has no saved model, or the files are missing or untrusted.
+        InputError: a malformed ``choose`` rule, or no front trial satisfies it.
+
+    Example:
+        >>> model = load_best_model("churn", "sqlite:///automl.db", choose="latency<=5")  # doctest: +SKIP
     """
-    model, _ = load_best_model_and_card(study_name, storage)
+    model, _ = load_best_model_and_card(study_name, storage, choose=choose)
     return model
 
 
-def load_best_model_and_card(study_name: str, storage: str | optuna.storages.BaseStorage | None = None) -> tuple[Any, ModelCard]:
+def load_best_model_and_card(
+    study_name: str, storage: str | optuna.storages.BaseStorage | None = None, *, choose: str | None = None
+) -> tuple[Any, ModelCard]:
     study = load_study(study_name, storage)
-    path = study.user_attrs.get("best_model_path")
+    path = study.user_attrs.get("best_model_path") if choose is None else _chosen_path(study, choose)
     if not path:
         raise ArtifactError(f"study '{study_name}' has no saved model (was it run with an output folder?)")
     return load_model(path, TRUSTED_TYPES)
+
+
+_CHOOSE_ATTRS = {"latency": "predict_ms_per_1k", "size": "model_bytes"}
+
+
+def _chosen_path(study: optuna.Study, rule: str) -> str:
+    """The saved Pareto-front model that ``rule`` (``latency<=X`` / ``size<=X``) selects."""
+    name, _, limit_text = rule.partition("<=")
+    name = name.strip()
+    try:
+        limit = float(limit_text)
+    except ValueError:
+        limit = float("nan")
+    if name not in _CHOOSE_ATTRS or limit != limit:
+        raise InputError(f"choose rule '{rule}' not understood; use latency<=MS_PER_1K_ROWS or size<=BYTES")
+    saved = {int(n): p for n, p in study.user_attrs.get("pareto_models", {}).items()}
+    if not saved:
+        raise InputError(f"study '{study.study_name}' is not a multi-objective study with saved Pareto-front models")
+    fits = [t for t in ranked(study) if t.number in saved and t.user_attrs.get(_CHOOSE_ATTRS[name], float("inf")) <= limit]
+    if not fits:
+        raise InputError(f"no saved Pareto-front trial of '{study.study_name}' has {name} <= {limit:g}")
+    return saved[fits[0].number]
 
 
 def load_saved_model(path: str | Path) -> tuple[Any, ModelCard]:

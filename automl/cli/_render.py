@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from automl._core import Deadline
+from automl.search import ranked, score
 
 # Piped output (CI logs, files) gets a wide console instead of rich's 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -71,10 +72,8 @@ class RichReporter:
     def trial_finished(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         if self.progress is None:
             return
-        try:
-            best = f"{study.best_value:.5g}"
-        except ValueError:
-            best = "-"
+        top = ranked(study)
+        best = f"{score(top[0]):.5g}" if top else "-"
         self.progress.update(self.task_id, advance=1, best=best)
 
     def finish(self) -> None:

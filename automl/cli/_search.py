@@ -8,7 +8,7 @@ import shlex
 from automl import api
 from automl.cli._clock import process_age_seconds
 from automl.cli._render import RichReporter, console, frame_table, print_leaderboard
-from automl.search import DEFAULT_STORAGE
+from automl.search import DEFAULT_PRUNER, DEFAULT_STORAGE, PRUNERS, SAMPLERS
 
 
 def csv_list(text: str) -> list[str]:
@@ -33,6 +33,10 @@ class SearchCommand:
         parser.add_argument("--cv-folds", type=int, default=5)
         parser.add_argument("--ensemble", default="selection", choices=["none", "selection", "stacking", "bagging", "auto"],
                             help="final model: greedy ensemble selection (default), stacking, bagging, auto, or none")
+        parser.add_argument("--sampler", default="tpe", choices=list(SAMPLERS))
+        parser.add_argument("--pruner", default=DEFAULT_PRUNER, choices=list(PRUNERS), help=f"default {DEFAULT_PRUNER}")
+        parser.add_argument("--objectives", type=csv_list, default=["score"],
+                            help="score (default), or score,latency / score,size for a Pareto front")
         parser.add_argument("--spaces", action="append", default=[], metavar="DIR", help="extra search-space folder (repeatable)")
         parser.add_argument("--output", default="automl_runs", help="folder for models and artifacts (default automl_runs)")
 
@@ -43,7 +47,8 @@ class SearchCommand:
             args.data, args.target, task=args.task, metric=args.metric, time_budget=budget,
             n_trials=args.n_trials, families=args.families, study_name=args.study, storage=args.storage,
             seed=args.seed, n_jobs=args.n_jobs, spaces=args.spaces, output_dir=args.output,
-            cv_folds=args.cv_folds, ensemble=args.ensemble, reporter=RichReporter(),
+            cv_folds=args.cv_folds, ensemble=args.ensemble, sampler=args.sampler, pruner=args.pruner,
+            objectives=args.objectives, reporter=RichReporter(),
         )
         card = result.model_card
         print_leaderboard(result.leaderboard)

@@ -197,6 +197,6 @@ def importance_plot(result: ImportanceResult, top: int = 15) -> str:
     ax.errorbar(means, y, xerr=np.nan_to_num([f.std for f in features]), fmt="o", color=MODEL_COLOUR, capsize=3, zorder=3)
     ax.set_yticks(y, [f.feature for f in features])
     ax.axvline(0.0, color=BASELINE_COLOUR, linestyle="--")
-    ax.set_xlabel(f"loss in {result.metric} when shuffled ({result.n_repeats} repeats)")
-    ax.set_title(f"Permutation importance (top {len(features)}; dot: mean, bar: std, grey: repeats)")
+    ax.set_xlabel(f"loss in {result.metric} when shuffled (dot: mean, bar: std, grey: each of {result.n_repeats} repeats)")
+    ax.set_title(f"Permutation importance (top {len(features)})")
     return encode(fig)

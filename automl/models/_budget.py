@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
@@ -19,14 +20,21 @@ from automl._core import Deadline, DeadlineExceeded
 # Chunks are sized from the measured time per tree/iteration to take about this long,
 # so the deadline is checked often enough without paying warm-start overhead per unit.
 _CHUNK_SECONDS = 0.5
+EpochCallback = Callable[[int, float], None]
 _FIRST_CHUNK_SHARE = 16
 
 
-def fit_budgeted(estimator: Any, X: Any, y: Any, deadline: Deadline) -> Any:
-    """Fit ``estimator`` on ``(X, y)``; raise :class:`DeadlineExceeded` once ``deadline`` passes."""
+def fit_budgeted(estimator: Any, X: Any, y: Any, deadline: Deadline, epoch_callback: EpochCallback | None = None) -> Any:
+    """Fit ``estimator`` on ``(X, y)``; raise :class:`DeadlineExceeded` once ``deadline`` passes.
+
+    ``epoch_callback(epoch, val_loss)`` reaches estimators that train in epochs (the MLP);
+    it may raise to stop training (pruning).
+    """
     deadline.check("fit")
-    if "deadline" in inspect.signature(estimator.fit).parameters:
-        return estimator.fit(X, y, deadline=deadline)
+    accepted = inspect.signature(estimator.fit).parameters
+    if "deadline" in accepted:
+        extra = {"epoch_callback": epoch_callback} if epoch_callback is not None and "epoch_callback" in accepted else {}
+        return estimator.fit(X, y, deadline=deadline, **extra)
     growth = _growth_param(estimator)
     if growth is None or not deadline.is_limited:
         estimator.fit(X, y)

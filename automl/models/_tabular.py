@@ -14,7 +14,7 @@ from threadpoolctl import threadpool_limits
 
 from automl._core import Deadline, InputError
 from automl.data import CategoricalEncoding, Task, build_preprocessor, infer_schema
-from automl.models._budget import fit_budgeted
+from automl.models._budget import EpochCallback, fit_budgeted
 from automl.models._builders import get_builder
 
 
@@ -58,8 +58,11 @@ class TabularModel(BaseEstimator):
         tags.input_tags.string = True
         return tags
 
-    def fit(self, X: Any, y: Any, deadline: Deadline | None = None) -> TabularModel:
-        """Learn the schema and preprocessing, then fit the family within ``deadline``."""
+    def fit(self, X: Any, y: Any, deadline: Deadline | None = None, epoch_callback: EpochCallback | None = None) -> TabularModel:
+        """Learn the schema and preprocessing, then fit the family within ``deadline``.
+
+        ``epoch_callback(epoch, val_loss)`` is passed to families that train in epochs.
+        """
         frame = _as_frame(X)
         target = np.asarray(y)
         if len(frame) != len(target):
@@ -71,7 +74,7 @@ class TabularModel(BaseEstimator):
         matrix = self.preprocessor_.fit_transform(frame)
         estimator = get_builder(self.builder)(self.task, dict(self.params or {}), seed=self.random_state, n_jobs=self.n_jobs)
         with self._thread_limit():
-            self.estimator_ = fit_budgeted(estimator, matrix, target, deadline or Deadline.unlimited())
+            self.estimator_ = fit_budgeted(estimator, matrix, target, deadline or Deadline.unlimited(), epoch_callback)
         self.feature_names_in_ = np.asarray(self.schema_.columns, dtype=object)
         self.n_features_in_ = len(self.schema_.columns)
         if self.task != "regression":

@@ -3,10 +3,16 @@
 from automl.search._leaderboard import family_summary, leaderboard
 from automl.search._resampling import Resampling, make_resampling
 from automl.search._runner import ProgressReporter, SearchConfig, SearchOutcome, run_search, select_spaces
+from automl.search._strategies import DEFAULT_PRUNER, OBJECTIVES, PRUNERS, SAMPLERS
 from automl.search._study import DEFAULT_STORAGE, open_storage
+from automl.search._trials import pareto_numbers, ranked, score
 
 __all__ = [
+    "DEFAULT_PRUNER",
     "DEFAULT_STORAGE",
+    "OBJECTIVES",
+    "PRUNERS",
+    "SAMPLERS",
     "ProgressReporter",
     "Resampling",
     "SearchConfig",
@@ -15,6 +21,9 @@ __all__ = [
     "leaderboard",
     "make_resampling",
     "open_storage",
+    "pareto_numbers",
+    "ranked",
+    "score",
     "run_search",
     "select_spaces",
 ]

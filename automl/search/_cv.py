@@ -43,8 +43,12 @@ def cross_validate(
     classes: np.ndarray | None,
     deadline: Deadline,
     on_fold: FoldCallback | None = None,
+    on_epoch: FoldCallback | None = None,
 ) -> CVResult:
-    """Score a fresh model per split; ``on_fold(i, running_mean)`` may raise to stop early."""
+    """Score a fresh model per split; ``on_fold(i, running_mean)`` may raise to stop early.
+
+    ``on_epoch(epoch, val_loss)`` follows the first fold's training of epoch-based families.
+    """
     width = 0 if classes is None else len(classes)
     oof = np.full((resampling.n_rows, width) if width else resampling.n_rows, np.nan)
     scores: list[float] = []
@@ -54,7 +58,7 @@ def cross_validate(
     for i, (train, valid) in enumerate(resampling.splits):
         model = make_model()
         started = time.perf_counter()
-        model.fit(X.iloc[train], labels[train], deadline=deadline)
+        model.fit(X.iloc[train], labels[train], deadline=deadline, epoch_callback=on_epoch if i == 0 else None)
         fit_seconds += time.perf_counter() - started
         started = time.perf_counter()
         pred = model.predict(X.iloc[valid]) if width == 0 else model.predict_proba(X.iloc[valid])

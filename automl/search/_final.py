@@ -33,6 +33,7 @@ from automl.ensembles import (
 from automl.evaluation import Metric
 from automl.search._cv import CVResult
 from automl.search._objective import FAMILY_PARAM, make_model, params_of
+from automl.search._trials import ranked, score
 from automl.spaces import FamilySpace
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ def check_ensemble(kind: str) -> None:
 
 def build_final_model(
     study: optuna.Study,
+    best: optuna.trial.FrozenTrial,
     spaces: Mapping[str, FamilySpace],
     dataset: Dataset,
     metric: Metric,
@@ -94,8 +96,7 @@ def build_final_model(
     memory: RunMemory,
     store: optuna.artifacts.FileSystemArtifactStore | None,
 ) -> FinalModel:
-    """Refit the best trial, then try the requested ensemble; return whichever is chosen."""
-    best = study.best_trial
+    """Refit ``best``, then try the requested ensemble; return whichever is chosen."""
     single = _refit_best(best, spaces, dataset, seed, threads, deadline, memory)
     if ensemble == "none" or single.kind == "fold-average":
         return single
@@ -110,16 +111,22 @@ def build_final_model(
     if ensemble == "bagging":
         return _bagging(best, spaces, dataset, seed, threads, deadline, single)
     plan = min(candidates, key=lambda p: -p.score if metric.greater_is_better else p.score)
-    if not metric.better(plan.score, best.value):
+    if not metric.better(plan.score, score(best)):
         return _with_note(single, "ensemble", f"{plan.kind} OOF {plan.score:.6g} did not beat the best single trial")
     try:
-        return plan.realise(single.model, best.number, spaces, dataset, seed, threads, deadline, best.value)
+        return plan.realise(single.model, best.number, spaces, dataset, seed, threads, deadline, score(best))
     except DeadlineExceeded:
         return _with_note(single, "ensemble", f"{plan.kind} won on OOF but its members could not be refit within the budget")
 
 
 def _with_note(final: FinalModel, key: str, value: str) -> FinalModel:
     return FinalModel(final.model, final.kind, final.oof_score, final.best_single_score, final.members, {**final.notes, key: value})
+
+
+def refit_trial(trial: optuna.trial.FrozenTrial, spaces: Mapping[str, FamilySpace], dataset: Dataset, seed: int, threads: int, deadline: Deadline) -> Any:
+    """A trial's configuration fitted on all rows within ``deadline``."""
+    space = spaces[trial.params[FAMILY_PARAM]]
+    return make_model(space, params_of(trial, space), dataset.task, seed, threads).fit(dataset.X, dataset.y, deadline=deadline)
 
 
 def _refit_best(
@@ -134,28 +141,25 @@ def _refit_best(
     try:
         model.fit(dataset.X, dataset.y, deadline=deadline)
         notes = {"final_model": "refit on all rows", "refit_seconds": round(time.perf_counter() - started, 3)}
-        return FinalModel(model, "single", best.value, best.value, member, notes)
+        return FinalModel(model, "single", score(best), score(best), member, notes)
     except DeadlineExceeded:
         if memory.best_trial != best.number or not memory.best_fold_models:
             log.warning("refit overran the budget and no fold models were kept; refitting without a limit")
             model.fit(dataset.X, dataset.y)
-            return FinalModel(model, "single", best.value, best.value, member, {"final_model": "refit on all rows (over budget)"})
+            return FinalModel(model, "single", score(best), score(best), member, {"final_model": "refit on all rows (over budget)"})
     folds = memory.best_fold_models
     log.warning("refit would overrun the budget; using the average of trial %d's %d fold models", best.number, len(folds))
     model = WeightedAverageEnsemble(list(folds), None, dataset.task).fit()
     notes = {"final_model": f"average of {len(folds)} fold models (a refit would overrun the budget)"}
-    return FinalModel(model, "fold-average", best.value, best.value, member, notes)
+    return FinalModel(model, "fold-average", score(best), score(best), member, notes)
 
 
 def _library(
     study: optuna.Study, memory: RunMemory, store: optuna.artifacts.FileSystemArtifactStore | None
 ) -> list[optuna.trial.FrozenTrial]:
     """The best completed trials whose OOF predictions can be had (this run's, or the artifact store's)."""
-    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    reverse = study.direction == optuna.study.StudyDirection.MAXIMIZE
-    ranked = sorted(complete, key=lambda t: (-t.value if reverse else t.value, t.number))
     library = []
-    for trial in ranked:
+    for trial in ranked(study):
         if trial.number not in memory.oof and store is not None and "oof_artifact" in trial.user_attrs:
             memory.oof[trial.number] = _download_oof(store, trial.user_attrs["oof_artifact"])
         if trial.number in memory.oof:
@@ -187,7 +191,7 @@ class _Plan:
         seed: int, threads: int, deadline: Deadline, best_score: float,
     ) -> FinalModel:
         used = [(t, w) for t, w in zip(self.trials, self.weights) if w > 0]
-        models = [best_model if t.number == best_number else _refit(t, spaces, dataset, seed, threads, deadline) for t, _ in used]
+        models = [best_model if t.number == best_number else refit_trial(t, spaces, dataset, seed, threads, deadline) for t, _ in used]
         weights = np.asarray([w for _, w in used])
         if self.kind == "selection":
             model = WeightedAverageEnsemble(models, weights, dataset.task).fit()
@@ -198,24 +202,19 @@ class _Plan:
         return FinalModel(model, self.kind, self.score, best_score, members, notes)
 
 
-def _refit(trial: optuna.trial.FrozenTrial, spaces: Mapping[str, FamilySpace], dataset: Dataset, seed: int, threads: int, deadline: Deadline) -> Any:
-    space = spaces[trial.params[FAMILY_PARAM]]
-    return make_model(space, params_of(trial, space), dataset.task, seed, threads).fit(dataset.X, dataset.y, deadline=deadline)
-
-
 def _selection_plan(trials: list[optuna.trial.FrozenTrial], memory: RunMemory, dataset: Dataset, metric: Metric) -> _Plan:
     result = greedy_selection([memory.oof[t.number] for t in trials], dataset.y.to_numpy(), metric, dataset.classes)
     return _Plan("selection", result.score, trials, result.weights)
 
 
 def _stacking_plan(trials: list[optuna.trial.FrozenTrial], memory: RunMemory, dataset: Dataset, metric: Metric, seed: int) -> _Plan:
-    picked = select_diverse([t.value for t in trials], [t.params[FAMILY_PARAM] for t in trials], STACKING_MEMBERS, metric)
+    picked = select_diverse([score(t) for t in trials], [t.params[FAMILY_PARAM] for t in trials], STACKING_MEMBERS, metric)
     members = [trials[i] for i in picked]
     oof = [memory.oof[t.number] for t in members]
     y = dataset.y.to_numpy()
-    score = stacking_oof_score(oof, y, metric, dataset.task, dataset.classes, seed)
+    oof_score = stacking_oof_score(oof, y, metric, dataset.task, dataset.classes, seed)
     meta = fit_stacking(oof, y, task=dataset.task, classes=dataset.classes, seed=seed)
-    return _Plan("stacking", score, members, np.ones(len(members)), meta)
+    return _Plan("stacking", oof_score, members, np.ones(len(members)), meta)
 
 
 def _bagging(
@@ -231,4 +230,4 @@ def _bagging(
         return _with_note(single, "ensemble", "bagging could not be fit within the budget")
     members = [{"family": space.name, "trial": best.number, "weight": 1 / BAGGING_COPIES, "copies": BAGGING_COPIES}]
     notes = {"final_model": f"bagging: {BAGGING_COPIES} bootstrap copies of trial {best.number}", "ensemble": "bagging"}
-    return FinalModel(model, "bagging", None, best.value, members, notes)
+    return FinalModel(model, "bagging", None, score(best), members, notes)

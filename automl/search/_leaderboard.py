@@ -1,4 +1,8 @@
-"""Leaderboard and per-family summary, read from the study (so they work on resumed studies)."""
+"""Leaderboard and per-family summary, read from the study (so they work on resumed studies).
+
+In a multi-objective study the leaderboard is still ordered by the metric score and a
+``pareto`` column marks the trials on the score/latency (or score/size) front.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import optuna
 import pandas as pd
 
 from automl.search._objective import FAMILY_PARAM
+from automl.search._trials import pareto_numbers, ranked, score, score_maximized
 
 _STATE = optuna.trial.TrialState
 
@@ -22,14 +27,15 @@ def _clean_params(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
 def leaderboard(study: optuna.Study) -> pd.DataFrame:
     """One row per completed trial, best first (ties: earlier trial first)."""
     metric = study.user_attrs.get("metric", "score")
+    front = pareto_numbers(study)
     rows = []
-    for t in study.get_trials(deepcopy=False, states=(_STATE.COMPLETE,)):
+    for t in ranked(study):
         folds = t.user_attrs.get("fold_scores", [])
         rows.append(
             {
                 "trial": t.number,
                 "family": t.params.get(FAMILY_PARAM),
-                metric: t.value,
+                metric: score(t),
                 "std": float(np.std(folds)) if len(folds) > 1 else float("nan"),
                 "fit_s": t.user_attrs.get("fit_seconds"),
                 "predict_ms_per_1k": t.user_attrs.get("predict_ms_per_1k"),
@@ -37,14 +43,12 @@ def leaderboard(study: optuna.Study) -> pd.DataFrame:
                 "params": _clean_params(t),
             }
         )
-    columns = ["rank", "trial", "family", metric, "std", "fit_s", "predict_ms_per_1k", "model_kb", "params"]
-    if not rows:
-        return pd.DataFrame(columns=columns)
-    frame = pd.DataFrame(rows)
-    ascending = study.direction == optuna.study.StudyDirection.MINIMIZE
-    frame = frame.sort_values([metric, "trial"], ascending=[ascending, True], kind="stable").reset_index(drop=True)
+        if front:
+            rows[-1]["pareto"] = t.number in front
+    columns = ["rank", "trial", "family", metric, "std", "fit_s", "predict_ms_per_1k", "model_kb", *(["pareto"] if front else []), "params"]
+    frame = pd.DataFrame(rows, columns=columns[1:])
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))
-    return frame[columns]
+    return frame
 
 
 def family_summary(study: optuna.Study) -> pd.DataFrame:
@@ -53,7 +57,7 @@ def family_summary(study: optuna.Study) -> pd.DataFrame:
     Comparing families only makes sense under comparable effort, so the effort
     (trials and seconds) is shown next to the best score.
     """
-    ascending = study.direction == optuna.study.StudyDirection.MINIMIZE
+    ascending = not score_maximized(study)
     rows: dict[str, dict[str, Any]] = {}
     for t in study.get_trials(deepcopy=False):
         family = t.params.get(FAMILY_PARAM)
@@ -64,8 +68,8 @@ def family_summary(study: optuna.Study) -> pd.DataFrame:
         row[{_STATE.COMPLETE: "complete", _STATE.PRUNED: "pruned"}.get(t.state, "failed")] += 1
         if t.datetime_start and t.datetime_complete:
             row["seconds"] += (t.datetime_complete - t.datetime_start).total_seconds()
-        if t.state == _STATE.COMPLETE and (row["best"] is None or (t.value < row["best"]) == ascending):
-            row["best"] = t.value
+        if t.state == _STATE.COMPLETE and (row["best"] is None or (score(t) < row["best"]) == ascending):
+            row["best"] = score(t)
     frame = pd.DataFrame(list(rows.values()), columns=["family", "trials", "complete", "pruned", "failed", "best", "seconds"])
     frame["seconds"] = frame["seconds"].round(1)
     return frame.sort_values("best", ascending=ascending, na_position="last").reset_index(drop=True)

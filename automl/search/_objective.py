@@ -19,6 +19,7 @@ from automl.evaluation import Metric
 from automl.models import TabularModel
 from automl.search._cv import CVResult, cross_validate
 from automl.search._resampling import Resampling
+from automl.search._strategies import EPOCH_STEP_OFFSET
 from automl.spaces import FamilySpace, suggest
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,12 @@ class SearchContext:
     model_threads: int
     deadline: Deadline
     artifact_store: optuna.artifacts.FileSystemArtifactStore | None
+    objectives: tuple[str, ...] = ("score",)
+    epoch_pruning: bool = False
+
+    @property
+    def multi_objective(self) -> bool:
+        return len(self.objectives) > 1
 
 
 def make_model(space: FamilySpace, params: Mapping[str, Any], task: Task, seed: int, n_jobs: int) -> TabularModel:
@@ -68,22 +75,17 @@ class Objective:
         self.ctx = ctx
         self.on_result = on_result
 
-    def __call__(self, trial: optuna.Trial) -> float:
+    def __call__(self, trial: optuna.Trial) -> float | tuple[float, ...]:
         ctx = self.ctx
         family = trial.suggest_categorical(FAMILY_PARAM, list(ctx.spaces))
         space = ctx.spaces[family]
         params = suggest(trial, space)
         trial.set_user_attr("family", family)
-
-        def on_fold(step: int, running_mean: float) -> None:
-            trial.report(running_mean, step)
-            if trial.should_prune():
-                raise optuna.TrialPruned(f"pruned after fold {step + 1} (running score {running_mean:.5g})")
-
+        on_fold, on_epoch = self._reporters(trial)
         try:
             result = cross_validate(
                 lambda: make_model(space, params, ctx.task, ctx.seed, ctx.model_threads),
-                ctx.X, ctx.y, ctx.resampling, ctx.metric, ctx.classes, ctx.deadline, on_fold,
+                ctx.X, ctx.y, ctx.resampling, ctx.metric, ctx.classes, ctx.deadline, on_fold, on_epoch,
             )
         except DeadlineExceeded as exc:
             trial.set_user_attr("stopped", str(exc))
@@ -97,7 +99,28 @@ class Objective:
         self._record(trial, result)
         if self.on_result is not None:
             self.on_result(trial.number, result)
-        return result.mean
+        if not ctx.multi_objective:
+            return result.mean
+        extra = {"latency": result.predict_ms_per_1k, "size": float(result.model_bytes)}
+        return (result.mean, *(extra[name] for name in ctx.objectives[1:]))
+
+    def _reporters(self, trial: optuna.Trial) -> tuple[Callable[[int, float], None] | None, Callable[[int, float], None] | None]:
+        """Intermediate-value reporters (see ``_strategies``); none for multi-objective studies."""
+        if self.ctx.multi_objective:
+            return None, None
+        sign = -1.0 if self.ctx.metric.greater_is_better else 1.0
+
+        def on_fold(step: int, running_mean: float) -> None:
+            trial.report(running_mean, step)
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"pruned after fold {step + 1} (running score {running_mean:.5g})")
+
+        def on_epoch(epoch: int, val_loss: float) -> None:
+            trial.report(sign * val_loss, EPOCH_STEP_OFFSET + epoch)
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"pruned at epoch {epoch} (validation loss {val_loss:.5g})")
+
+        return on_fold, on_epoch if self.ctx.epoch_pruning else None
 
     def _record(self, trial: optuna.Trial, result: CVResult) -> None:
         trial.set_user_attr("fold_scores", [round(s, 6) for s in result.fold_scores])

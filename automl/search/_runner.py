@@ -13,15 +13,17 @@ from typing import Any, Protocol
 import optuna
 import pandas as pd
 
-from automl._core import Clock, Deadline, InputError, did_you_mean
+from automl._core import Clock, Deadline, DeadlineExceeded, InputError, did_you_mean
 from automl.data import Dataset, Fingerprint, fingerprint
-from automl.evaluation import get_metric
+from automl.evaluation import Metric, get_metric
 from automl.models import ModelCard, builder_names, save_model
-from automl.search._final import STACKING_MEMBERS, RunMemory, build_final_model, check_ensemble
+from automl.search._final import STACKING_MEMBERS, FinalModel, RunMemory, build_final_model, check_ensemble, refit_trial
 from automl.search._leaderboard import family_summary, leaderboard
 from automl.search._objective import FAMILY_PARAM, Objective, SearchContext, params_of
 from automl.search._resampling import Resampling, make_resampling
-from automl.search._study import make_pruner, make_sampler, open_storage, prepare_study, study_attrs
+from automl.search._strategies import DEFAULT_PRUNER, PRUNERS, SAMPLERS, check_choice, check_objectives, make_pruner, make_sampler
+from automl.search._study import open_storage, prepare_study, study_attrs
+from automl.search._trials import ranked, score
 from automl.spaces import FamilySpace, load_spaces
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,9 @@ class SearchConfig:
     output_dir: str | None = "automl_runs"
     cv_folds: int = 5
     ensemble: str = "selection"
+    sampler: str = "tpe"
+    pruner: str = DEFAULT_PRUNER
+    objectives: tuple[str, ...] = ("score",)
 
     def __post_init__(self) -> None:
         if self.time_budget is None and self.n_trials is None:
@@ -57,6 +62,11 @@ class SearchConfig:
         if self.cv_folds < 2:
             raise InputError(f"cv_folds must be at least 2, got {self.cv_folds}")
         check_ensemble(self.ensemble)
+        check_choice("sampler", self.sampler, SAMPLERS)
+        check_choice("pruner", self.pruner, PRUNERS)
+        check_objectives(self.objectives)
+        if len(self.objectives) > 1 and self.pruner != "none":
+            raise InputError("pruning needs a single objective; use --pruner none with several --objectives")
         if self.n_jobs == 0 or self.n_jobs < -1:
             raise InputError(f"n_jobs must be -1 or a positive number, got {self.n_jobs}")
 
@@ -113,11 +123,7 @@ class _StopWhenRefitWouldOverrun:
 
     def refit_seconds(self, study: optuna.Study) -> float:
         """Estimated seconds to refit the best ``members`` trials on all rows (fold time scaled up)."""
-        complete = [t for t in study.get_trials(deepcopy=False, states=(_STATE.COMPLETE,)) if t.value is not None]
-        if not complete:
-            return 0.0
-        reverse = study.direction == optuna.study.StudyDirection.MAXIMIZE
-        top = sorted(complete, key=lambda t: -t.value if reverse else t.value)[: self.members]
+        top = ranked(study)[: self.members]
         fold_seconds = sum(t.user_attrs.get("fit_seconds", 0.0) for t in top) / self.n_splits
         return 1.3 * fold_seconds / self.train_fraction
 
@@ -139,16 +145,7 @@ def run_search(dataset: Dataset, config: SearchConfig, reporter: ProgressReporte
     spaces = select_spaces(load_spaces(config.spaces_dirs, builder_names()), dataset.task, config.families)
     resampling = make_resampling(dataset.y, dataset.task, n_folds=config.cv_folds, seed=config.seed, source=dataset.source)
     fp = fingerprint(dataset.X, dataset.y)
-    study = optuna.create_study(
-        storage=open_storage(config.storage),
-        sampler=make_sampler(config.seed),
-        pruner=make_pruner(),
-        study_name=config.study_name or default_study_name(dataset, fp),
-        direction=metric.direction,
-        load_if_exists=True,
-    )
-    attrs = study_attrs(dataset.task, metric, fp, config.seed, list(spaces), dataset.target, resampling.describe())
-    prepare_study(study, attrs, spaces)
+    study = _open_study(config, dataset, metric, fp, spaces, resampling)
     study_dir = Path(config.output_dir) / study.study_name if config.output_dir else None
     if study_dir is not None:
         study.set_user_attr("artifact_dir", str(study_dir.resolve()))
@@ -157,32 +154,88 @@ def run_search(dataset: Dataset, config: SearchConfig, reporter: ProgressReporte
         X=dataset.X, y=dataset.y, task=dataset.task, metric=metric, classes=dataset.classes,
         resampling=resampling, spaces=spaces, seed=config.seed, model_threads=1, deadline=trial_deadline,
         artifact_store=optuna.artifacts.FileSystemArtifactStore(_mkdir(study_dir / "artifacts")) if study_dir else None,
+        objectives=config.objectives, epoch_pruning=config.pruner == "median",
     )
     memory = RunMemory(metric)
-    members = 1 if config.ensemble == "none" else STACKING_MEMBERS
+    ensemble = "none" if ctx.multi_objective else config.ensemble
+    members = 1 if ensemble == "none" else STACKING_MEMBERS
     _optimize(study, Objective(ctx, memory.offer), config, trial_deadline, resampling, reporter, members)
     best = _best_trial(study, config)
     # Refits get the budget's end; its 5 % + 5 s grace is left for the last chunk, saving and reporting.
-    final_deadline = budget_end
     threads = config.n_jobs if config.n_jobs > 0 else -1
     final = build_final_model(
-        study, spaces, dataset, metric, config.ensemble, config.seed, threads, final_deadline, memory, ctx.artifact_store
+        study, best, spaces, dataset, metric, ensemble, config.seed, threads, budget_end, memory, ctx.artifact_store
     )
-    space = spaces[best.params[FAMILY_PARAM]]
-    card = ModelCard(
-        task=dataset.task, metric=metric.name, family=space.name if final.kind in ("single", "fold-average") else final.kind,
-        params=params_of(best, space) if final.kind != "stacking" and final.kind != "selection" else {},
-        cv_score=final.oof_score, data_fingerprint=fp.content, target=dataset.target,
-        classes=None if dataset.classes is None else dataset.classes.tolist(), study_name=study.study_name,
-        trial_number=best.number, members=final.members,
-        notes={"resampling": resampling.describe(), "best_single_score": final.best_single_score, **final.notes},
-    )
+    card = _card(final, best, spaces, dataset, metric, fp, study, resampling)
     model_path = _save(final.model, card, study, study_dir)
+    if ctx.multi_objective and study_dir is not None:
+        _save_pareto_front(study, best, model_path, spaces, dataset, metric, fp, resampling, config.seed, threads, budget_end, study_dir)
     return SearchOutcome(
         study=study, best_model=final.model, best_trial=best, card=card, model_path=model_path,
         leaderboard=leaderboard(study), family_summary=family_summary(study),
         elapsed_seconds=clock() - started, resampling=resampling.describe(), notes=final.notes,
     )
+
+
+def _open_study(
+    config: SearchConfig, dataset: Dataset, metric: Metric, fp: Fingerprint, spaces: dict[str, FamilySpace], resampling: Resampling
+) -> optuna.Study:
+    """Create or resume the study and check that a resumed one is about the same problem."""
+    directions = [metric.direction] + ["minimize"] * (len(config.objectives) - 1)
+    study = optuna.create_study(
+        storage=open_storage(config.storage),
+        sampler=make_sampler(config.sampler, config.seed, len(directions) > 1),
+        pruner=make_pruner(config.pruner, resampling.n_splits),
+        study_name=config.study_name or default_study_name(dataset, fp),
+        directions=directions,
+        load_if_exists=True,
+    )
+    attrs = study_attrs(dataset.task, metric, fp, config.seed, list(spaces), dataset.target, resampling.describe())
+    prepare_study(study, {**attrs, "objectives": list(config.objectives)}, spaces)
+    return study
+
+
+def _card(
+    final: FinalModel, best: optuna.trial.FrozenTrial, spaces: dict[str, FamilySpace], dataset: Dataset, metric: Metric,
+    fp: Fingerprint, study: optuna.Study, resampling: Resampling,
+) -> ModelCard:
+    space = spaces[best.params[FAMILY_PARAM]]
+    single = final.kind in ("single", "fold-average")
+    return ModelCard(
+        task=dataset.task, metric=metric.name, family=space.name if single else final.kind,
+        params=params_of(best, space) if single or final.kind == "bagging" else {},
+        cv_score=final.oof_score, data_fingerprint=fp.content, target=dataset.target,
+        classes=None if dataset.classes is None else dataset.classes.tolist(), study_name=study.study_name,
+        trial_number=best.number, members=final.members,
+        notes={"resampling": resampling.describe(), "best_single_score": final.best_single_score,
+               "objectives": dict(zip(study.user_attrs.get("objectives", ["score"]), best.values)), **final.notes},
+    )
+
+
+def _save_pareto_front(
+    study: optuna.Study, best: optuna.trial.FrozenTrial, best_path: Path | None, spaces: dict[str, FamilySpace],
+    dataset: Dataset, metric: Metric, fp: Fingerprint, resampling: Resampling, seed: int, threads: int,
+    deadline: Deadline, study_dir: Path,
+) -> None:
+    """Refit and save every Pareto-front trial that fits in the budget, so ``load_best_model(choose=...)``
+    can pick a trade-off later; the front is small (a handful of trials)."""
+    saved = {str(best.number): str(best_path.resolve())} if best_path else {}
+    for trial in sorted(study.best_trials, key=lambda t: t.number):
+        if str(trial.number) in saved:
+            continue
+        try:
+            model = refit_trial(trial, spaces, dataset, seed, threads, deadline)
+        except DeadlineExceeded:
+            log.warning("Pareto-front trial %d not saved: the time budget ran out", trial.number)
+            continue
+        final = FinalModel(model, "single", score(trial), score(trial), [{"family": trial.params[FAMILY_PARAM], "trial": trial.number, "weight": 1.0}], {"final_model": "refit on all rows"})
+        path = save_model(model, study_dir / "models" / f"trial-{trial.number}-{_stamp()}", _card(final, trial, spaces, dataset, metric, fp, study, resampling))
+        saved[str(trial.number)] = str(path.resolve())
+    study.set_user_attr("pareto_models", saved)
+
+
+def _stamp() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
 
 
 def _refit_reserve(time_budget: float | None) -> float:
@@ -223,21 +276,20 @@ def _optimize(
 
 
 def _best_trial(study: optuna.Study, config: SearchConfig) -> optuna.trial.FrozenTrial:
-    try:
-        return study.best_trial
-    except ValueError:
-        failed = [t.user_attrs["error"] for t in study.trials if "error" in t.user_attrs]
-        hint = f"; first failure: {failed[0]}" if failed else ""
-        raise InputError(
-            f"no trial finished in study '{study.study_name}' within the budget "
-            f"({config.time_budget} s); raise --time-budget or choose faster --families{hint}"
-        ) from None
+    top = ranked(study)
+    if top:
+        return top[0]
+    failed = [t.user_attrs["error"] for t in study.trials if "error" in t.user_attrs]
+    hint = f"; first failure: {failed[0]}" if failed else ""
+    raise InputError(
+        f"no trial finished in study '{study.study_name}' within the budget "
+        f"({config.time_budget or 0:.0f} s); raise --time-budget or choose faster --families{hint}"
+    )
 
 
 def _save(model: Any, card: ModelCard, study: optuna.Study, study_dir: Path | None) -> Path | None:
     if study_dir is None:
         return None
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
-    path = save_model(model, study_dir / "models" / f"trial-{card.trial_number}-{stamp}", card)
+    path = save_model(model, study_dir / "models" / f"trial-{card.trial_number}-{_stamp()}", card)
     study.set_user_attr("best_model_path", str(path.resolve()))
     return path

@@ -48,18 +48,6 @@ def open_storage(storage: str | optuna.storages.BaseStorage | None) -> optuna.st
         raise InputError(f"cannot open storage '{url}': {str(exc).splitlines()[0]}") from None
 
 
-def make_pruner() -> optuna.pruners.BasePruner:
-    """No pruning by default: CV folds are few and noisy, so early folds rank families poorly."""
-    return optuna.pruners.NopPruner()
-
-
-def make_sampler(seed: int) -> optuna.samplers.BaseSampler:
-    """Multivariate, grouped TPE: it models the conditional, per-family spaces jointly."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True, constant_liar=True, n_startup_trials=10)
-
-
 def study_attrs(task: Task, metric: Metric, fp: Fingerprint, seed: int, families: Sequence[str], target: str, resampling: str) -> dict[str, Any]:
     return {
         "task": task,
@@ -89,7 +77,7 @@ def prepare_study(study: optuna.Study, attrs: Mapping[str, Any], spaces: Mapping
         for space in sorted(spaces.values(), key=lambda s: (s.order, s.name)):
             study.enqueue_trial({FAMILY_PARAM: space.name, **default_trial_params(space)}, skip_if_exists=True)
         return False
-    for key in ("data_fingerprint", "task", "metric", "families"):
+    for key in ("data_fingerprint", "task", "metric", "families", "objectives"):
         if existing.get(key) != attrs[key]:
             raise InputError(
                 f"study '{study.study_name}' was created with a different {key.replace('_', ' ')} "

@@ -23,10 +23,14 @@ class _Clock:
 
 
 class _StudyStub:
-    """The two members of a study the stop rule uses."""
+    """A real study with one finished trial, recording ``stop()`` (which Optuna only allows inside optimize)."""
 
     def __init__(self, fit_seconds: float) -> None:
-        self.best_trial = optuna.trial.create_trial(value=1.0, params={}, distributions={}, user_attrs={"fit_seconds": fit_seconds})
+        self.study = optuna.create_study()
+        self.study.add_trial(optuna.trial.create_trial(value=1.0, params={}, distributions={}, user_attrs={"fit_seconds": fit_seconds}))
+        self.directions = self.study.directions
+        self.get_trials = self.study.get_trials
+        self.best_trial = self.study.best_trial
         self.stopped = False
 
     def stop(self) -> None:
