@@ -35,7 +35,7 @@ RESULTS_MD = BENCH_DIR / "RESULTS.md"
 from _machine import git_revision, machine_facts, package_versions  # noqa: E402
 from _protocol import read_manifest  # noqa: E402
 from _report import render_markdown, results_frame  # noqa: E402
-from systems import SYSTEMS  # noqa: E402
+from systems import DEFAULT_SYSTEMS, SYSTEMS  # noqa: E402
 
 _SINGLE_THREAD_ENV = {
     "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
@@ -47,9 +47,9 @@ def run_timeout(budget: float) -> float:
     return budget * 2 + 120
 
 
-def _pick(kind: str, given: str | None, known: list[str]) -> list[str]:
+def _pick(kind: str, given: str | None, known: list[str], default: list[str] | None = None) -> list[str]:
     if not given:
-        return known
+        return known if default is None else default
     names = [n.strip() for n in given.split(",") if n.strip()]
     for name in names:
         if name not in known:
@@ -151,7 +151,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per (dataset, system) fit (default 60)")
     parser.add_argument("--datasets", help="comma-separated dataset names (default: all in the manifest)")
-    parser.add_argument("--systems", help=f"comma-separated systems (default: {','.join(SYSTEMS)})")
+    parser.add_argument("--systems", help=f"comma-separated systems of {','.join(SYSTEMS)} (default: {','.join(DEFAULT_SYSTEMS)})")
     parser.add_argument("--seed", type=int, default=0, help="seed for the split and every system (default 0)")
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "results", help="output folder (default benchmarks/results)")
     parser.add_argument("--datasets-dir", type=Path, default=DEFAULT_DATASETS_DIR,
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"run.py: {exc}", file=sys.stderr)
         return 2
     args.dataset_names = _pick("dataset", args.datasets, list(manifest))
-    args.system_names = _pick("system", args.systems, list(SYSTEMS))
+    args.system_names = _pick("system", args.systems, list(SYSTEMS), list(DEFAULT_SYSTEMS))
     args.out = args.out.resolve()
     (args.out / "runs").mkdir(parents=True, exist_ok=True)
     (args.out / "logs").mkdir(parents=True, exist_ok=True)

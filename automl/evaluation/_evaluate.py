@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl._core import AutomlError, InputError, did_you_mean
+from automl._core import InputError, did_you_mean
 from automl.data import TASKS, Task, infer_schema
 from automl.evaluation._baselines import evaluate_baselines
 from automl.evaluation._calibration import evaluate_calibration
@@ -274,8 +274,7 @@ def _learning_curve(ctx: EvalContext, train: tuple[pd.DataFrame, np.ndarray] | N
         return SkippedSection("no training data given (--train)")
     try:
         return evaluate_learning_curve(ctx, *train)
-    except AutomlError:
-        raise
-    except Exception as exc:  # the refit is optional: a model that cannot be cloned/refit skips the curve
+    except Exception as exc:  # noqa: BLE001 - the refit is optional: a model that cannot be cloned and refit
+        # (not an sklearn estimator, or an ensemble whose fit expects fitted members) skips only this section
         log.warning("learning curve skipped: %s: %s", type(exc).__name__, exc, exc_info=log.isEnabledFor(logging.DEBUG))
         return SkippedSection(f"could not refit a clone of the model: {type(exc).__name__}: {exc}".splitlines()[0])

@@ -8,7 +8,6 @@ effort is better spent on features or the model.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,8 +17,6 @@ from sklearn.model_selection import train_test_split
 
 from automl.evaluation._context import EvalContext
 from automl.evaluation._result import Check, Status, finite_or_none
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,12 @@ _OWN_TYPES = [
 MODEL_TRUSTED_TYPES: list[str] = _SKLEARN_TYPES + _OWN_TYPES + DATA_TRUSTED_TYPES
 
 
+def prepare_saving() -> None:
+    """Import skops now: its import takes seconds (it scans sklearn), and a search
+    must pay that inside its budget, not after the deadline when it saves."""
+    import skops.io  # noqa: F401
+
+
 def save_model(model: Any, directory: str | Path, card: ModelCard) -> Path:
     """Write ``model`` and ``card`` to the new folder ``directory`` (atomically); return it."""
     final = Path(directory)

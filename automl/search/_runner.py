@@ -16,7 +16,7 @@ import pandas as pd
 from automl._core import Clock, Deadline, DeadlineExceeded, InputError, did_you_mean
 from automl.data import Dataset, Fingerprint, fingerprint
 from automl.evaluation import Metric, get_metric
-from automl.models import ModelCard, builder_names, save_model
+from automl.models import ModelCard, builder_names, prepare_saving, save_model
 from automl.search._final import STACKING_MEMBERS, FinalModel, RunMemory, build_final_model, check_ensemble, refit_trial
 from automl.search._leaderboard import family_summary, leaderboard
 from automl.search._objective import FAMILY_PARAM, Objective, SearchContext, params_of
@@ -29,6 +29,7 @@ from automl.spaces import FamilySpace, load_spaces
 log = logging.getLogger(__name__)
 
 _STATE = optuna.trial.TrialState
+SAVE_RESERVE_SECONDS = 1.0
 _FINISHED = (_STATE.COMPLETE, _STATE.PRUNED, _STATE.FAIL)
 
 
@@ -149,6 +150,7 @@ def run_search(dataset: Dataset, config: SearchConfig, reporter: ProgressReporte
     study_dir = Path(config.output_dir) / study.study_name if config.output_dir else None
     if study_dir is not None:
         study.set_user_attr("artifact_dir", str(study_dir.resolve()))
+        prepare_saving()
     trial_deadline = budget_end.earlier(_refit_reserve(config.time_budget))
     ctx = SearchContext(
         X=dataset.X, y=dataset.y, task=dataset.task, metric=metric, classes=dataset.classes,
@@ -161,15 +163,19 @@ def run_search(dataset: Dataset, config: SearchConfig, reporter: ProgressReporte
     members = 1 if ensemble == "none" else STACKING_MEMBERS
     _optimize(study, Objective(ctx, memory.offer), config, trial_deadline, resampling, reporter, members)
     best = _best_trial(study, config)
-    # Refits get the budget's end; its 5 % + 5 s grace is left for the last chunk, saving and reporting.
+    log.info("trials done at %.1f s; best trial %d", clock() - started, best.number)
+    # Refits end a second before the budget; the 5 % + 5 s grace covers the last chunk and reporting.
+    final_deadline = budget_end.earlier(SAVE_RESERVE_SECONDS)
     threads = config.n_jobs if config.n_jobs > 0 else -1
     final = build_final_model(
-        study, best, spaces, dataset, metric, ensemble, config.seed, threads, budget_end, memory, ctx.artifact_store
+        study, best, spaces, dataset, metric, ensemble, config.seed, threads, final_deadline, memory, ctx.artifact_store
     )
+    log.info("final model (%s) ready at %.1f s", final.kind, clock() - started)
     card = _card(final, best, spaces, dataset, metric, fp, study, resampling)
     model_path = _save(final.model, card, study, study_dir)
+    log.info("model saved at %.1f s", clock() - started)
     if ctx.multi_objective and study_dir is not None:
-        _save_pareto_front(study, best, model_path, spaces, dataset, metric, fp, resampling, config.seed, threads, budget_end, study_dir)
+        _save_pareto_front(study, best, model_path, spaces, dataset, metric, fp, resampling, config.seed, threads, final_deadline, study_dir)
     return SearchOutcome(
         study=study, best_model=final.model, best_trial=best, card=card, model_path=model_path,
         leaderboard=leaderboard(study), family_summary=family_summary(study),

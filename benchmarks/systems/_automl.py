@@ -1,6 +1,13 @@
-"""automl: this project's ``automl.search`` with the protocol's metric and the same budget."""
+"""automl: this project's ``automl.search`` with the protocol's metric and the same budget.
+
+Variants isolate one choice each, in the same budget: ``automl_single`` (no ensemble:
+the refit best trial), ``automl_mlp`` (the PyTorch MLP family only) and
+``automl_pruned`` (median pruning on fold steps and MLP epochs).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import optuna
 import pandas as pd
@@ -8,14 +15,25 @@ import pandas as pd
 from systems._base import FitContext, Fitted, System
 
 
-def fit(X: pd.DataFrame, y: pd.Series, ctx: FitContext) -> Fitted:
-    import automl
+def _searcher(**options: Any):  # noqa: ANN202 - returns a FitFn
+    def fit(X: pd.DataFrame, y: pd.Series, ctx: FitContext) -> Fitted:
+        import automl
 
-    result = automl.search(
-        X, y, task=ctx.task, metric=ctx.metric, time_budget=ctx.budget, seed=ctx.seed, n_jobs=ctx.n_jobs,
-        study_name="benchmark", storage=optuna.storages.InMemoryStorage(), output_dir=None,
-    )
-    return Fitted(result.best_model, f"{result.model_card.family}, {len(result.leaderboard)} trials")
+        result = automl.search(
+            X, y, task=ctx.task, metric=ctx.metric, time_budget=ctx.budget, seed=ctx.seed, n_jobs=ctx.n_jobs,
+            study_name="benchmark", storage=optuna.storages.InMemoryStorage(), output_dir=None, **options,
+        )
+        summary = result.family_summary
+        detail = (f"{result.model_card.family}, {int(summary['trials'].sum())} trials "
+                  f"({int(summary['complete'].sum())} complete, {int(summary['pruned'].sum())} pruned), "
+                  f"best single OOF {result.model_card.notes['best_single_score']:.5g}")
+        return Fitted(result.best_model, detail)
+
+    return fit
 
 
-AUTOML = System("automl", fit, "automl.search(time_budget=budget, n_jobs=1), in-memory study, nothing written")
+_DESCRIPTION = "automl.search(time_budget=budget, n_jobs=1), in-memory study, nothing written"
+AUTOML = System("automl", _searcher(), _DESCRIPTION)
+AUTOML_SINGLE = System("automl_single", _searcher(ensemble="none"), _DESCRIPTION + "; ensemble='none'")
+AUTOML_MLP = System("automl_mlp", _searcher(families=["mlp"], ensemble="none"), _DESCRIPTION + "; families=['mlp']")
+AUTOML_PRUNED = System("automl_pruned", _searcher(pruner="median"), _DESCRIPTION + "; pruner='median'")
