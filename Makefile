@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DEMO_DIR := demo
 DEMO_BUDGET ?= 30
 
-.PHONY: demo test venv bench clean
+.PHONY: demo test test-slow venv bench clean
 
 venv: $(STAMP)
 
@@ -24,8 +24,14 @@ demo: $(STAMP)
 		--time-budget $(DEMO_BUDGET) --study demo --storage sqlite:///$(DEMO_DIR)/automl.db \
 		--output $(DEMO_DIR)/runs --seed 0
 
+# The default suite; slow tests (real searches on every shared dataset) run with `make test-slow`.
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	bash scripts/ensure-chromium.sh
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-slow: $(STAMP)
+	bash scripts/ensure-chromium.sh
+	$(PY) -m pytest -m slow $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PIP) install --quiet -c constraints.txt -e '.[dev,bench]'
