@@ -7,6 +7,7 @@ remaining budget, and the best single model is kept when they do not fit.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import tempfile
 import threading
@@ -100,16 +101,16 @@ def build_final_model(
     single = _refit_best(best, spaces, dataset, seed, threads, deadline, memory)
     if ensemble == "none" or single.kind == "fold-average":
         return single
+    if ensemble == "bagging":
+        return _bagging(best, spaces, dataset, seed, threads, deadline, single)
     trials = _library(study, memory, store)
-    if len(trials) < 2 and ensemble != "bagging":
+    if len(trials) < 2:
         return _with_note(single, "ensemble", "skipped: fewer than two trials with out-of-fold predictions")
     candidates = []
     if ensemble in ("selection", "auto"):
         candidates.append(_selection_plan(trials, memory, dataset, metric))
     if ensemble in ("stacking", "auto"):
         candidates.append(_stacking_plan(trials, memory, dataset, metric, seed))
-    if ensemble == "bagging":
-        return _bagging(best, spaces, dataset, seed, threads, deadline, single)
     plan = min(candidates, key=lambda p: -p.score if metric.greater_is_better else p.score)
     if not metric.better(plan.score, score(best)):
         return _with_note(single, "ensemble", f"{plan.kind} OOF {plan.score:.6g} did not beat the best single trial")
@@ -120,7 +121,7 @@ def build_final_model(
 
 
 def _with_note(final: FinalModel, key: str, value: str) -> FinalModel:
-    return FinalModel(final.model, final.kind, final.oof_score, final.best_single_score, final.members, {**final.notes, key: value})
+    return dataclasses.replace(final, notes={**final.notes, key: value})
 
 
 def refit_trial(trial: optuna.trial.FrozenTrial, spaces: Mapping[str, FamilySpace], dataset: Dataset, seed: int, threads: int, deadline: Deadline) -> Any:
