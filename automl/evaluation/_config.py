@@ -33,9 +33,11 @@ class EvaluationConfig:
         n_bootstrap: resamples behind every confidence interval (paired across models).
         confidence_level: coverage of the bootstrap percentile intervals.
         noise_levels: perturbation strengths. For numeric columns the Gaussian noise
-            standard deviation as a multiple of each column's own standard deviation;
-            for categorical columns the probability that a cell is swapped.
-        directional_step: how far a directional column is increased, in its standard deviations.
+            standard deviation as a multiple of each column's spread (IQR / 1.349, which
+            is the standard deviation for normal data and is not inflated by outliers;
+            the standard deviation when the IQR is 0); for categorical columns the
+            probability that a cell is swapped.
+        directional_step: how far a directional column is increased, in units of that spread.
         invariance_tolerance: for regression, a prediction counts as changed when it moves by
             more than this many standard deviations of ``y`` (labels are compared exactly).
         calibration_bins: equal-width bins of the reliability diagram and of the ECE.

@@ -2,7 +2,7 @@
 
 Domain knowledge the data may not enforce: a higher debt should not lower a
 default risk. Each ``col:+`` column is increased by ``directional_step``
-standard deviations on every row; the score (P(positive class), or the
+times its spread (``robust_scale``) on every row; the score (P(positive class), or the
 regression prediction) must not go down (``col:-``: must not go up). Rows
 where it does are violations; the worst ones are listed as examples.
 """
@@ -16,6 +16,7 @@ import pandas as pd
 
 from automl.evaluation._config import Direction
 from automl.evaluation._context import EvalContext
+from automl.evaluation._perturbation import robust_scale
 from automl.evaluation._result import Check, Status, status_of
 
 
@@ -63,8 +64,8 @@ def evaluate_directional(ctx: EvalContext, expectations: dict[str, Direction]) -
     checks: list[Check] = []
     for column, direction in expectations.items():
         values = pd.to_numeric(ctx.X[column], errors="coerce").to_numpy(dtype=float)
-        std = float(np.nanstd(values)) if np.isfinite(values).any() else 0.0
-        step = ctx.config.directional_step * (std if std > 0 else 1.0)
+        scale = robust_scale(values)
+        step = ctx.config.directional_step * (scale if scale > 0 else 1.0)
         moved = ctx.X.copy()
         moved[column] = values + step
         after = directional_score(ctx, ctx.predict_scores(moved))

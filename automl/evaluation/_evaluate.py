@@ -15,7 +15,7 @@ from automl.data import TASKS, Task, infer_schema
 from automl.evaluation._baselines import evaluate_baselines
 from automl.evaluation._calibration import evaluate_calibration
 from automl.evaluation._confidence import evaluate_confidence
-from automl.evaluation._config import EvaluationConfig, EvaluationThresholds, parse_directional
+from automl.evaluation._config import EvaluationConfig, EvaluationThresholds, parse_columns, parse_directional
 from automl.evaluation._context import EvalContext
 from automl.evaluation._directional import evaluate_directional
 from automl.evaluation._importance import evaluate_importance
@@ -38,8 +38,8 @@ def evaluate(
     *,
     task: str | None = None,
     metric: str | None = None,
-    slices: Sequence[str] = (),
-    invariant: Sequence[str] = (),
+    slices: str | Sequence[str] = (),
+    invariant: str | Sequence[str] = (),
     directional: str | Mapping[str, Any] | None = None,
     champion: Any = None,
     X_train: pd.DataFrame | None = None,
@@ -63,8 +63,8 @@ def evaluate(
         task: ``"binary"``, ``"multiclass"`` or ``"regression"``; default: the model's
             ``task`` attribute, else read from ``classes_``.
         metric: primary metric (``automl.evaluation.metric_names()``); default: the task's.
-        slices: columns to slice the metric by.
-        invariant: columns whose value must not change the predictions.
+        slices: columns to slice the metric by (a list, or ``"a,b"``).
+        invariant: columns whose value must not change the predictions (a list, or ``"a,b"``).
         directional: ``"col:+,other:-"`` or ``{"col": "+"}``: increasing ``col`` must not
             lower (``+``) / raise (``-``) the score.
         champion: the model currently in production, scored as one more baseline.
@@ -103,6 +103,8 @@ def evaluate(
         raise InputError("y is not numeric, so a regression model cannot be evaluated on it")
     else:
         target = target.astype(float)
+    slices = parse_columns(slices) if isinstance(slices, str) else tuple(slices)
+    invariant = parse_columns(invariant) if isinstance(invariant, str) else tuple(invariant)
     check_columns(frame, slices, "slice")
     check_columns(frame, invariant, "invariant")
     expectations = parse_directional(directional)
@@ -119,6 +121,8 @@ def evaluate(
         known = "none (regression)" if classes is None else ", ".join(str(c) for c in classes)
         raise InputError(f"positive_class '{config.positive_class}' is not a class of the model; classes: {known}")
     train = _check_train(X_train, y_train, frame, classes)
+    if champion is not None and (resolve_task(champion, None) == "regression") != (resolved == "regression"):
+        raise InputError(f"the champion is a {resolve_task(champion, None)} model but the model is {resolved}; they cannot be compared")
 
     ctx = EvalContext(
         model=model, X=frame, y=target, task=resolved, metric=primary, classes=classes,
@@ -126,10 +130,6 @@ def evaluate(
         scores=np.empty(0),
     )
     ctx = dataclasses.replace(ctx, scores=ctx.predict_scores(frame))
-    if champion is not None:
-        champion_task = resolve_task(champion, None)
-        if (champion_task == "regression") != (resolved == "regression"):
-            raise InputError(f"the champion is a {champion_task} model but the model is {resolved}; they cannot be compared")
 
     sections: dict[str, Section] = {}
     classification = ctx.is_classifier

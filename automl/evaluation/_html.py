@@ -35,7 +35,7 @@ _WHY: dict[str, str] = {
     "than one column or a small linear model, and than the current champion? Intervals are bootstrap percentile intervals; "
     "the difference column is model minus baseline (positive = model better), paired on the same resamples.",
     "perturbation": "How fast does the metric fall when inputs get noisy? Gaussian noise scaled to each numeric column's "
-    "standard deviation, and random swaps of categorical values. The relative drop is the share of the model's advantage "
+    "spread (IQR / 1.349, robust to outliers), and random swaps of categorical values. The relative drop is the share of the model's advantage "
     "over the zero-rule baseline that the perturbation takes away.",
     "invariance": "Changing a column that must not matter (e.g. a sensitive attribute) to another observed value must not "
     "change predictions. Reported: share of rows whose prediction changed and the mean absolute change of the scores. "

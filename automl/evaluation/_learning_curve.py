@@ -4,16 +4,25 @@ The model's configuration (an unfitted clone) is refit on growing, stratified
 fractions of the training data and scored on the evaluation data. A curve that
 is still rising at 100% says collecting data is worth it; a flat one says
 effort is better spent on features or the model.
+
+Ensembles built from already fitted members (an ``estimators`` parameter
+holding fitted models, whose ``fit`` only checks them) are refit member by
+member: each member's clone is refit and the ensemble is rebuilt around them
+with its other parameters (weights, a fitted meta-learner) unchanged.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import check_is_fitted
 
 from automl.evaluation._context import EvalContext
 from automl.evaluation._result import Check, Status, finite_or_none
@@ -44,6 +53,26 @@ class LearningCurveResult:
     more_data_likely_helps: bool | None
 
 
+def _is_fitted(obj: Any) -> bool:
+    if not hasattr(obj, "fit"):
+        return False
+    try:
+        check_is_fitted(obj)
+    except (NotFittedError, TypeError):
+        return False
+    return True
+
+
+def refit_clone(model: Any, X: pd.DataFrame, y: np.ndarray) -> Any:
+    """``clone(model)`` fitted on ``(X, y)``; ensembles of fitted members are refit member by member."""
+    params = model.get_params(deep=False) if hasattr(model, "get_params") else {}
+    members = params.get("estimators")
+    if isinstance(members, (list, tuple)) and members and all(_is_fitted(m) for m in members):
+        kept = {k: v for k, v in params.items() if k != "estimators" and _is_fitted(v)}
+        return clone(model).set_params(estimators=[refit_clone(m, X, y) for m in members], **kept).fit(X, y)
+    return clone(model).fit(X, y)
+
+
 def _subset(X: pd.DataFrame, y: np.ndarray, size: int, stratify: bool, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
     if size >= len(y):
         return X, y
@@ -61,7 +90,7 @@ def evaluate_learning_curve(ctx: EvalContext, X_train: pd.DataFrame, y_train: np
     for fraction in sorted(set(ctx.config.learning_curve_fractions)):
         size = max(int(round(fraction * len(y_train))), min(minimum, len(y_train)))
         X_part, y_part = _subset(X_train, y_train, size, ctx.is_classifier, ctx.seed)
-        model = clone(ctx.model).fit(X_part, y_part)
+        model = refit_clone(ctx.model, X_part, y_part)
         score = ctx.score(ctx.y, ctx.predict_scores(ctx.X, model))
         train_score = ctx.score(y_part, ctx.predict_scores(X_part, model))
         points.append(LearningPoint(float(fraction), int(len(y_part)), finite_or_none(score), finite_or_none(train_score)))

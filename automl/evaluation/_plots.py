@@ -80,7 +80,7 @@ def perturbation_plot(result: PerturbationResult) -> str:
                 marker="o", color=colour, label=curve.kind.replace("_", " "))
     if result.zero_rule_score is not None:
         ax.axhline(result.zero_rule_score, color=BASELINE_COLOUR, linestyle="--", label="zero-rule")
-    ax.set_xlabel("perturbation level (noise std in feature stds / swap probability)")
+    ax.set_xlabel("perturbation level (noise sd in units of column spread / swap probability)")
     ax.set_ylabel(result.metric)
     ax.set_title("Metric under perturbation")
     ax.legend()

@@ -11,7 +11,7 @@ from automl.cli import main
 from automl.models import ModelCard, TabularModel, save_model
 from tests.conftest import shared_dataset
 
-FAST = ["--bootstrap", "40", "--importance-repeats", "2", "--seed", "0"]
+FAST = ["--bootstrap", "30", "--importance-repeats", "2", "--seed", "0"]
 
 
 @dataclass(frozen=True)

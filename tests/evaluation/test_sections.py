@@ -198,3 +198,19 @@ def test_evaluation_imports_only_core_and_data() -> None:
             for name in names:
                 if name == "automl" or name.startswith("automl."):
                     assert name.startswith(allowed), f"{path.name} imports {name}"
+
+
+def test_learning_curve_refits_an_ensemble_of_fitted_members_member_by_member() -> None:
+    from automl.ensembles import WeightedAverageEnsemble
+    from automl.models import TabularModel
+
+    X, y = _regression(400)
+    members = [TabularModel("ridge", {}, task="regression", scale=True, categorical="onehot").fit(X, y),
+               TabularModel("hist_gradient_boosting", {"max_iter": 20}, task="regression").fit(X, y)]
+    ensemble = WeightedAverageEnsemble(members, [0.7, 0.3], task="regression").fit(X, y)
+    X_test, y_test = _regression(200, seed=1)
+    report = evaluate(ensemble, X_test, y_test, X_train=X, y_train=y, config=FAST)
+    curve = report["learning_curve"]
+    assert curve.status == "pass" and curve.points[-1].n_train == 400
+    assert curve.points[-1].score == pytest.approx(report["baselines"].model["rmse"].value)
+    assert ensemble.estimators[0] is members[0]  # the evaluated model is left as it was

@@ -117,7 +117,7 @@ def test_fit_stops_at_the_deadline(family: str, regression_frame: pd.DataFrame) 
     estimator = get_builder(space.builder)("regression", {**space.fixed, **space.defaults}, seed=0, n_jobs=1)
     clock = _StepClock()
     with pytest.raises(DeadlineExceeded):
-        fit_budgeted(estimator, X, y, Deadline(4.0, clock))
+        fit_budgeted(estimator, X, y, Deadline(2.0, clock))
     assert clock.now < 60, "the fit should have been stopped within a few checks"
 
 
