@@ -15,8 +15,10 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.validation import check_is_fitted
 
 from automl._core import ArtifactError, InputError
-from automl.data import load_dataset
+from automl.data import load_dataset, read_table, split_target
 from automl.ensembles import ENSEMBLE_TRUSTED_TYPES
+from automl.evaluation import EvaluationConfig, EvaluationReport, EvaluationThresholds
+from automl.evaluation import evaluate as evaluate_model
 from automl.models import MODEL_TRUSTED_TYPES, ModelCard, load_model
 from automl.search import DEFAULT_PRUNER, ProgressReporter, SearchConfig, SearchOutcome, open_storage, ranked, run_search
 
@@ -283,12 +285,12 @@ def evaluate(
     y_train: str | pd.Series | np.ndarray | None = None,
     cost_fp: float | None = None,
     cost_fn: float | None = None,
-    config: Any = None,
-    thresholds: Any = None,
+    config: EvaluationConfig | None = None,
+    thresholds: EvaluationThresholds | None = None,
     seed: int = 0,
     out: str | Path | None = None,
     model_name: str | None = None,
-) -> Any:
+) -> EvaluationReport:
     """Evaluate a fitted model offline: baselines, behavioural tests, calibration, slices, ...
 
     A thin layer over :func:`automl.evaluation.evaluate` that also accepts paths:
@@ -306,9 +308,6 @@ def evaluate(
         >>> report.status  # doctest: +SKIP
         'pass'
     """
-    from automl.data import read_table
-    from automl.evaluation import evaluate as evaluate_model
-
     name = model_name
     if isinstance(model, (str, Path)):
         path = model
@@ -317,12 +316,15 @@ def evaluate(
         y = card.target if y is None else y
     if isinstance(champion, (str, Path)):
         champion, _ = load_saved_model(champion)
-    frame, target = _features_and_target(read_table(X) if isinstance(X, (str, Path)) else X, y, "X")
+    if y is None:
+        raise InputError("no target given; pass the target values or the name of the column to predict")
+    frame, target = split_target(_table(X, "X"), y, str(X) if isinstance(X, (str, Path)) else "X")
     train_frame = train_target = None
     if X_train is not None:
-        train_source = read_table(X_train) if isinstance(X_train, (str, Path)) else X_train
-        default_target = y if isinstance(y, str) else None
-        train_frame, train_target = _features_and_target(train_source, default_target if y_train is None else y_train, "X_train")
+        train_target_spec = (y if isinstance(y, str) else None) if y_train is None else y_train
+        if train_target_spec is None:
+            raise InputError("no target given for X_train; pass y_train")
+        train_frame, train_target = split_target(_table(X_train, "X_train"), train_target_spec, "X_train")
     report = evaluate_model(
         model, frame, target, task=task, metric=metric, slices=slices, invariant=invariant, directional=directional,
         champion=champion, X_train=train_frame, y_train=train_target, cost_fp=cost_fp, cost_fn=cost_fn,
@@ -333,18 +335,9 @@ def evaluate(
     return report
 
 
-def _features_and_target(frame: Any, y: Any, name: str) -> tuple[pd.DataFrame, Any]:
-    """Split the target column off ``frame`` when ``y`` names one; otherwise ``y`` holds the values."""
-    if not isinstance(frame, pd.DataFrame):
-        raise InputError(f"{name} must be a path or a pandas DataFrame, got {type(frame).__name__}")
-    if y is None:
-        raise InputError(f"no target given for {name}; pass the target values or the name of the column to predict")
-    if isinstance(y, str):
-        from automl._core import did_you_mean
-
-        columns = [str(c) for c in frame.columns]
-        if y not in columns:
-            raise InputError(f"target column '{y}' not found in {name}{did_you_mean(y, columns)}")
-        frame = frame.rename(columns=str)
-        return frame.drop(columns=[y]), frame[y]
-    return frame, y
+def _table(data: str | Path | pd.DataFrame, name: str) -> pd.DataFrame:
+    if isinstance(data, (str, Path)):
+        return read_table(data)
+    if not isinstance(data, pd.DataFrame):
+        raise InputError(f"{name} must be a path or a pandas DataFrame, got {type(data).__name__}")
+    return data

@@ -1,7 +1,7 @@
 """Loading tables, inferring the task and schema, fingerprints and preprocessing."""
 
 from automl.data._fingerprint import Fingerprint, fingerprint
-from automl.data._load import Dataset, load_dataset, read_table
+from automl.data._load import Dataset, load_dataset, read_table, split_target
 from automl.data._preprocess import DATA_TRUSTED_TYPES, CategoricalEncoding, build_preprocessor
 from automl.data._schema import Schema, infer_schema
 from automl.data._task import TASKS, Task, check_target, infer_task
@@ -23,4 +23,5 @@ __all__ = [
     "infer_task",
     "load_dataset",
     "read_table",
+    "split_target",
 ]

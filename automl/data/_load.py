@@ -92,7 +92,7 @@ def load_dataset(
     frame = read_table(data) if isinstance(data, (str, Path)) else data
     if not isinstance(frame, pd.DataFrame):
         raise InputError(f"data must be a path or a pandas DataFrame, got {type(frame).__name__}")
-    X, y = _split_target(frame, target, source)
+    X, y = split_target(frame, target, source)
     if len(X) == 0:
         raise InputError(f"{source}: the table has no rows")
     if X.shape[1] == 0:
@@ -102,9 +102,10 @@ def load_dataset(
     return Dataset(X=X.reset_index(drop=True), y=y.reset_index(drop=True), task=resolved, source=source)  # type: ignore[arg-type]
 
 
-def _split_target(
+def split_target(
     frame: pd.DataFrame, target: str | pd.Series | np.ndarray | None, source: str
 ) -> tuple[pd.DataFrame, pd.Series]:
+    """Separate the target (a column name of ``frame``, or the values themselves) from the features."""
     if target is None:
         raise InputError(f"{source}: no target given; name the column to predict (--target COL)")
     if isinstance(target, str):

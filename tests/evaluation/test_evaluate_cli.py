@@ -278,7 +278,7 @@ BAD_INPUTS = [
     (["--directional", "body_mass_g:up"], "the direction must be + or -"),
     (["--cost-fp", "1"], "give both --cost-fp and --cost-fn"),
     (["--cost-fp", "1", "--cost-fn", "2"], "apply to binary models only"),
-    (["--target", "speces"], "target column 'speces' not found in X (did you mean 'species'?)"),
+    (["--target", "speces"], "target column 'speces' not found (did you mean 'species'?)"),
     (["--positive-class", "Emperor"], "positive_class 'Emperor' is not a class of the model"),
 ]
 
