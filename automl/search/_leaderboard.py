@@ -52,7 +52,10 @@ def leaderboard(study: optuna.Study) -> pd.DataFrame:
 
 
 def family_summary(study: optuna.Study) -> pd.DataFrame:
-    """Per family: trials run, completed/pruned/failed, best score, seconds spent.
+    """Per family: trials run, completed/pruned/stopped/failed, best score, seconds spent.
+
+    ``stopped`` counts trials cut short by the time budget (Optuna records them as
+    pruned); ``pruned`` only those the pruner stopped.
 
     Comparing families only makes sense under comparable effort, so the effort
     (trials and seconds) is shown next to the best score.
@@ -63,13 +66,21 @@ def family_summary(study: optuna.Study) -> pd.DataFrame:
         family = t.params.get(FAMILY_PARAM)
         if family is None or t.state in (_STATE.RUNNING, _STATE.WAITING):
             continue
-        row = rows.setdefault(family, {"family": family, "trials": 0, "complete": 0, "pruned": 0, "failed": 0, "best": None, "seconds": 0.0})
+        row = rows.setdefault(family, {"family": family, "trials": 0, "complete": 0, "pruned": 0, "stopped": 0, "failed": 0, "best": None, "seconds": 0.0})
         row["trials"] += 1
-        row[{_STATE.COMPLETE: "complete", _STATE.PRUNED: "pruned"}.get(t.state, "failed")] += 1
+        row[_outcome(t)] += 1
         if t.datetime_start and t.datetime_complete:
             row["seconds"] += (t.datetime_complete - t.datetime_start).total_seconds()
         if t.state == _STATE.COMPLETE and (row["best"] is None or (score(t) < row["best"]) == ascending):
             row["best"] = score(t)
-    frame = pd.DataFrame(list(rows.values()), columns=["family", "trials", "complete", "pruned", "failed", "best", "seconds"])
+    frame = pd.DataFrame(list(rows.values()), columns=["family", "trials", "complete", "pruned", "stopped", "failed", "best", "seconds"])
     frame["seconds"] = frame["seconds"].round(1)
     return frame.sort_values("best", ascending=ascending, na_position="last").reset_index(drop=True)
+
+
+def _outcome(trial: optuna.trial.FrozenTrial) -> str:
+    if trial.state == _STATE.COMPLETE:
+        return "complete"
+    if trial.state == _STATE.PRUNED:
+        return "stopped" if "stopped" in trial.user_attrs else "pruned"
+    return "failed"

@@ -1,6 +1,6 @@
 """The systems the benchmark compares, by name (the order is the table's column order)."""
 
-from systems._automl import AUTOML, AUTOML_MLP, AUTOML_PRUNED, AUTOML_SINGLE
+from systems._automl import AUTOML, AUTOML_MLP, AUTOML_MLP_PRUNED, AUTOML_PRUNED, AUTOML_SINGLE
 from systems._base import FitContext, Fitted, System
 from systems._flaml import FLAML
 from systems._hgb import HGB_DEFAULTS
@@ -8,7 +8,7 @@ from systems._optuna_xgb import OPTUNA_XGB
 from systems._zero_rule import ZERO_RULE
 
 SYSTEMS: dict[str, System] = {
-    s.name: s for s in (ZERO_RULE, HGB_DEFAULTS, OPTUNA_XGB, AUTOML, FLAML, AUTOML_SINGLE, AUTOML_MLP, AUTOML_PRUNED)
+    s.name: s for s in (ZERO_RULE, HGB_DEFAULTS, OPTUNA_XGB, AUTOML, FLAML, AUTOML_SINGLE, AUTOML_MLP, AUTOML_PRUNED, AUTOML_MLP_PRUNED)
 }
 # The comparison with peers; the automl_* variants are run on request (--systems).
 DEFAULT_SYSTEMS: tuple[str, ...] = ("zero_rule", "hgb_defaults", "optuna_xgb", "automl", "flaml")

@@ -2,7 +2,7 @@
 
 Variants isolate one choice each, in the same budget: ``automl_single`` (no ensemble:
 the refit best trial), ``automl_mlp`` (the PyTorch MLP family only) and
-``automl_pruned`` (median pruning on fold steps and MLP epochs).
+``automl_pruned`` (median pruning on fold steps and MLP epochs), ``automl_mlp_pruned``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ def _searcher(**options: Any):  # noqa: ANN202 - returns a FitFn
         )
         summary = result.family_summary
         detail = (f"{result.model_card.family}, {int(summary['trials'].sum())} trials "
-                  f"({int(summary['complete'].sum())} complete, {int(summary['pruned'].sum())} pruned), "
+                  f"({int(summary['complete'].sum())} complete, {int(summary['pruned'].sum())} pruned, "
+                  f"{int(summary['stopped'].sum())} stopped by the budget), "
                   f"best single OOF {result.model_card.notes['best_single_score']:.5g}")
         return Fitted(result.best_model, detail)
 
@@ -37,3 +38,6 @@ AUTOML = System("automl", _searcher(), _DESCRIPTION)
 AUTOML_SINGLE = System("automl_single", _searcher(ensemble="none"), _DESCRIPTION + "; ensemble='none'")
 AUTOML_MLP = System("automl_mlp", _searcher(families=["mlp"], ensemble="none"), _DESCRIPTION + "; families=['mlp']")
 AUTOML_PRUNED = System("automl_pruned", _searcher(pruner="median"), _DESCRIPTION + "; pruner='median'")
+AUTOML_MLP_PRUNED = System(
+    "automl_mlp_pruned", _searcher(families=["mlp"], ensemble="none", pruner="median"), _DESCRIPTION + "; families=['mlp'], pruner='median'"
+)

@@ -39,7 +39,7 @@ def test_median_pruner_really_prunes_and_keeps_the_curve(binary_frame: pd.DataFr
         assert trial.intermediate_values, "a pruned trial keeps the values it reported"
         assert max(trial.intermediate_values) < 5  # fold steps
     summary = result.family_summary
-    assert summary["pruned"].sum() == len(pruned)
+    assert summary["pruned"].sum() == len(pruned) and summary["stopped"].sum() == 0  # no budget: nothing stopped by time
 
 
 def test_mlp_reports_epoch_curves_to_the_median_pruner(multiclass_frame: pd.DataFrame) -> None:
