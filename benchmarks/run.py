@@ -124,7 +124,7 @@ def header(args: argparse.Namespace, started: dt.datetime, finished: dt.datetime
     return [
         "# Benchmark results",
         "",
-        f"- command: `{command_line()}` (from `{os.getcwd()}`)",
+        f"- command: `{command_line()}` (run from the repository root)",
         f"- date: started {started:%Y-%m-%d %H:%M:%S %Z}, {status}",
         f"- code: automl at git {git_revision(REPO)}",
         f"- machine: nproc {facts['nproc']}; CPU {facts['cpu']}; memory {facts['memory']}; {facts['os']}; "
