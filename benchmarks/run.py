@@ -134,7 +134,7 @@ def header(args: argparse.Namespace, started: dt.datetime, finished: dt.datetime
         "time-ordered elec2 unshuffled: first 75 % train); binary ROC AUC (manifest positive_class), multiclass "
         "log loss (clipped 1e-15), regression RMSE; every run in its own process, single-threaded, n_jobs=1, "
         f"killed after budget*2+120 = {run_timeout(args.budget):g} s",
-        f"- systems: " + "; ".join(f"`{name}`: {SYSTEMS[name].description}" for name in args.system_names),
+        "- systems: " + "; ".join(f"`{name}`: {SYSTEMS[name].description}" for name in args.system_names),
     ]
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import skops.io as sio
 from sklearn.base import clone
 from sklearn.svm import SVC
 
