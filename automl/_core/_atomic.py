@@ -13,6 +13,10 @@ from pathlib import Path
 from typing import IO, Any
 
 
+FILE_MODE = 0o644
+DIR_MODE = 0o755
+
+
 def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
     """Call ``write(fileobj)`` on a temp file in ``path``'s folder, then rename it to ``path``."""
     path = Path(path)
@@ -23,6 +27,7 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, FILE_MODE)  # mkstemp creates 0600; saved files are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

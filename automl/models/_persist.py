@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from automl._core import ArtifactError, atomic_write_bytes, atomic_write_json, package_versions
+from automl._core._atomic import DIR_MODE
 from automl.data import DATA_TRUSTED_TYPES
 from automl.models._card import ModelCard
 
@@ -121,6 +122,7 @@ def save_model(model: Any, directory: str | Path, card: ModelCard) -> Path:
     try:
         atomic_write_bytes(staging / MODEL_FILE, sio.dumps(model))
         atomic_write_json(staging / CARD_FILE, {"format_version": FORMAT_VERSION, **card.to_dict()})
+        os.chmod(staging, DIR_MODE)  # mkdtemp creates 0700
         os.rename(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
