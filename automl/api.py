@@ -166,7 +166,15 @@ def _chosen_path(study: optuna.Study, rule: str) -> str:
     saved = {int(n): p for n, p in study.user_attrs.get("pareto_models", {}).items()}
     if not saved:
         raise InputError(f"study '{study.study_name}' is not a multi-objective study with saved Pareto-front models")
-    fits = [t for t in ranked(study) if t.number in saved and t.user_attrs.get(_CHOOSE_ATTRS[name], float("inf")) <= limit]
+    objectives = study.user_attrs.get("objectives", ["score"])
+
+    def measured(trial: optuna.trial.FrozenTrial) -> float:
+        """The objective value when it was an objective of the study, else the trial's record."""
+        if name in objectives:
+            return float(trial.values[objectives.index(name)])
+        return float(trial.user_attrs.get(_CHOOSE_ATTRS[name], float("inf")))
+
+    fits = [t for t in ranked(study) if t.number in saved and measured(t) <= limit]
     if not fits:
         raise InputError(f"no saved Pareto-front trial of '{study.study_name}' has {name} <= {limit:g}")
     return saved[fits[0].number]
