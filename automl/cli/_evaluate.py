@@ -9,10 +9,10 @@ from rich.table import Table
 
 from automl import api
 from automl._core import InputError
+from automl.cli._model_source import add_model_source, load_model_source
 from automl.cli._render import console
 from automl.data import read_table
 from automl.evaluation import EvaluationConfig, EvaluationThresholds, parse_columns
-from automl.search import DEFAULT_STORAGE
 
 #: Exit code when ``--fail-on-check`` is given and a check failed (1 is an unexpected error, 2 bad input).
 EXIT_CHECKS_FAILED = 3
@@ -33,10 +33,7 @@ class EvaluateCommand:
     help = "evaluate a saved model on labelled data: baselines, robustness, calibration, slices (report.json + report.html)"
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        source = parser.add_mutually_exclusive_group(required=True)
-        source.add_argument("--model", type=Path, help="saved model folder")
-        source.add_argument("--study", help="evaluate this study's best model")
-        parser.add_argument("--storage", default=DEFAULT_STORAGE, help="study storage (with --study)")
+        add_model_source(parser)
         parser.add_argument("--data", type=Path, required=True, help="labelled evaluation table (CSV or Parquet), never used for training")
         parser.add_argument("--target", help="target column (default: the model card's)")
         parser.add_argument("--slices", default="", metavar="COL,...", help="columns to slice the metric by")
@@ -63,12 +60,7 @@ class EvaluateCommand:
     def run(self, args: argparse.Namespace) -> int:
         if (args.cost_fp is None) != (args.cost_fn is None):
             raise InputError("give both --cost-fp and --cost-fn (or neither)")
-        if args.model:
-            model, card = api.load_saved_model(args.model)
-            name = f"{card.family} ({args.model})"
-        else:
-            model, card = api.load_best_model_and_card(args.study, args.storage)
-            name = f"{card.family} (study {args.study})"
+        model, card, name = load_model_source(args)
         target = args.target or card.target
         config = EvaluationConfig(
             n_bootstrap=args.bootstrap,

@@ -10,6 +10,7 @@ import pandas as pd
 
 from automl import api
 from automl._core import InputError, atomic_write_bytes
+from automl.cli._model_source import add_model_source, load_model_source
 from automl.cli._render import console, frame_table, print_leaderboard
 from automl.data import read_table
 from automl.search import DEFAULT_STORAGE, family_summary, leaderboard
@@ -39,18 +40,12 @@ class PredictCommand:
     help = "predict a table with a saved model (a model folder, or a study's best model)"
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        source = parser.add_mutually_exclusive_group(required=True)
-        source.add_argument("--model", type=Path, help="saved model folder")
-        source.add_argument("--study", help="use this study's best model")
-        parser.add_argument("--storage", default=DEFAULT_STORAGE)
+        add_model_source(parser)
         parser.add_argument("data", help="CSV or Parquet file with the feature columns")
         parser.add_argument("--out", type=Path, required=True, help="CSV file to write")
 
     def run(self, args: argparse.Namespace) -> int:
-        if args.model:
-            model, card = api.load_saved_model(args.model)
-        else:
-            model, card = api.load_best_model_and_card(args.study, args.storage)
+        model, card, _ = load_model_source(args)
         frame = read_table(args.data)
         if frame.empty:
             raise InputError(f"'{args.data}' has no rows to predict")
