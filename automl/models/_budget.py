@@ -9,7 +9,6 @@ deadline between chunks. Anything else is fitted in one go and checked after.
 from __future__ import annotations
 
 import inspect
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -37,10 +36,10 @@ def fit_budgeted(estimator: Any, X: Any, y: Any, deadline: Deadline, epoch_callb
         extra = {"epoch_callback": epoch_callback} if epoch_callback is not None and "epoch_callback" in accepted else {}
         return estimator.fit(X, y, deadline=deadline, **extra)
     growth = _growth_param(estimator)
-    if not deadline.is_limited:
-        return estimator.fit(X, y)
-    if growth is None:
-        return _fit_until(estimator, X, y, deadline)
+    if growth is None or not deadline.is_limited:
+        estimator.fit(X, y)
+        deadline.check("fit")
+        return estimator
     total = int(estimator.get_params()[growth])
     size = max(1, total // _FIRST_CHUNK_SHARE)
     started = time.perf_counter()
@@ -58,32 +57,6 @@ def fit_budgeted(estimator: Any, X: Any, y: Any, deadline: Deadline, epoch_callb
             size = min(total, size + max(1, int(_CHUNK_SECONDS / max(per_unit, 1e-9))))
     finally:
         estimator.set_params(warm_start=False, **{growth: total})
-    return estimator
-
-
-def _fit_until(estimator: Any, X: Any, y: Any, deadline: Deadline) -> Any:
-    """Fit an estimator that cannot be interrupted (AdaBoost, linear models, k-NN) in a
-    daemon thread and stop waiting for it at the deadline.
-
-    The abandoned fit finishes in the background and its estimator is never used; the
-    search goes on, so the budget holds even when one fit takes far longer than expected.
-    """
-    outcome: list[BaseException | None] = []
-
-    def work() -> None:
-        try:
-            estimator.fit(X, y)
-            outcome.append(None)
-        except BaseException as exc:  # handed to the caller below
-            outcome.append(exc)
-
-    worker = threading.Thread(target=work, name="automl-fit", daemon=True)
-    worker.start()
-    worker.join(timeout=max(deadline.remaining(), 0.0))
-    if not outcome:
-        raise DeadlineExceeded(f"{type(estimator).__name__} fit stopped: the time budget ran out")
-    if outcome[0] is not None:
-        raise outcome[0]
     return estimator
 
 

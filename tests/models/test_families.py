@@ -128,29 +128,3 @@ def test_fit_budgeted_completes_within_a_generous_deadline(regression_frame: pd.
     one_shot = RandomForestRegressor(n_estimators=30, random_state=0).fit(X, y)
     assert len(chunked.estimators_) == 30 and chunked.get_params()["warm_start"] is False
     np.testing.assert_allclose(chunked.predict(X), one_shot.predict(X))
-
-
-def test_uninterruptible_fit_is_abandoned_at_the_deadline(regression_frame: pd.DataFrame) -> None:
-    import time
-
-    class _Slow:
-        """An estimator whose fit ignores deadlines (like AdaBoost)."""
-
-        def get_params(self, deep: bool = True) -> dict:
-            return {}
-
-        def fit(self, X: object, y: object) -> "_Slow":
-            time.sleep(5)
-            return self
-
-    started = time.monotonic()
-    with pytest.raises(DeadlineExceeded, match="_Slow fit stopped"):
-        fit_budgeted(_Slow(), None, None, Deadline.after(0.5))
-    assert time.monotonic() - started < 3
-
-
-def test_errors_inside_a_guarded_fit_reach_the_caller(regression_frame: pd.DataFrame) -> None:
-    from sklearn.linear_model import Ridge
-
-    with pytest.raises(ValueError):
-        fit_budgeted(Ridge(), np.ones((3, 2)), np.ones(4), Deadline.after(60))
