@@ -196,6 +196,11 @@ def load_study(study_name: str, storage: str | optuna.storages.BaseStorage | Non
         raise InputError(f"no study named '{study_name}'{known}") from None
 
 
+def _as_frame(X: Any) -> pd.DataFrame:
+    """Arrays get the column names ``x0, x1, ...`` (the same at fit and predict time)."""
+    return X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X)).rename(columns=lambda c: f"x{c}")
+
+
 class AutoML(BaseEstimator):
     """Model search as an sklearn estimator: ``fit`` runs a search and keeps its best model.
 
@@ -246,7 +251,7 @@ class AutoML(BaseEstimator):
         return tags
 
     def fit(self, X: Any, y: Any) -> AutoML:
-        frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X)).rename(columns=lambda c: f"x{c}")
+        frame = _as_frame(X)
         result = search(
             frame, pd.Series(np.asarray(y), name=getattr(y, "name", None) or "target"),
             task=self.task, metric=self.metric, time_budget=self.time_budget, n_trials=self.n_trials,
@@ -264,7 +269,7 @@ class AutoML(BaseEstimator):
 
     def _frame(self, X: Any) -> pd.DataFrame:
         check_is_fitted(self, "best_model_")
-        return X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X)).rename(columns=lambda c: f"x{c}")
+        return _as_frame(X)
 
     def predict(self, X: Any) -> np.ndarray:
         return np.asarray(self.best_model_.predict(self._frame(X)))
