@@ -2,6 +2,7 @@
 
 from automl._core._atomic import atomic_write, atomic_write_bytes, atomic_write_json
 from automl._core._deadline import Clock, Deadline
+from automl._core._digest import sha256_file
 from automl._core._errors import (
     ArtifactError,
     AutomlError,
@@ -27,4 +28,5 @@ __all__ = [
     "atomic_write_json",
     "did_you_mean",
     "package_versions",
+    "sha256_file",
 ]
