@@ -16,14 +16,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from automl._core import ArtifactError, InputError
 from automl.data import load_dataset, read_table, split_target
-from automl.ensembles import ENSEMBLE_TRUSTED_TYPES
 from automl.evaluation import EvaluationConfig, EvaluationReport, EvaluationThresholds
 from automl.evaluation import evaluate as evaluate_model
-from automl.models import MODEL_TRUSTED_TYPES, ModelCard, load_model
+from automl.models import ModelCard, load_model
 from automl.search import DEFAULT_PRUNER, ProgressReporter, SearchConfig, SearchOutcome, open_storage, ranked, run_search
-
-TRUSTED_TYPES: list[str] = MODEL_TRUSTED_TYPES + ENSEMBLE_TRUSTED_TYPES
-
 
 @dataclass(frozen=True)
 class SearchResult:
@@ -147,7 +143,7 @@ def load_best_model_and_card(
     path = study.user_attrs.get("best_model_path") if choose is None else _chosen_path(study, choose)
     if not path:
         raise ArtifactError(f"study '{study_name}' has no saved model (was it run with an output folder?)")
-    return load_model(path, TRUSTED_TYPES)
+    return load_model(path)
 
 
 _CHOOSE_ATTRS = {"latency": "predict_ms_per_1k", "size": "model_bytes"}
@@ -182,7 +178,7 @@ def _chosen_path(study: optuna.Study, rule: str) -> str:
 
 def load_saved_model(path: str | Path) -> tuple[Any, ModelCard]:
     """Load a model folder written by a search (``model.skops`` + ``model_card.json``)."""
-    return load_model(path, TRUSTED_TYPES)
+    return load_model(path)
 
 
 def load_study(study_name: str, storage: str | optuna.storages.BaseStorage | None = None) -> optuna.Study:

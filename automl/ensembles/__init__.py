@@ -8,6 +8,7 @@ from automl.ensembles._average import WeightedAverageEnsemble
 from automl.ensembles._bagging import BaggedModel
 from automl.ensembles._selection import SelectionResult, greedy_selection
 from automl.ensembles._stacking import StackedEnsemble, fit_stacking, select_diverse, stacking_oof_score
+from automl.models import declare_trusted
 
 #: Fully qualified names of the ensemble classes, to add to ``skops.io.loads``'s
 #: ``trusted`` (or ``automl.models.load_model``'s) next to the members' own types
@@ -15,6 +16,7 @@ from automl.ensembles._stacking import StackedEnsemble, fit_stacking, select_div
 ENSEMBLE_TRUSTED_TYPES: list[str] = [
     f"{cls.__module__}.{cls.__qualname__}" for cls in (WeightedAverageEnsemble, StackedEnsemble, BaggedModel)
 ]
+declare_trusted(ENSEMBLE_TRUSTED_TYPES)
 
 __all__ = [
     "ENSEMBLE_TRUSTED_TYPES",

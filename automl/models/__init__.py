@@ -4,7 +4,7 @@ from automl.models import _linear, _mlp_builder, _neighbors, _trees, _xgboost  #
 from automl.models._budget import fit_budgeted
 from automl.models._builders import Builder, builder_names, get_builder, register_builder
 from automl.models._card import ModelCard
-from automl.models._persist import MODEL_TRUSTED_TYPES, load_card, load_model, prepare_saving, save_model
+from automl.models._persist import MODEL_TRUSTED_TYPES, declare_trusted, load_card, load_model, prepare_saving, save_model
 from automl.models._tabular import TabularModel
 from automl.models._xgboost import XGBoostModel
 
@@ -15,6 +15,7 @@ __all__ = [
     "TabularModel",
     "XGBoostModel",
     "builder_names",
+    "declare_trusted",
     "fit_budgeted",
     "get_builder",
     "load_card",

@@ -102,6 +102,14 @@ _OWN_TYPES = [
     "automl.models._mlp.MLPRegressor",
 ]
 MODEL_TRUSTED_TYPES: list[str] = _SKLEARN_TYPES + _OWN_TYPES + DATA_TRUSTED_TYPES
+# Types that packages above this one (ensembles) declare trusted when they are imported: a
+# registry or serving code that loads a saved ensemble cannot import the ensembles package.
+_DECLARED_TRUSTED: set[str] = set()
+
+
+def declare_trusted(names: Collection[str]) -> None:
+    """Add exact type names that :func:`load_model` accepts in every call (used by ``automl.ensembles``)."""
+    _DECLARED_TRUSTED.update(names)
 
 
 def prepare_saving() -> None:
@@ -165,7 +173,7 @@ def load_model(directory: str | Path, trusted: Collection[str] = ()) -> tuple[An
         raise ArtifactError(f"model file missing: '{path}'") from None
     except Exception as exc:  # skops raises zipfile/json errors on corrupt files
         raise ArtifactError(f"model file '{path}' is corrupt or not a skops file: {exc}") from None
-    allowed = set(MODEL_TRUSTED_TYPES) | set(trusted)
+    allowed = set(MODEL_TRUSTED_TYPES) | _DECLARED_TRUSTED | set(trusted)
     refused = sorted(t for t in found - allowed if not t.startswith(_ALWAYS_SAFE))
     if refused:
         raise ArtifactError(f"'{path}' contains types automl does not trust: {', '.join(refused[:5])}")
