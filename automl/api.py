@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,11 +16,12 @@ from sklearn.base import BaseEstimator
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.validation import check_is_fitted
 
-from automl._core import ArtifactError, InputError
-from automl.data import load_dataset, read_table, split_target
+from automl._core import ArtifactError, InputError, mask_url
+from automl.data import Dataset, load_dataset, read_table, row_sketch, split_target
 from automl.evaluation import EvaluationConfig, EvaluationReport, EvaluationThresholds
 from automl.evaluation import evaluate as evaluate_model
 from automl.models import ModelCard, load_model
+from automl.registry import CHAMPION, DEFAULT_REGISTRY, Lineage, ModelVersion, Registry, publish_history
 from automl.search import DEFAULT_PRUNER, ProgressReporter, SearchConfig, SearchOutcome, open_storage, ranked, run_search
 
 @dataclass(frozen=True)
@@ -33,6 +36,8 @@ class SearchResult:
         model_card: what was saved next to the model.
         model_path: the saved model folder (``None`` when nothing was saved).
         family_summary: effort and best score per family.
+        elapsed_seconds: wall time of the search.
+        registered: the registry version the final model became (``register=NAME``), else ``None``.
     """
 
     leaderboard: pd.DataFrame
@@ -43,6 +48,7 @@ class SearchResult:
     model_path: Path | None
     family_summary: pd.DataFrame
     elapsed_seconds: float
+    registered: ModelVersion | None = None
 
     @classmethod
     def from_outcome(cls, outcome: SearchOutcome) -> SearchResult:
@@ -79,6 +85,9 @@ def search(
     pruner: str = DEFAULT_PRUNER,
     objectives: Sequence[str] = ("score",),
     reporter: ProgressReporter | None = None,
+    register: str | None = None,
+    registry: str | None = None,
+    registry_artifacts: str | None = None,
 ) -> SearchResult:
     """Search model families and hyperparameters for ``data`` within ``time_budget`` seconds.
 
@@ -98,6 +107,10 @@ def search(
     "latency")`` (or ``"size"``) runs a multi-objective study: the leaderboard marks the
     Pareto front and every front trial is saved, for ``load_best_model(choose=...)``.
 
+    ``register="NAME"`` adds the final model to the model registry at ``registry`` (default:
+    the study's database URL) as NAME's champion when it has none, else as its challenger,
+    with its lineage (data fingerprint and row sketch, study and trials, compute spent).
+
     Example:
         >>> from sklearn.datasets import load_iris
         >>> frame = load_iris(as_frame=True).frame
@@ -106,6 +119,7 @@ def search(
         >>> len(result.leaderboard) >= 1
         True
     """
+    cpu_started = time.process_time()
     dataset = load_dataset(data, target, task)
     config = SearchConfig(
         metric=metric, time_budget=time_budget, n_trials=n_trials, families=tuple(families) if families else None,
@@ -113,7 +127,63 @@ def search(
         output_dir=output_dir, cv_folds=cv_folds, ensemble=ensemble, sampler=sampler, pruner=pruner,
         objectives=tuple(objectives),
     )
-    return SearchResult.from_outcome(run_search(dataset, config, reporter))
+    result = SearchResult.from_outcome(run_search(dataset, config, reporter))
+    if register is None:
+        return result
+    if result.model_path is None:
+        raise InputError("registering needs the model saved: give an output folder (--output), not None")
+    url = registry or (storage if isinstance(storage, str) and "://" in storage else DEFAULT_REGISTRY)
+    with Registry(url, registry_artifacts) as reg:
+        parent = _champion_version(reg, register)
+        lineage = search_lineage(result, dataset, time.process_time() - cpu_started, storage, parent)
+        version = reg.register(register, result.model_path, lineage=lineage, reason=f"final model of study '{result.study.study_name}'")
+        publish_history(reg, register)
+    return dataclasses.replace(result, registered=version)
+
+
+def _champion_version(registry: Registry, name: str) -> int | None:
+    """The version a new registration of ``name`` would challenge (its parent in the lineage)."""
+    return registry.aliases(name).get(CHAMPION) if name in registry.names() else None
+
+
+def search_lineage(
+    result: SearchResult, dataset: Dataset, cpu_seconds: float, storage: object = None, parent: int | None = None
+) -> Lineage:
+    """Where a search's final model came from: its data (fingerprint, row sketch, columns), its study
+    and trials, the compute it took (every trial's fits plus the final refit), and the champion it
+    was trained to replace (``parent``)."""
+    card = result.model_card
+    trials = result.study.get_trials(deepcopy=False)
+    fit_seconds = sum(float(t.user_attrs.get("fit_seconds", 0.0)) for t in trials) + float(card.notes.get("refit_seconds", 0.0))
+    return Lineage(
+        mode="search",
+        parent_version=parent,
+        data_fingerprints=(card.data_fingerprint,),
+        data_sketch=row_sketch(dataset.X, dataset.y).to_dict(),
+        study_name=result.study.study_name,
+        study_storage=mask_url(storage) if isinstance(storage, str) else None,
+        trial_numbers=tuple(int(m["trial"]) for m in card.members) or ((card.trial_number,) if card.trial_number is not None else ()),
+        fit_seconds=round(fit_seconds, 3),
+        cpu_seconds=round(cpu_seconds, 3),
+        wall_seconds=round(result.elapsed_seconds, 3),
+        rows_seen=len(dataset.y),
+        notes={"feature_columns": [str(c) for c in dataset.X.columns], "final_model": card.notes.get("final_model")},
+    )
+
+
+def load_model(ref: str, registry: str | None = None, *, registry_artifacts: str | None = None) -> Any:
+    """Load a registered model for serving: ``load_model("churn@champion", registry="sqlite:///automl.db")``.
+
+    ``ref`` is ``NAME@champion`` (or any alias), ``NAME@3``, ``NAME@latest``, or a bare
+    ``NAME`` (its champion). Every artifact file is checked against the SHA-256 its
+    registry row records before anything is deserialised.
+
+    Raises:
+        InputError: unknown name, version or alias.
+        ArtifactError: a missing, changed or untrusted artifact file.
+    """
+    with Registry(registry, registry_artifacts) as reg:
+        return reg.get(ref).model
 
 
 def load_best_model(

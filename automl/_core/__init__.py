@@ -12,9 +12,11 @@ from automl._core._errors import (
     SpaceError,
     did_you_mean,
 )
+from automl._core._urls import POSTGRES_SCHEME, mask_url, normalize_db_url, sqlite_path
 from automl._core._versions import package_versions
 
 __all__ = [
+    "POSTGRES_SCHEME",
     "ArtifactError",
     "AutomlError",
     "Clock",
@@ -27,6 +29,9 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_json",
     "did_you_mean",
+    "mask_url",
+    "normalize_db_url",
     "package_versions",
     "sha256_file",
+    "sqlite_path",
 ]

@@ -6,7 +6,9 @@ import sys
 from collections.abc import Sequence
 
 from automl.cli._app import Command, run
+from automl.cli._challenge import ChallengeCommand, SplitCommand
 from automl.cli._evaluate import EvaluateCommand
+from automl.cli._registry import RegistryCommand
 from automl.cli._search import SearchCommand
 from automl.cli._spaces import SpacesCommand
 from automl.cli._study_commands import DashboardCommand, LeaderboardCommand, PredictCommand
@@ -18,6 +20,9 @@ COMMANDS: dict[str, Command] = {
     "dashboard": DashboardCommand(),
     "spaces": SpacesCommand(),
     "evaluate": EvaluateCommand(),
+    "registry": RegistryCommand(),
+    "challenge": ChallengeCommand(),
+    "split": SplitCommand(),
 }
 
 

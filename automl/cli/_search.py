@@ -39,6 +39,9 @@ class SearchCommand:
                             help="score (default), or score,latency / score,size for a Pareto front")
         parser.add_argument("--spaces", action="append", default=[], metavar="DIR", help="extra search-space folder (repeatable)")
         parser.add_argument("--output", default="automl_runs", help="folder for models and artifacts (default automl_runs)")
+        parser.add_argument("--register", metavar="NAME", help="register the final model: NAME's champion if it has none, else its challenger")
+        parser.add_argument("--registry", help="registry database URL (default: the --storage URL)")
+        parser.add_argument("--registry-artifacts", metavar="DIR", help="registry artifact folder (default: beside the SQLite file)")
 
     def run(self, args: argparse.Namespace) -> int:
         # The promise is about the whole command, so start-up time comes out of the budget.
@@ -48,7 +51,8 @@ class SearchCommand:
             n_trials=args.n_trials, families=args.families, study_name=args.study, storage=args.storage,
             seed=args.seed, n_jobs=args.n_jobs, spaces=args.spaces, output_dir=args.output,
             cv_folds=args.cv_folds, ensemble=args.ensemble, sampler=args.sampler, pruner=args.pruner,
-            objectives=args.objectives, reporter=RichReporter(),
+            objectives=args.objectives, reporter=RichReporter(), register=args.register, registry=args.registry,
+            registry_artifacts=args.registry_artifacts,
         )
         card = result.model_card
         print_leaderboard(result.leaderboard)
@@ -68,4 +72,7 @@ class SearchCommand:
             f"load it in Python: automl.load_best_model({result.study.study_name!r}, {args.storage!r})", soft_wrap=True
         )
         console.print(f"open the dashboard: automl dashboard --storage {shlex.quote(args.storage)}", soft_wrap=True)
+        if result.registered is not None:
+            aliases = ", ".join(result.registered.aliases) or "no alias"
+            console.print(f"registered as {result.registered.ref} ({aliases}); see: automl registry show {result.registered.ref}", soft_wrap=True)
         return 0

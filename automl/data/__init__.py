@@ -1,13 +1,17 @@
 """Loading tables, inferring the task and schema, fingerprints and preprocessing."""
 
-from automl.data._fingerprint import Fingerprint, fingerprint
+from automl.data._fingerprint import SKETCH_SIZE, Fingerprint, RowSketch, fingerprint, row_hashes, row_sketch
 from automl.data._load import Dataset, load_dataset, read_table, split_target
 from automl.data._preprocess import DATA_TRUSTED_TYPES, CategoricalEncoding, build_preprocessor
 from automl.data._schema import Schema, infer_schema
+from automl.data._split import DataSplit, order_by_time, split_frame
 from automl.data._task import TASKS, Task, check_target, infer_task
 from automl.data._validate import check_enough_rows
 
 __all__ = [
+    "SKETCH_SIZE",
+    "DataSplit",
+    "RowSketch",
     "DATA_TRUSTED_TYPES",
     "TASKS",
     "CategoricalEncoding",
@@ -22,6 +26,10 @@ __all__ = [
     "infer_schema",
     "infer_task",
     "load_dataset",
+    "order_by_time",
     "read_table",
+    "row_hashes",
+    "row_sketch",
+    "split_frame",
     "split_target",
 ]

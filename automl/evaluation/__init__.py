@@ -7,20 +7,31 @@ permutation importance, and returns an :class:`EvaluationReport` whose
 self-contained report.html.
 """
 
-from automl.evaluation._baselines import BaselineScore, BaselinesResult
-from automl.evaluation._calibration import CalibrationResult, RecalibrationEffect, ReliabilityBin
+from automl.evaluation import _page as report_html  # building blocks of the HTML reports
+from automl.evaluation import _plots as report_plots  # their figures
+from automl.evaluation._baselines import BaselineScore, BaselinesResult, reported_metrics
+from automl.evaluation._bootstrap import Bootstrapped, Resamples, bootstrap, paired_difference, percentile_interval
+from automl.evaluation._calibration import (
+    CalibrationResult,
+    RecalibrationEffect,
+    ReliabilityBin,
+    calibration_view,
+    reliability,
+    resampled_ece,
+)
 from automl.evaluation._confidence import ConfidenceResult, CoveragePoint
 from automl.evaluation._config import EvaluationConfig, EvaluationThresholds, parse_columns, parse_directional
+from automl.evaluation._context import EvalContext
 from automl.evaluation._directional import DirectionalColumn, DirectionalExample, DirectionalResult
-from automl.evaluation._evaluate import evaluate, resolve_task
+from automl.evaluation._evaluate import build_context, evaluate, resolve_task
 from automl.evaluation._importance import FeatureImportance, ImportanceResult
-from automl.evaluation._invariance import InvarianceColumn, InvarianceResult
+from automl.evaluation._invariance import InvarianceColumn, InvarianceResult, evaluate_invariance
 from automl.evaluation._learning_curve import LearningCurveResult, LearningPoint
 from automl.evaluation._metrics import Metric, Task, get_metric, metric_names, predictions_for
 from automl.evaluation._perturbation import PerturbationCurve, PerturbationPoint, PerturbationResult
 from automl.evaluation._report import SCHEMA_VERSION, SECTIONS, EvaluationReport, ReportPaths
-from automl.evaluation._result import Check, Estimate, SkippedSection
-from automl.evaluation._slices import SliceColumn, SlicesResult, SliceScore
+from automl.evaluation._result import Check, Estimate, SkippedSection, to_jsonable
+from automl.evaluation._slices import SliceColumn, SlicesResult, SliceScore, slice_labels
 from automl.evaluation._tradeoffs import ClassErrors, CostAnalysis, ResidualSummary, TradeoffsResult
 
 __all__ = [
@@ -28,6 +39,7 @@ __all__ = [
     "SECTIONS",
     "BaselineScore",
     "BaselinesResult",
+    "Bootstrapped",
     "CalibrationResult",
     "Check",
     "ClassErrors",
@@ -38,6 +50,7 @@ __all__ = [
     "DirectionalExample",
     "DirectionalResult",
     "Estimate",
+    "EvalContext",
     "EvaluationConfig",
     "EvaluationReport",
     "EvaluationThresholds",
@@ -54,6 +67,7 @@ __all__ = [
     "RecalibrationEffect",
     "ReliabilityBin",
     "ReportPaths",
+    "Resamples",
     "ResidualSummary",
     "SkippedSection",
     "SliceColumn",
@@ -61,11 +75,24 @@ __all__ = [
     "SlicesResult",
     "Task",
     "TradeoffsResult",
+    "bootstrap",
+    "build_context",
+    "calibration_view",
     "evaluate",
+    "evaluate_invariance",
     "get_metric",
     "metric_names",
+    "paired_difference",
+    "percentile_interval",
     "parse_columns",
     "parse_directional",
     "predictions_for",
+    "reliability",
+    "report_html",
+    "report_plots",
+    "reported_metrics",
+    "resampled_ece",
     "resolve_task",
+    "slice_labels",
+    "to_jsonable",
 ]

@@ -89,6 +89,19 @@ def reliability(p: np.ndarray, outcome: np.ndarray, n_bins: int) -> tuple[float,
     return float(ece), tuple(bins)
 
 
+def resampled_ece(p: np.ndarray, outcome: np.ndarray, n_bins: int, weights: np.ndarray) -> np.ndarray:
+    """The ECE on every bootstrap resample at once (``weights``: ``(n_resamples, n)`` draw counts).
+
+    Per resample and bin: |sum of w * (outcome - p)| / sum of w, which is the
+    row-weighted |observed - mean predicted| gap that :func:`reliability` sums.
+    """
+    index = _bin_index(np.clip(np.asarray(p, dtype=float), 0.0, 1.0), n_bins)
+    member = np.eye(n_bins)[index]  # (n, n_bins): which bin each row falls in
+    gap = weights @ (member * (np.asarray(outcome, dtype=float) - np.asarray(p, dtype=float))[:, None])
+    total = weights.sum(axis=1)
+    return np.abs(gap).sum(axis=1) / np.where(total > 0, total, np.nan)
+
+
 def brier_score(proba: np.ndarray, y: np.ndarray, classes: np.ndarray, positive: int) -> float:
     """Binary: mean (P(positive) - 1[y = positive])^2. Multiclass: mean of the squared error summed over classes."""
     onehot = (np.asarray(y)[:, None] == classes[None, :]).astype(float)
@@ -103,8 +116,9 @@ def _classes(ctx: EvalContext) -> np.ndarray:
     return ctx.classes
 
 
-def _calibration_view(ctx: EvalContext, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(probability, outcome) pairs the diagram is drawn from."""
+def calibration_view(ctx: EvalContext, proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(probability, outcome) pairs the diagram is drawn from: P(positive) and whether the row is
+    positive (binary), or the top-label confidence and whether that label is right (multiclass)."""
     classes = _classes(ctx)
     if len(classes) == 2:
         positive = ctx.positive_index
@@ -159,7 +173,7 @@ def evaluate_calibration(ctx: EvalContext) -> CalibrationResult:
     classes = _classes(ctx)
     n_bins = ctx.config.calibration_bins
     binary = len(classes) == 2
-    p, outcome = _calibration_view(ctx, ctx.scores)
+    p, outcome = calibration_view(ctx, ctx.scores)
     ece, bins = reliability(p, outcome, n_bins)
     brier = brier_score(ctx.scores, ctx.y, classes, ctx.positive_index)
     effect: RecalibrationEffect | None = None
@@ -174,7 +188,7 @@ def evaluate_calibration(ctx: EvalContext) -> CalibrationResult:
             note = f"recalibration skipped: the rarest class has {smallest} row(s); cross-validation needs 2"
         else:
             recal = recalibrate_out_of_fold(ctx.scores, ctx.y, classes, method, folds, ctx.seed)
-            p_after, outcome_after = _calibration_view(ctx, recal)
+            p_after, outcome_after = calibration_view(ctx, recal)
             ece_after, bins_after = reliability(p_after, outcome_after, n_bins)
             effect = RecalibrationEffect(
                 method=method,

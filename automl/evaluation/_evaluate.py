@@ -21,7 +21,7 @@ from automl.evaluation._directional import evaluate_directional
 from automl.evaluation._importance import evaluate_importance
 from automl.evaluation._invariance import evaluate_invariance
 from automl.evaluation._learning_curve import evaluate_learning_curve
-from automl.evaluation._metrics import get_metric
+from automl.evaluation._metrics import Metric, get_metric
 from automl.evaluation._perturbation import evaluate_perturbation
 from automl.evaluation._report import SECTIONS, EvaluationReport, Section
 from automl.evaluation._result import SkippedSection
@@ -92,17 +92,7 @@ def evaluate(
     """
     config = config or EvaluationConfig()
     thresholds = thresholds or EvaluationThresholds()
-    frame = _check_frame(X, "X")
-    target = _check_target(y, len(frame), "y")
-    resolved = resolve_task(model, task)
-    primary = get_metric(metric, resolved)
-    classes = _model_classes(model, resolved)
-    if classes is not None:
-        target = check_labels(target, classes, "y")
-    elif not pd.api.types.is_numeric_dtype(pd.Series(target)):
-        raise InputError("y is not numeric, so a regression model cannot be evaluated on it")
-    else:
-        target = target.astype(float)
+    frame, target, resolved, primary, classes = _resolve_inputs(model, X, y, task, metric)
     slices = parse_columns(slices) if isinstance(slices, str) else tuple(slices)
     invariant = parse_columns(invariant) if isinstance(invariant, str) else tuple(invariant)
     check_columns(frame, slices, "slice")
@@ -124,12 +114,7 @@ def evaluate(
     if champion is not None and (resolve_task(champion, None) == "regression") != (resolved == "regression"):
         raise InputError(f"the champion is a {resolve_task(champion, None)} model but the model is {resolved}; they cannot be compared")
 
-    ctx = EvalContext(
-        model=model, X=frame, y=target, task=resolved, metric=primary, classes=classes,
-        schema=infer_schema(frame), config=config, thresholds=thresholds, seed=seed,
-        scores=np.empty(0),
-    )
-    ctx = dataclasses.replace(ctx, scores=ctx.predict_scores(frame))
+    ctx = _context(model, frame, target, resolved, primary, classes, config, thresholds, seed)
 
     sections: dict[str, Section] = {}
     classification = ctx.is_classifier
@@ -164,6 +149,58 @@ def evaluate(
         },
         sections={name: sections[name] for name in SECTIONS},
     )
+
+
+def build_context(
+    model: Any,
+    X: pd.DataFrame,
+    y: Any,
+    *,
+    task: str | None = None,
+    metric: str | None = None,
+    config: EvaluationConfig | None = None,
+    thresholds: EvaluationThresholds | None = None,
+    seed: int = 0,
+) -> EvalContext:
+    """Check ``model`` against ``(X, y)`` and predict once: what every section, and the promotion
+    gate comparing two models on the same rows, scores from.
+
+    Raises:
+        InputError: as :func:`evaluate` does for the model, the features and the target.
+    """
+    frame, target, resolved, primary, classes = _resolve_inputs(model, X, y, task, metric)
+    return _context(
+        model, frame, target, resolved, primary, classes, config or EvaluationConfig(), thresholds or EvaluationThresholds(), seed
+    )
+
+
+def _resolve_inputs(
+    model: Any, X: Any, y: Any, task: str | None, metric: str | None
+) -> tuple[pd.DataFrame, np.ndarray, Task, Metric, np.ndarray | None]:
+    """The checked frame and target, the task, the primary metric and the model's classes."""
+    frame = _check_frame(X, "X")
+    target = _check_target(y, len(frame), "y")
+    resolved = resolve_task(model, task)
+    primary = get_metric(metric, resolved)
+    classes = _model_classes(model, resolved)
+    if classes is not None:
+        target = check_labels(target, classes, "y")
+    elif not pd.api.types.is_numeric_dtype(pd.Series(target)):
+        raise InputError("y is not numeric, so a regression model cannot be evaluated on it")
+    else:
+        target = target.astype(float)
+    return frame, target, resolved, primary, classes
+
+
+def _context(
+    model: Any, frame: pd.DataFrame, target: np.ndarray, task: Task, metric: Metric, classes: np.ndarray | None,
+    config: EvaluationConfig, thresholds: EvaluationThresholds, seed: int,
+) -> EvalContext:
+    ctx = EvalContext(
+        model=model, X=frame, y=target, task=task, metric=metric, classes=classes,
+        schema=infer_schema(frame), config=config, thresholds=thresholds, seed=seed, scores=np.empty(0),
+    )
+    return dataclasses.replace(ctx, scores=ctx.predict_scores(frame))
 
 
 def resolve_task(model: Any, task: str | None) -> Task:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from automl.evaluation._baselines import BaselinesResult
-    from automl.evaluation._calibration import CalibrationResult
+    from automl.evaluation._calibration import CalibrationResult, ReliabilityBin
     from automl.evaluation._confidence import ConfidenceResult
     from automl.evaluation._importance import ImportanceResult
     from automl.evaluation._learning_curve import LearningCurveResult
@@ -199,4 +199,36 @@ def importance_plot(result: ImportanceResult, top: int = 15) -> str:
     ax.axvline(0.0, color=BASELINE_COLOUR, linestyle="--")
     ax.set_xlabel(f"loss in {result.metric} when shuffled (dot: mean, bar: std, grey: each of {result.n_repeats} repeats)")
     ax.set_title(f"Permutation importance (top {len(features)})")
+    return encode(fig)
+
+
+def difference_plot(value: float | None, low: float | None, high: float | None, margin: float, metric: str, level: float) -> str:
+    """The champion/challenger interval: where (challenger - champion) lies against 0 and the margin."""
+    fig = _figure(6.4, 1.9)
+    ax = fig.add_subplot()
+    if value is not None:
+        errors = _errors([value], [low], [high])
+        ax.errorbar([value], [0], xerr=errors, fmt="o", color=MODEL_COLOUR, capsize=6, markersize=8)
+    ax.axvline(0.0, color=BASELINE_COLOUR, linestyle="--", label="no difference")
+    ax.axvline(margin, color=GOOD_COLOUR, linestyle=":", label=f"margin {margin:g}")
+    ax.set_yticks([])
+    ax.set_xlabel(f"challenger better by ({metric}; bar: {level:.0%} paired bootstrap interval)")
+    ax.legend(loc="upper left", fontsize="small")
+    return encode(fig)
+
+
+def reliability_comparison_plot(series: Sequence[tuple[str, Sequence[ReliabilityBin], float]], what: str) -> str:
+    """Reliability curves of several models on the same rows (``(label, bins, ece)`` each)."""
+    fig = _figure(5.0, 4.2)
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], color=BASELINE_COLOUR, linestyle="--", label="perfect calibration")
+    for (label, bins, ece), colour in zip(series, (BASELINE_COLOUR, MODEL_COLOUR, GOOD_COLOUR)):
+        used = [b for b in bins if b.count]
+        ax.plot([b.mean_predicted for b in used], [b.observed for b in used], marker="o", color=colour, label=f"{label}, ECE {ece:.3f}")
+    ax.set_xlabel(f"predicted {what}")
+    ax.set_ylabel("observed")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_title("Reliability diagrams")
+    ax.legend(loc="upper left", fontsize="small")
     return encode(fig)
