@@ -20,7 +20,8 @@ from automl._core import ArtifactError, InputError, mask_url
 from automl.data import Dataset, load_dataset, read_table, row_sketch, split_target
 from automl.evaluation import EvaluationConfig, EvaluationReport, EvaluationThresholds
 from automl.evaluation import evaluate as evaluate_model
-from automl.models import ModelCard, load_model
+from automl.models import ModelCard
+from automl.models import load_model as load_model_folder
 from automl.registry import CHAMPION, DEFAULT_REGISTRY, Lineage, ModelVersion, Registry, publish_history
 from automl.search import DEFAULT_PRUNER, ProgressReporter, SearchConfig, SearchOutcome, open_storage, ranked, run_search
 
@@ -213,7 +214,7 @@ def load_best_model_and_card(
     path = study.user_attrs.get("best_model_path") if choose is None else _chosen_path(study, choose)
     if not path:
         raise ArtifactError(f"study '{study_name}' has no saved model (was it run with an output folder?)")
-    return load_model(path)
+    return load_model_folder(path)
 
 
 _CHOOSE_ATTRS = {"latency": "predict_ms_per_1k", "size": "model_bytes"}
@@ -248,7 +249,7 @@ def _chosen_path(study: optuna.Study, rule: str) -> str:
 
 def load_saved_model(path: str | Path) -> tuple[Any, ModelCard]:
     """Load a model folder written by a search (``model.skops`` + ``model_card.json``)."""
-    return load_model(path)
+    return load_model_folder(path)
 
 
 def load_study(study_name: str, storage: str | optuna.storages.BaseStorage | None = None) -> optuna.Study:
