@@ -17,7 +17,7 @@ from automl.evaluation._calibration import (
     ReliabilityBin,
     calibration_view,
     reliability,
-    resampled_ece,
+    debiased_ece,
 )
 from automl.evaluation._confidence import ConfidenceResult, CoveragePoint
 from automl.evaluation._config import EvaluationConfig, EvaluationThresholds, parse_columns, parse_directional
@@ -91,7 +91,7 @@ __all__ = [
     "report_html",
     "report_plots",
     "reported_metrics",
-    "resampled_ece",
+    "debiased_ece",
     "resolve_task",
     "slice_labels",
     "to_jsonable",

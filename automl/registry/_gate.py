@@ -37,12 +37,12 @@ from automl.evaluation import (
     bootstrap,
     build_context,
     calibration_view,
+    debiased_ece,
     evaluate_invariance,
     paired_difference,
     percentile_interval,
     reliability,
     reported_metrics,
-    resampled_ece,
     slice_labels,
     to_jsonable,
 )
@@ -244,12 +244,9 @@ def _slices(base: EvalContext, other: EvalContext, config: GateConfig) -> list[S
 
 
 def _slice_status(diff: Estimate, champion_score: float, n: int, config: GateConfig) -> CheckStatus | Literal["unchecked"]:
-    if n < config.min_slice_size or diff.value is None or not np.isfinite(champion_score):
+    if n < config.min_slice_size or diff.value is None or diff.ci_high is None or not np.isfinite(champion_score):
         return "unchecked"
-    tolerance = config.max_slice_drop * abs(champion_score)
-    if diff.ci_high is not None and diff.ci_high < -tolerance:
-        return "fail"
-    return "warn" if diff.value < -tolerance else "pass"
+    return _degradation_status(-diff.value, -diff.ci_high, config.max_slice_drop * abs(champion_score))
 
 
 def _slice_checks(slices: Sequence[SliceComparison], config: GateConfig) -> list[GateCheck]:
@@ -269,22 +266,30 @@ def _slice_checks(slices: Sequence[SliceComparison], config: GateConfig) -> list
 
 
 def _calibration_check(base: EvalContext, other: EvalContext, resamples: Resamples, config: GateConfig) -> list[GateCheck]:
-    """ECE increase of the challenger: ``fail`` when confidently beyond tolerance, ``warn`` when its estimate is."""
+    """Increase of the challenger's (bias-corrected) ECE over the champion's, on the same resamples."""
     if base.classes is None:
         return []
-    eces = []
+    points, samples = [], []
     for ctx in (base, other):
         p, outcome = calibration_view(ctx, ctx.scores)
-        eces.append((reliability(p, outcome, _CALIBRATION_BINS)[0], resampled_ece(p, outcome, _CALIBRATION_BINS, resamples.weights)))
-    increase = eces[1][0] - eces[0][0]
-    low, _ = percentile_interval(eces[1][1] - eces[0][1], config.confidence)
-    status: CheckStatus = "pass"
-    if low is not None and low > config.max_ece_increase:
-        status = "fail"
-    elif increase > config.max_ece_increase:
-        status = "warn"
-    detail = f"ECE {eces[0][0]:.4f} -> {eces[1][0]:.4f} (increase {increase:+.4f}, tolerance {config.max_ece_increase:g})"
+        points.append(float(debiased_ece(p, outcome, _CALIBRATION_BINS)[0]))
+        samples.append(debiased_ece(p, outcome, _CALIBRATION_BINS, resamples.weights))
+    increase = points[1] - points[0]
+    low, _ = percentile_interval(samples[1] - samples[0], config.confidence)
+    status = _degradation_status(increase, low, config.max_ece_increase)
+    detail = (f"bias-corrected ECE {points[0]:.4f} -> {points[1]:.4f} (increase {increase:+.4f}, "
+              f"lower bound {_fmt(low)}, tolerance {config.max_ece_increase:g})")
     return [GateCheck("calibration", status, detail, increase, config.max_ece_increase)]
+
+
+def _degradation_status(amount: float, lower_bound: float | None, tolerance: float) -> CheckStatus:
+    """``fail`` when even the interval's lower bound is beyond ``tolerance`` (confidently worse by more
+    than tolerated); ``warn`` when the estimate is beyond it and the loss is significant; else ``pass``."""
+    if lower_bound is not None and lower_bound > tolerance:
+        return "fail"
+    if lower_bound is not None and lower_bound > 0 and amount > tolerance:
+        return "warn"
+    return "pass"
 
 
 def _invariance_checks(ctx: EvalContext, config: GateConfig) -> list[GateCheck]:
@@ -320,10 +325,11 @@ def _rows_needed(difference: Estimate, n: int, config: GateConfig) -> int | None
     """Rows for the interval's lower bound to clear the margin if the observed difference held.
 
     The interval half-width shrinks like 1/sqrt(n); ``None`` when the observed difference
-    itself does not exceed the margin (more rows would not help).
+    itself does not exceed the margin (more rows would not help), or when the interval already
+    clears it (the hold is a check's, not the evidence's).
     """
     value, low, high = difference.value, difference.ci_low, difference.ci_high
-    if value is None or low is None or high is None or value <= config.margin:
+    if value is None or low is None or high is None or value <= config.margin or low > config.margin:
         return None
     z = NormalDist().inv_cdf(1 - (1 - config.confidence) / 2)
     se = (high - low) / (2 * z)
