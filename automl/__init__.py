@@ -8,6 +8,6 @@ Example:
 
 __version__ = "0.1.0"
 
-from automl.api import AutoML, SearchResult, evaluate, load_best_model, load_model, search  # noqa: E402
+from automl.api import AutoML, SearchResult, evaluate, load_best_model, load_model, search, update  # noqa: E402
 
-__all__ = ["AutoML", "SearchResult", "__version__", "evaluate", "load_best_model", "load_model", "search"]
+__all__ = ["AutoML", "SearchResult", "__version__", "evaluate", "load_best_model", "load_model", "search", "update"]

@@ -17,12 +17,14 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.validation import check_is_fitted
 
 from automl._core import ArtifactError, InputError, mask_url
-from automl.data import Dataset, load_dataset, read_table, row_sketch, split_target
+from automl.data import Dataset, load_dataset, read_table, row_sketch, split_target, summarize
 from automl.evaluation import EvaluationConfig, EvaluationReport, EvaluationThresholds
 from automl.evaluation import evaluate as evaluate_model
 from automl.models import ModelCard
 from automl.models import load_model as load_model_folder
-from automl.registry import CHAMPION, DEFAULT_REGISTRY, Lineage, ModelVersion, Registry, publish_history
+from automl.continual import UpdateConfig, UpdateResult
+from automl.continual import update as run_update
+from automl.registry import CHAMPION, DEFAULT_REGISTRY, GateConfig, Lineage, ModelVersion, Registry, feature_notes, file_source, publish_history
 from automl.search import DEFAULT_PRUNER, ProgressReporter, SearchConfig, SearchOutcome, open_storage, ranked, run_search
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ def search(
     url = registry or (storage if isinstance(storage, str) and "://" in storage else DEFAULT_REGISTRY)
     with Registry(url, registry_artifacts) as reg:
         parent = _champion_version(reg, register)
-        lineage = search_lineage(result, dataset, time.process_time() - cpu_started, storage, parent)
+        lineage = search_lineage(result, dataset, time.process_time() - cpu_started, storage, parent, data)
         version = reg.register(register, result.model_path, lineage=lineage, reason=f"final model of study '{result.study.study_name}'")
         publish_history(reg, register)
     return dataclasses.replace(result, registered=version)
@@ -148,7 +150,8 @@ def _champion_version(registry: Registry, name: str) -> int | None:
 
 
 def search_lineage(
-    result: SearchResult, dataset: Dataset, cpu_seconds: float, storage: object = None, parent: int | None = None
+    result: SearchResult, dataset: Dataset, cpu_seconds: float, storage: object = None, parent: int | None = None,
+    data: object = None,
 ) -> Lineage:
     """Where a search's final model came from: its data (fingerprint, row sketch, columns), its study
     and trials, the compute it took (every trial's fits plus the final refit), and the champion it
@@ -161,6 +164,7 @@ def search_lineage(
         parent_version=parent,
         data_fingerprints=(card.data_fingerprint,),
         data_sketch=row_sketch(dataset.X, dataset.y).to_dict(),
+        data_sources=(file_source(data, len(dataset.y)),) if isinstance(data, (str, Path)) else (),
         study_name=result.study.study_name,
         study_storage=mask_url(storage) if isinstance(storage, str) else None,
         trial_numbers=tuple(int(m["trial"]) for m in card.members) or ((card.trial_number,) if card.trial_number is not None else ()),
@@ -168,7 +172,8 @@ def search_lineage(
         cpu_seconds=round(cpu_seconds, 3),
         wall_seconds=round(result.elapsed_seconds, 3),
         rows_seen=len(dataset.y),
-        notes={"feature_columns": [str(c) for c in dataset.X.columns], "final_model": card.notes.get("final_model")},
+        data_summary=summarize(dataset.X),
+        notes={**feature_notes(dataset.X), "final_model": card.notes.get("final_model")},
     )
 
 
@@ -421,3 +426,47 @@ def _table(data: str | Path | pd.DataFrame, name: str) -> pd.DataFrame:
     if not isinstance(data, pd.DataFrame):
         raise InputError(f"{name} must be a path or a pandas DataFrame, got {type(data).__name__}")
     return data
+
+
+def update(
+    name: str,
+    data: str | Path | pd.DataFrame,
+    target: str | None = None,
+    *,
+    mode: str = "auto",
+    window: int | None = None,
+    holdout: float = 0.2,
+    time_col: str | None = None,
+    time_budget: float | None = None,
+    gate: GateConfig | None = None,
+    promote: bool = False,
+    history: pd.DataFrame | None = None,
+    registry: str | None = None,
+    registry_artifacts: str | None = None,
+    seed: int = 0,
+) -> UpdateResult:
+    """Update the champion of ``name`` with new labelled rows, register the challenger and run the gate.
+
+    ``data`` holds the new rows (a CSV/Parquet path or a DataFrame with the target
+    column; ``target`` defaults to the champion card's). The newest ``holdout`` share
+    is sealed for the gate; ``mode`` is ``stateful``, ``stateless``, ``search`` or
+    ``auto`` (see ``automl.continual.UpdateConfig``). With ``promote=True`` a PROMOTE
+    verdict moves the champion alias.
+
+    Example:
+        >>> result = automl.update("churn", "this_week.csv", mode="stateful", promote=True)  # doctest: +SKIP
+        >>> result.challenge.decision.verdict  # doctest: +SKIP
+        'PROMOTE'
+    """
+    frame = read_table(data) if isinstance(data, (str, Path)) else data
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError(f"data must be a path or a pandas DataFrame, got {type(frame).__name__}")
+    config = UpdateConfig(mode=mode, window=window, holdout=holdout, time_col=time_col, time_budget=time_budget,
+                          gate=gate or GateConfig(seed=seed), promote=promote, seed=seed)
+    url = registry or DEFAULT_REGISTRY
+    with Registry(url, registry_artifacts) as reg:
+        champion = reg.version(f"{name}@{CHAMPION}")
+        result = run_update(reg, name, frame, target or champion.card.target, config, history=history,
+                            source_path=data if isinstance(data, (str, Path)) else None, storage=url)
+        publish_history(reg, name)
+    return result

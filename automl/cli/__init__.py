@@ -12,6 +12,7 @@ from automl.cli._registry import RegistryCommand
 from automl.cli._search import SearchCommand
 from automl.cli._spaces import SpacesCommand
 from automl.cli._study_commands import DashboardCommand, LeaderboardCommand, PredictCommand
+from automl.cli._update import UpdateCommand
 
 COMMANDS: dict[str, Command] = {
     "search": SearchCommand(),
@@ -23,6 +24,7 @@ COMMANDS: dict[str, Command] = {
     "registry": RegistryCommand(),
     "challenge": ChallengeCommand(),
     "split": SplitCommand(),
+    "update": UpdateCommand(),
 }
 
 

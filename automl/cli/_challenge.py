@@ -13,7 +13,7 @@ from automl.cli._render import console, frame_table
 from automl.cli._search import csv_list
 from automl.data import fingerprint, read_table, split_frame, split_target
 from automl.evaluation import Estimate
-from automl.registry import GateConfig, challenge
+from automl.registry import ChallengeResult, GateConfig, challenge
 
 _VERDICT_STYLE = {"PROMOTE": "bold green", "HOLD": "bold yellow", "REJECT": "bold red"}
 _CHECK_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
@@ -32,26 +32,12 @@ class ChallengeCommand:
         parser.add_argument("--holdout-fraction", type=float, default=1.0,
                             help="share of the newest rows used (needs --time-col when below 1; default 1: all rows)")
         parser.add_argument("--metric", help="primary metric (default: the champion card's)")
-        parser.add_argument("--margin", type=float, default=0.0, help="required improvement in metric units (default 0)")
-        parser.add_argument("--confidence", type=float, default=0.95, help="interval level (default 0.95)")
-        parser.add_argument("--n-bootstrap", type=int, default=1000, help="paired bootstrap resamples (default 1000)")
-        parser.add_argument("--slices", type=csv_list, default=[], metavar="COL,...", help="slices that must not regress")
-        parser.add_argument("--invariant", type=csv_list, default=[], metavar="COL,...", help="columns predictions must not depend on")
-        parser.add_argument("--max-ece-increase", type=float, default=0.02, help="tolerated calibration loss (default 0.02)")
-        parser.add_argument("--max-slice-drop", type=float, default=0.05,
-                            help="tolerated loss on a slice, share of the champion's score there (default 0.05)")
-        parser.add_argument("--min-slice-size", type=int, default=30, help="smaller slices are not checked (default 30)")
-        parser.add_argument("--promote", action="store_true", help="move the champion alias when the verdict is PROMOTE")
+        add_gate_options(parser)
         parser.add_argument("--out", type=Path, help="report folder (default: reports/ in the registry's artifact folder)")
-        parser.add_argument("--seed", type=int, default=0)
         add_registry_options(parser)
 
     def run(self, args: argparse.Namespace) -> int:
-        config = GateConfig(
-            margin=args.margin, confidence=args.confidence, n_bootstrap=args.n_bootstrap, slices=tuple(args.slices),
-            invariant=tuple(args.invariant), max_ece_increase=args.max_ece_increase, max_slice_drop=args.max_slice_drop,
-            min_slice_size=args.min_slice_size, seed=args.seed,
-        )
+        config = gate_config(args)
         with open_registry(args) as registry:
             champion = registry.version(args.champion or f"{args.name}@champion")
             X, y = holdout_rows(args.data, args.target or champion.card.target, args.time_col, args.holdout_fraction)
@@ -59,22 +45,51 @@ class ChallengeCommand:
                 registry, args.name, args.challenger, X, y, config, champion=args.champion, metric=args.metric,
                 promote=args.promote, out=args.out, source=str(args.data),
             )
-        decision = result.decision
-        rows = [{"metric": m, result.context.champion.ref: _estimate_text(decision.champion.metrics[m]),
-                 result.context.challenger.ref: _estimate_text(decision.challenger.metrics[m])} for m in decision.champion.metrics]
-        console.print(frame_table(pd.DataFrame(rows), f"{args.name}: champion vs challenger on {decision.n_rows} rows", wide=()))
-        for check in decision.checks:
-            console.print(f"  [{_CHECK_STYLE[check.status]}]{check.status}[/] {check.name}: {check.detail}", soft_wrap=True)
-        console.print(f"[{_VERDICT_STYLE[decision.verdict]}]{decision.verdict}[/]: {decision.summary().split(': ', 1)[1]}", soft_wrap=True)
-        if decision.rows_needed is not None:
-            console.print(f"about {decision.rows_needed:,} holdout rows would let this difference clear the margin "
-                          f"({max(decision.rows_needed - decision.n_rows, 0):,} more)")
-        if result.promoted:
-            console.print(f"{result.context.challenger.ref} is now the champion")
-        elif decision.verdict == "PROMOTE":
-            console.print("verdict recorded; rerun with --promote to move the champion alias")
-        console.print(f"report: {result.report.html}", soft_wrap=True)
+        print_decision(result)
         return 0
+
+
+def add_gate_options(parser: argparse.ArgumentParser) -> None:
+    """The promotion policy's options, shared by ``challenge`` and ``update``."""
+    parser.add_argument("--margin", type=float, default=0.0, help="required improvement in metric units (default 0)")
+    parser.add_argument("--confidence", type=float, default=0.95, help="interval level (default 0.95)")
+    parser.add_argument("--n-bootstrap", type=int, default=1000, help="paired bootstrap resamples (default 1000)")
+    parser.add_argument("--slices", type=csv_list, default=[], metavar="COL,...", help="slices that must not regress")
+    parser.add_argument("--invariant", type=csv_list, default=[], metavar="COL,...", help="columns predictions must not depend on")
+    parser.add_argument("--max-ece-increase", type=float, default=0.02, help="tolerated calibration loss (default 0.02)")
+    parser.add_argument("--max-slice-drop", type=float, default=0.05,
+                        help="tolerated loss on a slice, share of the champion's score there (default 0.05)")
+    parser.add_argument("--min-slice-size", type=int, default=30, help="smaller slices are not checked (default 30)")
+    parser.add_argument("--promote", action="store_true", help="move the champion alias when the verdict is PROMOTE")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def gate_config(args: argparse.Namespace) -> GateConfig:
+    return GateConfig(
+        margin=args.margin, confidence=args.confidence, n_bootstrap=args.n_bootstrap, slices=tuple(args.slices),
+        invariant=tuple(args.invariant), max_ece_increase=args.max_ece_increase, max_slice_drop=args.max_slice_drop,
+        min_slice_size=args.min_slice_size, seed=args.seed,
+    )
+
+
+def print_decision(result: ChallengeResult) -> None:
+    """The two models side by side, every check, the verdict and where the report is."""
+    decision = result.decision
+    champion, challenger = result.context.champion.ref, result.context.challenger.ref
+    rows = [{"metric": m, champion: _estimate_text(decision.champion.metrics[m]), challenger: _estimate_text(decision.challenger.metrics[m])}
+            for m in decision.champion.metrics]
+    console.print(frame_table(pd.DataFrame(rows), f"{result.context.name}: champion vs challenger on {decision.n_rows} rows", wide=()))
+    for check in decision.checks:
+        console.print(f"  [{_CHECK_STYLE[check.status]}]{check.status}[/] {check.name}: {check.detail}", soft_wrap=True)
+    console.print(f"[{_VERDICT_STYLE[decision.verdict]}]{decision.verdict}[/]: {decision.summary().split(': ', 1)[1]}", soft_wrap=True)
+    if decision.rows_needed is not None:
+        console.print(f"about {decision.rows_needed:,} holdout rows would let this difference clear the margin "
+                      f"({max(decision.rows_needed - decision.n_rows, 0):,} more)")
+    if result.promoted:
+        console.print(f"{challenger} is now the champion")
+    elif decision.verdict == "PROMOTE":
+        console.print("verdict recorded; rerun with --promote to move the champion alias")
+    console.print(f"report: {result.report.html}", soft_wrap=True)
 
 
 def holdout_rows(path: Path, target: str, time_col: str | None, fraction: float) -> tuple[pd.DataFrame, pd.Series]:

@@ -5,6 +5,7 @@ from automl.data._load import Dataset, load_dataset, read_table, split_target
 from automl.data._preprocess import DATA_TRUSTED_TYPES, CategoricalEncoding, build_preprocessor
 from automl.data._schema import Schema, infer_schema
 from automl.data._split import DataSplit, order_by_time, split_frame
+from automl.data._summary import ColumnDrift, drift, summarize
 from automl.data._task import TASKS, Task, check_target, infer_task
 from automl.data._validate import check_enough_rows
 
@@ -15,6 +16,7 @@ __all__ = [
     "DATA_TRUSTED_TYPES",
     "TASKS",
     "CategoricalEncoding",
+    "ColumnDrift",
     "Dataset",
     "Fingerprint",
     "Schema",
@@ -22,6 +24,7 @@ __all__ = [
     "build_preprocessor",
     "check_enough_rows",
     "check_target",
+    "drift",
     "fingerprint",
     "infer_schema",
     "infer_task",
@@ -32,4 +35,5 @@ __all__ = [
     "row_sketch",
     "split_frame",
     "split_target",
+    "summarize",
 ]

@@ -4,17 +4,21 @@ from automl.models import _linear, _mlp_builder, _neighbors, _trees, _xgboost  #
 from automl.models._budget import fit_budgeted
 from automl.models._builders import Builder, builder_names, get_builder, register_builder
 from automl.models._card import ModelCard
+from automl.models._continue import CannotContinue, added_units, continuation_for
 from automl.models._persist import MODEL_TRUSTED_TYPES, declare_trusted, load_card, load_model, prepare_saving, save_model
 from automl.models._tabular import TabularModel
 from automl.models._xgboost import XGBoostModel
 
 __all__ = [
+    "CannotContinue",
     "MODEL_TRUSTED_TYPES",
     "Builder",
     "ModelCard",
     "TabularModel",
     "XGBoostModel",
+    "added_units",
     "builder_names",
+    "continuation_for",
     "declare_trusted",
     "fit_budgeted",
     "get_builder",

@@ -16,6 +16,7 @@ from automl._core import Deadline, InputError
 from automl.data import CategoricalEncoding, Task, build_preprocessor, infer_schema
 from automl.models._budget import EpochCallback, fit_budgeted
 from automl.models._builders import get_builder
+from automl.models._continue import CannotContinue, continuation_for
 
 
 class TabularModel(BaseEstimator):
@@ -80,6 +81,33 @@ class TabularModel(BaseEstimator):
         if self.task != "regression":
             self.classes_ = np.asarray(self.estimator_.classes_)
         return self
+
+    def continue_fit(self, X: Any, y: Any, *, share: float, deadline: Deadline | None = None) -> str:
+        """Keep training this fitted model on new rows (a stateful update); returns what was added.
+
+        The preprocessing keeps its fitted schema (unseen categories are tolerated,
+        never re-learned), and the family continues from its current state: more
+        boosting rounds or trees, a warm-started solver, more neighbours, or fine-tuning
+        (``automl.models.continuation_for``). ``share`` is new rows / rows seen so far.
+        Mutates the model: copy the champion first.
+
+        Raises:
+            CannotContinue: the family has no way to continue, or the new rows lack a class
+                (forests and boosting would relearn their class list from them).
+            InputError: missing columns or labels the model never saw.
+        """
+        step = continuation_for(self.estimator_)
+        matrix = self.transform_features(X)
+        target = np.asarray(y)
+        if self.task != "regression":
+            unseen = sorted({str(v) for v in set(target.tolist()) - set(self.classes_.tolist())})
+            if unseen:
+                raise InputError(f"the new rows have label(s) the model never saw: {', '.join(unseen[:5])}")
+            missing = sorted({str(v) for v in set(self.classes_.tolist()) - set(target.tolist())})
+            if missing and type(self.estimator_).__name__ != "XGBoostModel":
+                raise CannotContinue(f"the new rows lack class(es) {', '.join(missing[:5])}, which this family would forget")
+        with self._thread_limit():
+            return step(self.estimator_, matrix, target, share, deadline or Deadline.unlimited())
 
     def transform_features(self, X: Any) -> np.ndarray:
         """The preprocessed matrix the family sees (checked against the training schema)."""

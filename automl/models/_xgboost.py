@@ -16,7 +16,7 @@ import xgboost as xgb
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from automl._core import Deadline, DeadlineExceeded
+from automl._core import Deadline, DeadlineExceeded, InputError
 from automl.data import Task
 from automl.models._builders import register_builder
 
@@ -68,6 +68,37 @@ class XGBoostModel(ClassifierMixin, BaseEstimator):
         model.set_params(callbacks=None)
         self.model_ = model
         self.n_features_in_ = np.shape(X)[1]
+        return self
+
+    @property
+    def n_rounds_(self) -> int:
+        """Boosting rounds in the booster (grows with :meth:`continue_boosting`)."""
+        check_is_fitted(self, "model_")
+        return int(self.model_.get_booster().num_boosted_rounds())
+
+    def continue_boosting(self, X: Any, y: Any, rounds: int, deadline: Deadline | None = None) -> XGBoostModel:
+        """Add ``rounds`` boosting rounds fitted on ``(X, y)`` to the current booster (a stateful update).
+
+        XGBoost's native training continues from the booster (``xgb_model=``), so the
+        first rounds and their predictions stay exactly the fitted model's. Labels
+        must be classes the model knows; a class may be absent from the new rows.
+        """
+        check_is_fitted(self, "model_")
+        target = np.asarray(y)
+        if self.task != "regression":
+            known = {label: i for i, label in enumerate(self.classes_.tolist())}
+            unseen = sorted({str(v) for v in target.tolist() if v not in known})
+            if unseen:
+                raise InputError(f"labels the model never saw: {', '.join(unseen[:5])}")
+            target = np.array([known[v] for v in target.tolist()])
+        params = {k: v for k, v in self.model_.get_xgb_params().items() if v is not None}
+        callbacks = [_DeadlineCallback(deadline)] if deadline is not None and deadline.is_limited else None
+        booster = xgb.train(params, xgb.DMatrix(X, label=target), num_boost_round=int(rounds),
+                            xgb_model=self.model_.get_booster(), callbacks=callbacks)
+        booster.set_attr(best_iteration=None, best_score=None)  # an early-stopping mark would hide the new rounds
+        model = self._booster_model()
+        model.load_model(bytearray(booster.save_raw("ubj")))
+        self.model_ = model
         return self
 
     def predict(self, X: Any) -> np.ndarray:

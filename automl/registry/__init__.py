@@ -24,6 +24,7 @@ from automl.registry._records import (
 from automl.registry._refs import CHALLENGER, CHAMPION, LATEST, ModelRef, check_alias, check_name, parse_ref
 from automl.registry._registry import AUTO, DEFAULT_REGISTRY, UNSET, LoadedModel, Registry, RegistryConflict
 from automl.registry._report import ChallengeContext, write_report
+from automl.registry._sources import column_kind, feature_notes, file_source, last_rows, load_sources
 
 __all__ = [
     "AUTO",
@@ -52,11 +53,16 @@ __all__ = [
     "TrainingMode",
     "Verdict",
     "challenge",
+    "column_kind",
     "check_alias",
     "check_name",
     "check_sealed",
     "compare",
     "current_user",
+    "feature_notes",
+    "file_source",
+    "last_rows",
+    "load_sources",
     "parse_ref",
     "parse_time",
     "publish_history",

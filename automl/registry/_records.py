@@ -57,6 +57,9 @@ class Lineage:
         data_fingerprints: content fingerprints of every table it was fitted or tuned on.
         data_sketch: a row sketch of those tables (``RowSketch.to_dict``), to detect a
             holdout that overlaps them even when it is not the same file.
+        data_sources: where those rows can be read again (``{"path", "sha256", "order_by",
+            "start", "stop"}``: rows ``[start, stop)`` of the file after ordering by ``order_by``),
+            so a stateless update can retrain on everything the version saw.
         study_name, trial_numbers: the Optuna study and trials it came from.
         fit_seconds: model fitting time it took (trials and refits), ``cpu_seconds`` the
             process CPU time, ``wall_seconds`` the elapsed time.
@@ -69,6 +72,7 @@ class Lineage:
     parent_version: int | None = None
     data_fingerprints: tuple[str, ...] = ()
     data_sketch: dict[str, Any] | None = None
+    data_sources: tuple[dict[str, Any], ...] = ()
     study_name: str | None = None
     study_storage: str | None = None
     trial_numbers: tuple[int, ...] = ()
@@ -95,7 +99,7 @@ class Lineage:
     def from_dict(cls, data: dict[str, Any]) -> Lineage:
         names = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in names}
-        for key in ("data_fingerprints", "trial_numbers"):
+        for key in ("data_fingerprints", "trial_numbers", "data_sources"):
             values[key] = tuple(values.get(key, ()))
         return cls(**values)
 

@@ -52,6 +52,8 @@ class SearchConfig:
     sampler: str = "tpe"
     pruner: str = DEFAULT_PRUNER
     objectives: tuple[str, ...] = ("score",)
+    # Configurations (``{"family": ..., "<family>.<param>": ...}``) tried first, e.g. a champion study's best.
+    enqueue: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         if self.time_budget is None and self.n_trials is None:
@@ -197,7 +199,8 @@ def _open_study(
         load_if_exists=True,
     )
     attrs = study_attrs(dataset.task, metric, fp, config.seed, list(spaces), dataset.target, resampling.describe())
-    prepare_study(study, {**attrs, "objectives": list(config.objectives)}, spaces)
+    first = tuple(p for p in config.enqueue if p.get(FAMILY_PARAM) in spaces)
+    prepare_study(study, {**attrs, "objectives": list(config.objectives)}, spaces, first)
     return study
 
 

@@ -64,8 +64,10 @@ def study_attrs(task: Task, metric: Metric, fp: Fingerprint, seed: int, families
     }
 
 
-def prepare_study(study: optuna.Study, attrs: Mapping[str, Any], spaces: Mapping[str, FamilySpace]) -> bool:
-    """Set attributes on a new study and enqueue each family's defaults; check a resumed one.
+def prepare_study(
+    study: optuna.Study, attrs: Mapping[str, Any], spaces: Mapping[str, FamilySpace], first: Sequence[Mapping[str, Any]] = ()
+) -> bool:
+    """Set attributes on a new study and enqueue ``first`` then each family's defaults; check a resumed one.
 
     Returns True when the study is resumed. A resumed study must be about the same
     data, task, metric and families: mixing them would make its trials incomparable.
@@ -74,6 +76,8 @@ def prepare_study(study: optuna.Study, attrs: Mapping[str, Any], spaces: Mapping
     if "data_fingerprint" not in existing:
         for key, value in attrs.items():
             study.set_user_attr(key, value)
+        for params in first:
+            study.enqueue_trial(dict(params), skip_if_exists=True)
         for space in sorted(spaces.values(), key=lambda s: (s.order, s.name)):
             study.enqueue_trial({FAMILY_PARAM: space.name, **default_trial_params(space)}, skip_if_exists=True)
         return False
