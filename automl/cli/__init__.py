@@ -10,9 +10,11 @@ from automl.cli._challenge import ChallengeCommand, SplitCommand
 from automl.cli._evaluate import EvaluateCommand
 from automl.cli._registry import RegistryCommand
 from automl.cli._search import SearchCommand
+from automl.cli._simulate import SimulateCommand
 from automl.cli._spaces import SpacesCommand
 from automl.cli._study_commands import DashboardCommand, LeaderboardCommand, PredictCommand
 from automl.cli._update import UpdateCommand
+from automl.cli._watch import WatchCommand
 
 COMMANDS: dict[str, Command] = {
     "search": SearchCommand(),
@@ -25,6 +27,8 @@ COMMANDS: dict[str, Command] = {
     "challenge": ChallengeCommand(),
     "split": SplitCommand(),
     "update": UpdateCommand(),
+    "watch": WatchCommand(),
+    "simulate": SimulateCommand(),
 }
 
 

@@ -89,7 +89,8 @@ def print_decision(result: ChallengeResult) -> None:
         console.print(f"{challenger} is now the champion")
     elif decision.verdict == "PROMOTE":
         console.print("verdict recorded; rerun with --promote to move the champion alias")
-    console.print(f"report: {result.report.html}", soft_wrap=True)
+    if result.report is not None:
+        console.print(f"report: {result.report.html}", soft_wrap=True)
 
 
 def holdout_rows(path: Path, target: str, time_col: str | None, fraction: float) -> tuple[pd.DataFrame, pd.Series]:

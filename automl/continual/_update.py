@@ -66,6 +66,7 @@ class UpdateConfig:
         gate: the promotion policy.
         promote: move the champion alias when the verdict is PROMOTE.
         top_k: the champion study's best configurations tried first by a search update.
+        report: write the decision's report.json/report.html (the evidence is recorded either way).
     """
 
     mode: str = "auto"
@@ -77,6 +78,7 @@ class UpdateConfig:
     promote: bool = False
     seed: int = 0
     top_k: int = 5
+    report: bool = True
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -142,7 +144,8 @@ def update(
         alias=CHALLENGER, reason=f"{chosen.strategy} update of {champion.version.ref} on {len(rows.new[1])} new rows",
         evidence={"candidates": {k: dataclasses.asdict(v) for k, v in candidates.items()}, "strategy": chosen.strategy},
     )
-    result = challenge(registry, name, str(version.version), *rows.holdout, gate, promote=config.promote, source="the newest new rows")
+    result = challenge(registry, name, str(version.version), *rows.holdout, gate, promote=config.promote, source="the newest new rows",
+                       write_files=config.report)
     return UpdateResult(version, result, chosen, candidates)
 
 

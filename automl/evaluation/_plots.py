@@ -232,3 +232,26 @@ def reliability_comparison_plot(series: Sequence[tuple[str, Sequence[Reliability
     ax.set_title("Reliability diagrams")
     ax.legend(loc="upper left", fontsize="small")
     return encode(fig)
+
+
+def series_plot(series: dict[str, Sequence[float | None]], xlabel: str, ylabel: str, title: str) -> str:
+    """One line per named series over a shared x (e.g. a metric per window, per policy)."""
+    fig = _figure(7.2, 3.8)
+    ax = fig.add_subplot()
+    for name, values in series.items():
+        ax.plot(range(1, len(values) + 1), [np.nan if v is None else v for v in values], marker="o", markersize=3, label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize="small")
+    return encode(fig)
+
+
+def bars_plot(values: dict[str, float], ylabel: str, title: str) -> str:
+    """One bar per name (e.g. total compute per policy)."""
+    fig = _figure(6.4, 3.2)
+    ax = fig.add_subplot()
+    ax.bar(list(values), list(values.values()), color=MODEL_COLOUR)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    return encode(fig)

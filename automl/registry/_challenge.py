@@ -39,7 +39,7 @@ class ChallengeResult:
     decision: GateDecision
     context: ChallengeContext
     promoted: bool
-    report: ReportPaths
+    report: ReportPaths | None
 
 
 def challenge(
@@ -55,12 +55,14 @@ def challenge(
     promote: bool = False,
     out: str | Path | None = None,
     source: str = "DataFrame",
+    write_files: bool = True,
 ) -> ChallengeResult:
     """Decide whether ``challenger`` (a reference, or a version number of ``name``) replaces the champion.
 
     Records an ``evaluated`` event with the evidence, a ``rejected`` one for REJECT (the
     challenger alias is dropped from a rejected version), and with ``promote`` moves the
     champion alias on PROMOTE, failing cleanly if another promotion moved it meanwhile.
+    ``write_files=False`` skips report.json/report.html (the evidence is still recorded).
 
     Raises:
         InputError: unknown references, an empty holdout, a challenger that saw the holdout,
@@ -80,7 +82,7 @@ def challenge(
         labels=(f"champion {champion_version.ref}", f"challenger {challenger_version.ref}"),
     )
     context = ChallengeContext(name, champion_version, challenger_version, holdout_fp, overlap, source)
-    report = write_report(decision, context, out or _default_report_dir(registry, context))
+    report = write_report(decision, context, out or _default_report_dir(registry, context)) if write_files else None
     promoted = _record(registry, decision, context, report, promote)
     publish_history(registry, name)
     return ChallengeResult(decision, context, promoted, report)
@@ -134,10 +136,10 @@ def _default_report_dir(registry: Registry, context: ChallengeContext) -> Path:
     return registry.store.root / "reports" / context.name / f"{stamp}-v{context.champion.version}-vs-v{context.challenger.version}"
 
 
-def _record(registry: Registry, decision: GateDecision, context: ChallengeContext, report: ReportPaths, promote: bool) -> bool:
+def _record(registry: Registry, decision: GateDecision, context: ChallengeContext, report: ReportPaths | None, promote: bool) -> bool:
     """Write the verdict (and its consequence) to the history; True when the champion moved."""
     name, chal = context.name, context.challenger.version
-    evidence: dict[str, Any] = {**report_document(decision, context), "report": str(report.html)}
+    evidence: dict[str, Any] = {**report_document(decision, context), "report": None if report is None else str(report.html)}
     registry.record(name, "evaluated", version=chal, reason=decision.summary(), evidence=evidence)
     brief = {"verdict": decision.verdict, "difference": decision.difference, "holdout_fingerprint": context.holdout_fingerprint,
              "champion": context.champion.ref, "report": evidence["report"]}
