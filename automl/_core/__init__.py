@@ -12,9 +12,10 @@ from automl._core._errors import (
     SpaceError,
     did_you_mean,
 )
-from automl._core._versions import package_versions
+from automl._core._versions import __version__, package_versions
 
 __all__ = [
+    "__version__",
     "ArtifactError",
     "AutomlError",
     "Clock",

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Union
 
-from automl._core import atomic_write_bytes, atomic_write_json
+from automl._core import __version__, atomic_write_bytes, atomic_write_json
 from automl.data import Task
 from automl.evaluation._baselines import BaselinesResult
 from automl.evaluation._calibration import CalibrationResult
@@ -89,7 +88,7 @@ class EvaluationReport:
         """The report.json document (layout in ``REPORT_SCHEMA.md``)."""
         return {
             "schema_version": SCHEMA_VERSION,
-            "automl_version": _version(),
+            "automl_version": __version__,
             "status": self.status,
             "model": self.model_name,
             "task": self.task,
@@ -116,10 +115,3 @@ class EvaluationReport:
         json_path = atomic_write_json(out / "report.json", self.to_dict())
         html_path = atomic_write_bytes(out / "report.html", render_html(self).encode("utf-8"))
         return ReportPaths(json=json_path, html=html_path)
-
-
-def _version() -> str:
-    try:
-        return metadata.version("automl")
-    except metadata.PackageNotFoundError:
-        return "unknown"
