@@ -11,11 +11,10 @@ import numpy as np
 import optuna
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.validation import check_is_fitted
 
 from automl._core import ArtifactError, InputError
-from automl.data import load_dataset, read_table, split_target
+from automl.data import as_frame, load_dataset, read_table, sklearn_score, split_target
 from automl.evaluation import EvaluationConfig, EvaluationReport, EvaluationThresholds
 from automl.evaluation import evaluate as evaluate_model
 from automl.models import ModelCard, load_model
@@ -192,11 +191,6 @@ def load_study(study_name: str, storage: str | optuna.storages.BaseStorage | Non
         raise InputError(f"no study named '{study_name}'{known}") from None
 
 
-def _as_frame(X: Any) -> pd.DataFrame:
-    """Arrays get the column names ``x0, x1, ...`` (the same at fit and predict time)."""
-    return X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X)).rename(columns=lambda c: f"x{c}")
-
-
 class AutoML(BaseEstimator):
     """Model search as an sklearn estimator: ``fit`` runs a search and keeps its best model.
 
@@ -247,7 +241,7 @@ class AutoML(BaseEstimator):
         return tags
 
     def fit(self, X: Any, y: Any) -> AutoML:
-        frame = _as_frame(X)
+        frame = as_frame(X)
         result = search(
             frame, pd.Series(np.asarray(y), name=getattr(y, "name", None) or "target"),
             task=self.task, metric=self.metric, time_budget=self.time_budget, n_trials=self.n_trials,
@@ -265,7 +259,7 @@ class AutoML(BaseEstimator):
 
     def _frame(self, X: Any) -> pd.DataFrame:
         check_is_fitted(self, "best_model_")
-        return _as_frame(X)
+        return as_frame(X)
 
     def predict(self, X: Any) -> np.ndarray:
         return np.asarray(self.best_model_.predict(self._frame(X)))
@@ -274,9 +268,8 @@ class AutoML(BaseEstimator):
         return np.asarray(self.best_model_.predict_proba(self._frame(X)))
 
     def score(self, X: Any, y: Any) -> float:
-        if self.task_ == "regression":
-            return float(r2_score(y, self.predict(X)))
-        return float(accuracy_score(y, self.predict(X)))
+        """Accuracy for classification, R^2 for regression (the sklearn convention)."""
+        return sklearn_score(self.task_, y, self.predict(X))
 
 
 def evaluate(
