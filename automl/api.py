@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from automl._core import ArtifactError, InputError
 from automl.data import as_frame, load_dataset, read_table, sklearn_score, split_target
-from automl.evaluation import EvaluationConfig, EvaluationReport, EvaluationThresholds
+from automl.evaluation import EvaluationConfig, EvaluationReport, EvaluationThresholds, write_report
 from automl.evaluation import evaluate as evaluate_model
 from automl.models import ModelCard, load_model
 from automl.search import DEFAULT_PRUNER, ProgressReporter, SearchConfig, SearchOutcome, open_storage, ranked, run_search
@@ -333,7 +333,7 @@ def evaluate(
         config=config, thresholds=thresholds, seed=seed, model_name=name,
     )
     if out is not None:
-        report.write(out)
+        write_report(report, out)
     return report
 
 

@@ -31,38 +31,36 @@ def _module_name(path: Path) -> list[str]:
     return parts[:-1] if parts[-1] == "__init__" else parts
 
 
-def _is_layer(name: str) -> bool:
-    return (PACKAGE / name).is_dir() or (PACKAGE / f"{name}.py").is_file() or name in RANK
+def _exists(dotted: str) -> bool:
+    """Whether ``automl.x.y`` is a module or package of the tree."""
+    path = PACKAGE.parent.joinpath(*dotted.split("."))
+    return path.is_dir() or path.with_suffix(".py").is_file()
 
 
-def _targets(module: str, names: list[str]) -> set[str]:
-    """Layers an import of ``names`` from the absolute ``module`` reaches (empty if not automl)."""
-    parts = module.split(".")
-    if parts[0] != "automl":
-        return set()
-    if len(parts) > 1:
-        return {parts[1]}
-    return {name if name != "*" and _is_layer(name) else ROOT for name in names}
+def imported_modules(source: str, module: list[str], is_package: bool) -> set[str]:
+    """Dotted names of the automl modules and packages that ``source`` (the code of ``module``) imports.
 
-
-def imported_layers(source: str, module: list[str], is_package: bool) -> set[str]:
-    """The automl layers imported by ``source``, the code of ``module`` (its dotted parts)."""
+    ``from automl.x import y`` counts as ``automl.x.y`` when that is a module, else as ``automl.x``.
+    """
     found: set[str] = set()
     package = module if is_package else module[:-1]
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            for alias in node.names:
-                found |= _targets(alias.name, [])
-                if alias.name == "automl":
-                    found.add(ROOT)
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "automl")
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                base = package[: len(package) - node.level + 1]
-                absolute = ".".join([*base, *([node.module] if node.module else [])])
+                base = ".".join([*package[: len(package) - node.level + 1], *([node.module] if node.module else [])])
             else:
-                absolute = node.module or ""
-            found |= _targets(absolute, [a.name for a in node.names])
+                base = node.module or ""
+            if base.split(".")[0] == "automl":
+                found.update(f"{base}.{a.name}" if _exists(f"{base}.{a.name}") else base for a in node.names)
     return found
+
+
+def imported_layers(source: str, module: list[str], is_package: bool) -> set[str]:
+    """The automl layers (top-level packages and modules; ``__init__`` for the root) ``source`` imports."""
+    names = imported_modules(source, module, is_package)
+    return {name.split(".")[1] if "." in name else ROOT for name in names}
 
 
 def _imports(path: Path) -> set[str]:
@@ -87,6 +85,8 @@ def late():
     assert layers == {"data", ROOT, "api", "search", "evaluation", "models", "_core", "cli", "spaces"}
     assert imported_layers("from . import _linear", ["automl", "models"], is_package=True) == {"models"}
     assert imported_layers("from automl import nothere", ["automl", "cli"], is_package=True) == {ROOT}
+    assert imported_modules("from automl.evaluation import _plots, Metric", ["automl", "cli", "_x"], is_package=False) == {
+        "automl.evaluation._plots", "automl.evaluation"}
     assert imported_layers("import os\nfrom os import path", ["automl", "cli"], is_package=True) == set()
 
 
@@ -106,3 +106,27 @@ def test_imports_point_down_the_layers() -> None:
             elif target != source and RANK[target] >= RANK[source]:
                 violations.append(where)
     assert not violations, "\n".join(violations)
+
+
+def test_no_module_imports_itself_through_others() -> None:
+    """A circle of modules (``a`` imports ``b`` imports ``a``, even lazily or for typing only) means
+    neither can be understood or tested alone. Package ``__init__`` files only re-export, so
+    edges into them are left out: a module may import its own package's public names."""
+    modules = {".".join(_module_name(p)): p for p in PACKAGE.rglob("*.py") if p.name != "__init__.py"}
+    edges = {
+        name: sorted(m for m in imported_modules(path.read_text(encoding="utf-8"), _module_name(path), False)
+                     if m in modules and m != name)
+        for name, path in modules.items()
+    }
+    circles: set[tuple[str, ...]] = set()
+
+    def visit(node: str, trail: list[str]) -> None:
+        for nxt in edges[node]:
+            if nxt == trail[0]:
+                circles.add(tuple(trail))
+            elif nxt not in trail and nxt > trail[0]:  # each circle once, from its smallest member
+                visit(nxt, [*trail, nxt])
+
+    for start in sorted(modules):
+        visit(start, [start])
+    assert not circles, "\n".join(" -> ".join((*c, c[0])) for c in sorted(circles))

@@ -2,9 +2,9 @@
 
 ``evaluate(model, X, y, ...)`` runs baselines, perturbation/invariance/directional
 tests, calibration, confidence, slices, learning curve, trade-offs and
-permutation importance, and returns an :class:`EvaluationReport` whose
-``write(dir)`` produces report.json (schema: ``REPORT_SCHEMA.md``) and a
-self-contained report.html.
+permutation importance, and returns an :class:`EvaluationReport`;
+``write_report(report, dir)`` produces report.json (schema: ``REPORT_SCHEMA.md``)
+and a self-contained report.html.
 """
 
 from automl.evaluation._baselines import BaselineScore, BaselinesResult
@@ -18,10 +18,11 @@ from automl.evaluation._invariance import InvarianceColumn, InvarianceResult
 from automl.evaluation._learning_curve import LearningCurveResult, LearningPoint
 from automl.evaluation._metrics import Metric, Task, get_metric, metric_names, predictions_for
 from automl.evaluation._perturbation import PerturbationCurve, PerturbationPoint, PerturbationResult
-from automl.evaluation._report import SCHEMA_VERSION, SECTIONS, EvaluationReport, ReportPaths
+from automl.evaluation._report import SCHEMA_VERSION, SECTIONS, EvaluationReport
 from automl.evaluation._result import Check, Estimate, SkippedSection
 from automl.evaluation._slices import SliceColumn, SlicesResult, SliceScore
 from automl.evaluation._tradeoffs import ClassErrors, CostAnalysis, ResidualSummary, TradeoffsResult
+from automl.evaluation._write import ReportPaths, write_report
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -68,4 +69,5 @@ __all__ = [
     "parse_directional",
     "predictions_for",
     "resolve_task",
+    "write_report",
 ]

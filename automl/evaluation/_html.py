@@ -10,13 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from automl.evaluation import _plots
+from automl.evaluation._report import EvaluationReport
 from automl.evaluation._result import Check, Estimate, SkippedSection
-
-if TYPE_CHECKING:
-    from automl.evaluation._report import EvaluationReport
 
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0 auto;max-width:1080px;padding:24px;color:#1d2733;line-height:1.45}
