@@ -18,7 +18,16 @@ from automl.data import as_frame, load_dataset, read_table, sklearn_score, split
 from automl.evaluation import EvaluationConfig, EvaluationReport, EvaluationThresholds, write_report
 from automl.evaluation import evaluate as evaluate_model
 from automl.models import ModelCard, load_model
-from automl.search import DEFAULT_PRUNER, ProgressReporter, SearchConfig, SearchOutcome, open_storage, ranked, run_search
+from automl.search import (
+    DEFAULT_PRUNER,
+    ProgressReporter,
+    SearchConfig,
+    SearchOutcome,
+    load_existing_study,
+    open_storage,  # noqa: F401  (used by the CLI as api.open_storage)
+    ranked,
+    run_search,
+)
 
 @dataclass(frozen=True)
 class SearchResult:
@@ -181,14 +190,12 @@ def load_saved_model(path: str | Path) -> tuple[Any, ModelCard]:
 
 
 def load_study(study_name: str, storage: str | optuna.storages.BaseStorage | None = None) -> optuna.Study:
-    """Open an existing study, with a clear error naming the known ones when it is not there."""
-    opened = open_storage(storage)
-    try:
-        return optuna.load_study(study_name=study_name, storage=opened)
-    except KeyError:
-        names = [s.study_name for s in optuna.get_all_study_summaries(opened)]
-        known = f"; studies in this storage: {', '.join(names[:10])}" if names else "; the storage has no studies"
-        raise InputError(f"no study named '{study_name}'{known}") from None
+    """Open an existing study, with a clear error naming the known ones when it is not there.
+
+    Raises:
+        InputError: no such study, or a SQLite storage file that does not exist.
+    """
+    return load_existing_study(study_name, storage)
 
 
 class AutoML(BaseEstimator):

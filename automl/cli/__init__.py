@@ -9,6 +9,7 @@ from automl.cli._app import Command, run
 from automl.cli._evaluate import EvaluateCommand
 from automl.cli._search import SearchCommand
 from automl.cli._spaces import SpacesCommand
+from automl.cli._studies import StudiesCommand
 from automl.cli._study_commands import DashboardCommand, LeaderboardCommand, PredictCommand
 
 COMMANDS: dict[str, Command] = {
@@ -18,6 +19,7 @@ COMMANDS: dict[str, Command] = {
     "dashboard": DashboardCommand(),
     "spaces": SpacesCommand(),
     "evaluate": EvaluateCommand(),
+    "studies": StudiesCommand(),
 }
 
 
