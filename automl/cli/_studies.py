@@ -23,10 +23,11 @@ class StudiesCommand:
     def run(self, args: argparse.Namespace) -> int:
         if args.action == "list":
             table = study_table(args.storage)
+            # The storage URL is not echoed: a PostgreSQL URL may carry a password.
             if table.empty:
-                console.print(f"no studies in {args.storage}")
+                console.print("no studies in this storage")
             else:
-                console.print(frame_table(table, f"Studies in {args.storage}", max_rows=len(table), wide=("artifact_dir",)))
+                console.print(frame_table(table, "Studies", max_rows=len(table), wide=("artifact_dir",)))
             return 0
         if not args.name:
             raise InputError("studies delete needs the name of the study")
