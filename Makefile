@@ -11,7 +11,8 @@ DEMO_BUDGET ?= 30
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt
+# _versions.py defines the version the installed metadata must agree with.
+$(STAMP): pyproject.toml constraints.txt automl/_core/_versions.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -c constraints.txt -e '.[dev]'

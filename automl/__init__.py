@@ -6,8 +6,7 @@ Example:
     >>> model = automl.load_best_model(result.study.study_name, "sqlite:///automl.db")  # doctest: +SKIP
 """
 
-__version__ = "0.1.0"
-
-from automl.api import AutoML, SearchResult, evaluate, load_best_model, load_model, search, update  # noqa: E402
+from automl._core import __version__
+from automl.api import AutoML, SearchResult, evaluate, load_best_model, load_model, search, update
 
 __all__ = ["AutoML", "SearchResult", "__version__", "evaluate", "load_best_model", "load_model", "search", "update"]

@@ -13,19 +13,37 @@ import numpy as np
 import optuna
 import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.validation import check_is_fitted
 
 from automl._core import ArtifactError, InputError, mask_url
-from automl.data import Dataset, load_dataset, read_table, row_sketch, split_target, summarize
-from automl.evaluation import EvaluationConfig, EvaluationReport, EvaluationThresholds
+from automl.continual import UpdateConfig, UpdateResult
+from automl.continual import update as run_update
+from automl.data import Dataset, as_frame, load_dataset, read_table, row_sketch, sklearn_score, split_target, summarize
+from automl.evaluation import EvaluationConfig, EvaluationReport, EvaluationThresholds, write_report
 from automl.evaluation import evaluate as evaluate_model
 from automl.models import ModelCard
 from automl.models import load_model as load_model_folder
-from automl.continual import UpdateConfig, UpdateResult
-from automl.continual import update as run_update
-from automl.registry import CHAMPION, DEFAULT_REGISTRY, GateConfig, Lineage, ModelVersion, Registry, feature_notes, file_source, publish_history
-from automl.search import DEFAULT_PRUNER, ProgressReporter, SearchConfig, SearchOutcome, open_storage, ranked, run_search
+from automl.registry import (
+    CHAMPION,
+    DEFAULT_REGISTRY,
+    GateConfig,
+    Lineage,
+    ModelVersion,
+    Registry,
+    feature_notes,
+    file_source,
+    publish_history,
+)
+from automl.search import (
+    DEFAULT_PRUNER,
+    ProgressReporter,
+    SearchConfig,
+    SearchOutcome,
+    load_existing_study,
+    open_storage,  # noqa: F401  (used by the CLI as api.open_storage)
+    ranked,
+    run_search,
+)
 
 @dataclass(frozen=True)
 class SearchResult:
@@ -258,19 +276,12 @@ def load_saved_model(path: str | Path) -> tuple[Any, ModelCard]:
 
 
 def load_study(study_name: str, storage: str | optuna.storages.BaseStorage | None = None) -> optuna.Study:
-    """Open an existing study, with a clear error naming the known ones when it is not there."""
-    opened = open_storage(storage)
-    try:
-        return optuna.load_study(study_name=study_name, storage=opened)
-    except KeyError:
-        names = [s.study_name for s in optuna.get_all_study_summaries(opened)]
-        known = f"; studies in this storage: {', '.join(names[:10])}" if names else "; the storage has no studies"
-        raise InputError(f"no study named '{study_name}'{known}") from None
+    """Open an existing study, with a clear error naming the known ones when it is not there.
 
-
-def _as_frame(X: Any) -> pd.DataFrame:
-    """Arrays get the column names ``x0, x1, ...`` (the same at fit and predict time)."""
-    return X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X)).rename(columns=lambda c: f"x{c}")
+    Raises:
+        InputError: no such study, or a SQLite storage file that does not exist.
+    """
+    return load_existing_study(study_name, storage)
 
 
 class AutoML(BaseEstimator):
@@ -323,7 +334,7 @@ class AutoML(BaseEstimator):
         return tags
 
     def fit(self, X: Any, y: Any) -> AutoML:
-        frame = _as_frame(X)
+        frame = as_frame(X)
         result = search(
             frame, pd.Series(np.asarray(y), name=getattr(y, "name", None) or "target"),
             task=self.task, metric=self.metric, time_budget=self.time_budget, n_trials=self.n_trials,
@@ -341,7 +352,7 @@ class AutoML(BaseEstimator):
 
     def _frame(self, X: Any) -> pd.DataFrame:
         check_is_fitted(self, "best_model_")
-        return _as_frame(X)
+        return as_frame(X)
 
     def predict(self, X: Any) -> np.ndarray:
         return np.asarray(self.best_model_.predict(self._frame(X)))
@@ -350,9 +361,8 @@ class AutoML(BaseEstimator):
         return np.asarray(self.best_model_.predict_proba(self._frame(X)))
 
     def score(self, X: Any, y: Any) -> float:
-        if self.task_ == "regression":
-            return float(r2_score(y, self.predict(X)))
-        return float(accuracy_score(y, self.predict(X)))
+        """Accuracy for classification, R^2 for regression (the sklearn convention)."""
+        return sklearn_score(self.task_, y, self.predict(X))
 
 
 def evaluate(
@@ -416,7 +426,7 @@ def evaluate(
         config=config, thresholds=thresholds, seed=seed, model_name=name,
     )
     if out is not None:
-        report.write(out)
+        write_report(report, out)
     return report
 
 

@@ -13,10 +13,11 @@ from automl._core._errors import (
     did_you_mean,
 )
 from automl._core._urls import POSTGRES_SCHEME, mask_url, normalize_db_url, sqlite_path
-from automl._core._versions import package_versions
+from automl._core._versions import __version__, package_versions
 
 __all__ = [
     "POSTGRES_SCHEME",
+    "__version__",
     "ArtifactError",
     "AutomlError",
     "Clock",

@@ -12,6 +12,7 @@ from automl.cli._registry import RegistryCommand
 from automl.cli._search import SearchCommand
 from automl.cli._simulate import SimulateCommand
 from automl.cli._spaces import SpacesCommand
+from automl.cli._studies import StudiesCommand
 from automl.cli._study_commands import DashboardCommand, LeaderboardCommand, PredictCommand
 from automl.cli._update import UpdateCommand
 from automl.cli._watch import WatchCommand
@@ -29,6 +30,7 @@ COMMANDS: dict[str, Command] = {
     "update": UpdateCommand(),
     "watch": WatchCommand(),
     "simulate": SimulateCommand(),
+    "studies": StudiesCommand(),
 }
 
 

@@ -12,8 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Protocol
 
-from automl import __version__
-from automl._core import AutomlError
+from automl._core import AutomlError, __version__
 
 log = logging.getLogger("automl.cli")
 

@@ -12,7 +12,7 @@ from automl._core import InputError
 from automl.cli._model_source import add_model_source, load_model_source
 from automl.cli._render import console
 from automl.data import read_table
-from automl.evaluation import EvaluationConfig, EvaluationThresholds, parse_columns
+from automl.evaluation import EvaluationConfig, EvaluationThresholds, parse_columns, write_report
 
 #: Exit code when ``--fail-on-check`` is given and a check failed (1 is an unexpected error, 2 bad input).
 EXIT_CHECKS_FAILED = 3
@@ -79,7 +79,7 @@ class EvaluateCommand:
             cost_fp=args.cost_fp, cost_fn=args.cost_fn, config=config, thresholds=EvaluationThresholds(), seed=args.seed,
             model_name=name,
         )
-        paths = report.write(args.out)
+        paths = write_report(report, args.out)
         table = Table(title=f"Evaluation of {name} on {args.data} ({report.n_rows} rows)", title_justify="left")
         table.add_column("section")
         table.add_column("status")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pandas as pd
 
 from automl._core import InputError, did_you_mean
 from automl.cli._render import console, frame_table
 from automl.models import builder_names
-from automl.spaces import FamilySpace, load_space, load_spaces
+from automl.spaces import FamilySpace, default_spaces_dir, load_space, load_spaces
 
 
 def _param_rows(space: FamilySpace) -> pd.DataFrame:
@@ -38,8 +39,14 @@ class SpacesCommand:
             return 0
         spaces = load_spaces(args.spaces, builder_names())
         if args.action == "list":
-            rows = [{"family": s.name, "builder": s.builder, "tasks": ",".join(s.tasks), "params": len(s.params), "file": s.source} for s in sorted(spaces.values(), key=lambda s: (s.order, s.name))]
-            console.print(frame_table(pd.DataFrame(rows), "Search spaces", max_rows=100, wide=()))
+            built_in = default_spaces_dir()
+            rows = [
+                {"family": s.name, "builder": s.builder, "tasks": ",".join(s.tasks), "params": len(s.params),
+                 "from": "built-in" if Path(s.source).parent == built_in else "--spaces", "file": s.source}
+                for s in sorted(spaces.values(), key=lambda s: (s.order, s.name))
+            ]
+            console.print(frame_table(pd.DataFrame(rows), "Search spaces", max_rows=100, wide=("file",)))
+            console.print(f"built-in families: {built_in}", soft_wrap=True)
             return 0
         if args.name not in spaces:
             raise InputError(f"unknown family '{args.name}'{did_you_mean(str(args.name), spaces)}")

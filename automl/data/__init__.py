@@ -1,12 +1,13 @@
 """Loading tables, inferring the task and schema, fingerprints and preprocessing."""
 
 from automl.data._fingerprint import SKETCH_SIZE, Fingerprint, RowSketch, fingerprint, row_hashes, row_sketch
+from automl.data._frame import as_frame
 from automl.data._load import Dataset, load_dataset, read_table, split_target
 from automl.data._preprocess import DATA_TRUSTED_TYPES, CategoricalEncoding, build_preprocessor
 from automl.data._schema import Schema, infer_schema
 from automl.data._split import DataSplit, order_by_time, split_frame
 from automl.data._summary import ColumnDrift, drift, summarize
-from automl.data._task import TASKS, Task, check_target, infer_task
+from automl.data._task import TASKS, Task, check_target, infer_task, sklearn_score
 from automl.data._validate import check_enough_rows
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "Fingerprint",
     "Schema",
     "Task",
+    "as_frame",
     "build_preprocessor",
     "check_enough_rows",
     "check_target",
@@ -34,6 +36,7 @@ __all__ = [
     "row_hashes",
     "row_sketch",
     "split_frame",
+    "sklearn_score",
     "split_target",
     "summarize",
 ]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import accuracy_score, r2_score
 
 from automl._core import InputError
 
@@ -66,3 +67,15 @@ def check_target(y: pd.Series, task: Task, source: str) -> None:
         )
     if task == "binary" and n_classes > 2:
         raise InputError(f"{source}: target '{name}' has {n_classes} classes, so the task cannot be binary")
+
+
+def sklearn_score(task: Task, y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
+    """What an estimator's ``score`` returns by scikit-learn's convention: accuracy for
+    classification, R^2 for regression (``cross_val_score`` and ``GridSearchCV`` rely on it).
+
+    Example:
+        >>> sklearn_score("binary", ["a", "b"], ["a", "a"])
+        0.5
+    """
+    scorer = r2_score if task == "regression" else accuracy_score
+    return float(scorer(y_true, y_pred, sample_weight=sample_weight))

@@ -31,6 +31,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from automl._core import InputError
+from automl.data import as_frame
 from automl.ensembles._average import check_members, check_task, task_tags
 from automl.ensembles._selection import check_oof, class_index
 from automl.evaluation import Metric, Task
@@ -93,7 +94,7 @@ def fit_stacking(
     if passthrough:
         if X is None:
             raise InputError("passthrough=True needs X, the training features in the same row order as oof")
-        x_frame = _as_frame(X)
+        x_frame = as_frame(X)
         if len(x_frame) != len(data.mask):
             raise InputError(f"X has {len(x_frame)} rows but oof has {len(data.mask)}; pass the same rows")
         columns = [str(c) for c in x_frame.select_dtypes(include=["number", "bool"]).columns]
@@ -145,7 +146,7 @@ def stacking_oof_score(
         counts = {c: int((data.y == c).sum()) for c in data.classes}
         if min(counts.values()) < n_folds:
             raise InputError(f"each class needs at least n_folds={n_folds} usable rows, got {counts}; lower n_folds")
-    x_rows = _as_frame(X)[data.mask].reset_index(drop=True) if passthrough and X is not None else None
+    x_rows = as_frame(X)[data.mask].reset_index(drop=True) if passthrough and X is not None else None
     splitter = (KFold if data.classes is None else StratifiedKFold)(n_folds, shuffle=True, random_state=seed)
     out = np.zeros_like(data.preds[0])
     for train, test in splitter.split(data.preds[0], data.y):
@@ -276,7 +277,7 @@ class StackedEnsemble(BaseEstimator):  # type: ignore[misc]
     def predict_proba(self, X: object) -> np.ndarray:
         """The meta-learner's probabilities, columns in ``classes_`` order."""
         check_is_fitted(self)
-        x = _as_frame(X) if self.passthrough_columns_ else None
+        x = as_frame(X) if self.passthrough_columns_ else None
         return _meta_predict(self.meta, self._member_predictions(X), self.task, self.classes_, x)
 
     def predict(self, X: object) -> np.ndarray:
@@ -284,7 +285,7 @@ class StackedEnsemble(BaseEstimator):  # type: ignore[misc]
         check_is_fitted(self)
         if self._is_classifier():
             return np.asarray(self.classes_[self.predict_proba(X).argmax(axis=1)])
-        x = _as_frame(X) if self.passthrough_columns_ else None
+        x = as_frame(X) if self.passthrough_columns_ else None
         return _meta_predict(self.meta, self._member_predictions(X), self.task, None, x)
 
 
@@ -310,11 +311,6 @@ def _member_names(i: int, task: str, n_classes: int) -> list[str]:
     if task == "multiclass":
         return [f"{_MEMBER}{i}_{j}" for j in range(n_classes)]
     return [f"{_MEMBER}{i}"]
-
-
-def _as_frame(X: object) -> pd.DataFrame:
-    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
-    return frame.rename(columns=str)
 
 
 def _numeric(X: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

@@ -2,9 +2,9 @@
 
 ``evaluate(model, X, y, ...)`` runs baselines, perturbation/invariance/directional
 tests, calibration, confidence, slices, learning curve, trade-offs and
-permutation importance, and returns an :class:`EvaluationReport` whose
-``write(dir)`` produces report.json (schema: ``REPORT_SCHEMA.md``) and a
-self-contained report.html.
+permutation importance, and returns an :class:`EvaluationReport`;
+``write_report(report, dir)`` produces report.json (schema: ``REPORT_SCHEMA.md``)
+and a self-contained report.html.
 """
 
 from automl.evaluation import _page as report_html  # building blocks of the HTML reports
@@ -29,10 +29,11 @@ from automl.evaluation._invariance import InvarianceColumn, InvarianceResult, ev
 from automl.evaluation._learning_curve import LearningCurveResult, LearningPoint
 from automl.evaluation._metrics import Metric, Task, get_metric, metric_names, predictions_for
 from automl.evaluation._perturbation import PerturbationCurve, PerturbationPoint, PerturbationResult
-from automl.evaluation._report import SCHEMA_VERSION, SECTIONS, EvaluationReport, ReportPaths
+from automl.evaluation._report import SCHEMA_VERSION, SECTIONS, EvaluationReport
 from automl.evaluation._result import Check, Estimate, SkippedSection, to_jsonable
 from automl.evaluation._slices import SliceColumn, SlicesResult, SliceScore, slice_labels
 from automl.evaluation._tradeoffs import ClassErrors, CostAnalysis, ResidualSummary, TradeoffsResult
+from automl.evaluation._write import ReportPaths, write_report
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -95,4 +96,5 @@ __all__ = [
     "resolve_task",
     "slice_labels",
     "to_jsonable",
+    "write_report",
 ]

@@ -76,7 +76,7 @@ def evaluate(
         model_name: shown in the report header (default: the model's class name).
 
     Returns:
-        The :class:`EvaluationReport`; ``report.write(dir)`` writes report.json and report.html.
+        The :class:`EvaluationReport`; ``write_report(report, dir)`` writes report.json and report.html.
 
     Raises:
         InputError: one line naming the bad column, label or option.

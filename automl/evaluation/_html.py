@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from automl.evaluation import _plots
 from automl.evaluation._page import badge, escape, estimate, image, num, page, pct, table
+from automl.evaluation._report import EvaluationReport
 from automl.evaluation._result import Check, SkippedSection
-
-if TYPE_CHECKING:
-    from automl.evaluation._report import EvaluationReport
 
 _WHY: dict[str, str] = {
     "baselines": "Is the model better than not learning at all (random guesses, always the most frequent class or the mean), "

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import metadata
-from pathlib import Path
 from typing import Any, Union
 
-from automl._core import atomic_write_bytes, atomic_write_json
+from automl._core import __version__
 from automl.data import Task
 from automl.evaluation._baselines import BaselinesResult
 from automl.evaluation._calibration import CalibrationResult
@@ -39,12 +37,6 @@ Section = Union[
 
 
 @dataclass(frozen=True)
-class ReportPaths:
-    json: Path
-    html: Path
-
-
-@dataclass(frozen=True)
 class EvaluationReport:
     """A model evaluated on one data set. ``status`` fails when any section's check fails.
 
@@ -52,7 +44,7 @@ class EvaluationReport:
         >>> report = evaluate(model, X_test, y_test, seed=0)  # doctest: +SKIP
         >>> report.status, report["calibration"].ece  # doctest: +SKIP
         ('pass', 0.021)
-        >>> report.write("eval_out")  # doctest: +SKIP
+        >>> write_report(report, "eval_out")  # report.json and report.html  # doctest: +SKIP
     """
 
     model_name: str
@@ -89,7 +81,7 @@ class EvaluationReport:
         """The report.json document (layout in ``REPORT_SCHEMA.md``)."""
         return {
             "schema_version": SCHEMA_VERSION,
-            "automl_version": _version(),
+            "automl_version": __version__,
             "status": self.status,
             "model": self.model_name,
             "task": self.task,
@@ -107,19 +99,3 @@ class EvaluationReport:
             "failed_checks": [{"section": name, **to_jsonable(check)} for name, check in self.failed_checks()],
             "sections": {name: to_jsonable(section) for name, section in self.sections.items()},
         }
-
-    def write(self, out_dir: str | Path) -> ReportPaths:
-        """Write ``report.json`` and the self-contained ``report.html`` into ``out_dir`` (atomically)."""
-        from automl.evaluation._html import render_html  # matplotlib is only needed for the HTML
-
-        out = Path(out_dir)
-        json_path = atomic_write_json(out / "report.json", self.to_dict())
-        html_path = atomic_write_bytes(out / "report.html", render_html(self).encode("utf-8"))
-        return ReportPaths(json=json_path, html=html_path)
-
-
-def _version() -> str:
-    try:
-        return metadata.version("automl")
-    except metadata.PackageNotFoundError:
-        return "unknown"

@@ -1,21 +1,20 @@
-"""PyTorch multi-layer perceptrons as scikit-learn estimators.
+"""PyTorch multi-layer perceptrons as scikit-learn estimators: parameters, data and fitted state.
 
 The networks take already preprocessed numeric input (scaling and encoding happen
 upstream), train with early stopping on a held-out split, and can keep training
 from their current weights (:meth:`fine_tune`, :meth:`partial_fit`) for continual
-updates. Pickled/skops state holds the weights as ``torch.save`` bytes, never torch
-objects, so loading a model only has to trust the two classes in
-:data:`MLP_TRUSTED_TYPES`.
+updates. The network itself is in :mod:`automl.models._mlp_network`, the training
+loop in :mod:`automl.models._mlp_training`. Pickled/skops state holds the weights as
+``torch.save`` bytes and the architecture as a plain dict, never torch objects, so
+loading a model only has to trust the two classes in :data:`MLP_TRUSTED_TYPES`
+(the classes stay in this module: their path is what saved models name).
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import io
 import math
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, Self
 
 import numpy as np
@@ -28,6 +27,16 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import nn
 
 from automl._core import Deadline, InputError, did_you_mean
+from automl.models._mlp_network import (
+    ACTIVATIONS,
+    Architecture,
+    build_network,
+    device_of,
+    forward_in_chunks,
+    network_from_bytes,
+    weights_to_bytes,
+)
+from automl.models._mlp_training import OPTIMIZERS, LoopSettings, run_epochs, torch_session
 
 __all__ = ["MLP_TRUSTED_TYPES", "MLPClassifier", "MLPRegressor"]
 
@@ -38,13 +47,7 @@ MLP_TRUSTED_TYPES: list[str] = [
 
 EpochCallback = Callable[[int, float], None]
 
-_ACTIVATIONS: dict[str, type[nn.Module]] = {
-    "relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh, "silu": nn.SiLU, "leaky_relu": nn.LeakyReLU,
-}
-_OPTIMIZERS = ("adam", "adamw", "sgd")
 _DEVICES = ("auto", "cpu", "cuda")
-_DEADLINE_EVERY_N_BATCHES = 50
-_PREDICT_CHUNK = 8192  # rows per forward pass at predict time, bounds memory
 _INIT, _SPLIT, _TRAIN = range(3)  # independent random streams derived from random_state
 
 
@@ -60,11 +63,11 @@ def _is_real(v: Any) -> bool:
 _PARAM_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "hidden_sizes": (lambda v: isinstance(v, (tuple, list)) and 1 <= len(v) <= 4
                      and all(_is_int(h) and h >= 1 for h in v), "a tuple of 1-4 positive ints"),
-    "activation": (lambda v: v in _ACTIVATIONS, f"one of {sorted(_ACTIVATIONS)}"),
+    "activation": (lambda v: v in ACTIVATIONS, f"one of {sorted(ACTIVATIONS)}"),
     "dropout": (lambda v: _is_real(v) and 0 <= v < 1, "a float in [0, 1)"),
     "batch_norm": (lambda v: isinstance(v, (bool, np.bool_)), "a bool"),
     "residual": (lambda v: isinstance(v, (bool, np.bool_)), "a bool"),
-    "optimizer": (lambda v: v in _OPTIMIZERS, f"one of {list(_OPTIMIZERS)}"),
+    "optimizer": (lambda v: v in OPTIMIZERS, f"one of {list(OPTIMIZERS)}"),
     "learning_rate": (lambda v: _is_real(v) and v > 0, "a finite float > 0"),
     "weight_decay": (lambda v: _is_real(v) and v >= 0, "a finite float >= 0"),
     "batch_size": (lambda v: _is_int(v) and v >= 1, "an int >= 1"),
@@ -76,7 +79,7 @@ _PARAM_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "device": (lambda v: v in _DEVICES, f"one of {list(_DEVICES)}"),
 }
 
-_PARAM_RULES_OPTIONS = {"activation": tuple(_ACTIVATIONS), "optimizer": _OPTIMIZERS, "device": _DEVICES}
+_PARAM_RULES_OPTIONS = {"activation": tuple(ACTIVATIONS), "optimizer": OPTIMIZERS, "device": _DEVICES}
 
 
 def _check_value(owner: str, name: str, value: Any) -> None:
@@ -89,85 +92,8 @@ def _check_value(owner: str, name: str, value: Any) -> None:
         raise InputError(f"{owner}: {name}={value!r} is invalid; expected {expected}{hint}")
 
 
-@dataclasses.dataclass(frozen=True)
-class _Architecture:
-    """Everything needed to rebuild the network before loading saved weights."""
-
-    n_inputs: int
-    n_outputs: int
-    hidden_sizes: tuple[int, ...]
-    activation: str
-    dropout: float
-    batch_norm: bool
-    residual: bool
-
-
-class _Block(nn.Module):
-    """Linear -> [BatchNorm] -> activation -> dropout, with an optional skip connection.
-
-    The skip is the identity when the widths match and a bias-free linear projection
-    otherwise (ResNet's "option B"), so ``residual=True`` applies to every hidden layer
-    whatever ``hidden_sizes`` is, instead of silently skipping the layers that change width.
-    """
-
-    def __init__(self, n_in: int, n_out: int, arch: _Architecture) -> None:
-        super().__init__()
-        self.linear = nn.Linear(n_in, n_out)
-        self.norm = nn.BatchNorm1d(n_out) if arch.batch_norm else nn.Identity()
-        self.act = _ACTIVATIONS[arch.activation]()
-        self.drop = nn.Dropout(arch.dropout)
-        self.skip: nn.Module | None = None
-        if arch.residual:
-            self.skip = nn.Identity() if n_in == n_out else nn.Linear(n_in, n_out, bias=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.drop(self.act(self.norm(self.linear(x))))
-        return out if self.skip is None else out + self.skip(x)
-
-
-def _build_network(arch: _Architecture) -> nn.Sequential:
-    widths = [arch.n_inputs, *arch.hidden_sizes]
-    blocks: list[nn.Module] = [_Block(i, o, arch) for i, o in zip(widths[:-1], widths[1:])]
-    return nn.Sequential(*blocks, nn.Linear(widths[-1], arch.n_outputs))
-
-
-@contextlib.contextmanager
-def _torch_session(n_jobs: int, seed: int | None) -> Iterator[None]:
-    """Set torch's thread count and seed, restoring the caller's global torch state on exit.
-
-    Dropout draws from torch's global generator, so seeding it is unavoidable; forking
-    the RNG keeps that change (and the thread count) local to one call.
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads((os.cpu_count() or 1) if n_jobs == -1 else n_jobs)
-    try:
-        if seed is None:  # prediction: nothing random, and no need to touch (CUDA) RNG state
-            yield
-        else:
-            with torch.random.fork_rng():
-                torch.manual_seed(seed)
-                yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-def _device_of(module: nn.Module) -> torch.device:
-    return next(module.parameters()).device
-
-
-def _mean_loss(module: nn.Module, X: torch.Tensor, t: torch.Tensor, loss_fn: nn.Module) -> float:
-    """Loss over all rows in eval mode (no dropout, BatchNorm running statistics)."""
-    module.eval()
-    total = 0.0
-    with torch.no_grad():
-        for start in range(0, len(X), _PREDICT_CHUNK):
-            rows = slice(start, start + _PREDICT_CHUNK)
-            total += float(loss_fn(module(X[rows]), t[rows])) * len(X[rows])
-    return total / max(len(X), 1)
-
-
 class _BaseMLP(BaseEstimator):
-    """Shared training loop; subclasses only say how targets become tensors and losses."""
+    """Shared estimator logic; subclasses only say how targets become tensors and losses."""
 
     def __init__(
         self,
@@ -331,87 +257,48 @@ class _BaseMLP(BaseEstimator):
         device = torch.device(self._resolve_device())
         X, y = self._validate(X, y, reset=True)
         self._init_targets(y, classes)
-        self._architecture = _Architecture(
+        self._architecture = Architecture(
             self.n_features_in_, self._n_outputs(), tuple(int(h) for h in self.hidden_sizes),
             str(self.activation), float(self.dropout), bool(self.batch_norm), bool(self.residual))
-        with _torch_session(self.n_jobs, self._seed(_INIT)):
-            self.module_ = _build_network(self._architecture).to(device)
+        with torch_session(self.n_jobs, self._seed(_INIT)):
+            self.module_ = build_network(self._architecture).to(device)
         self.loss_curve_: list[float] = []
         self.validation_curve_: list[float] = []
         self.n_epochs_ = 0
         self.best_epoch_ = 0
         return X, y
 
-    def _make_optimizer(self, learning_rate: float) -> torch.optim.Optimizer:
-        params = self.module_.parameters()
-        if self.optimizer == "sgd":
-            return torch.optim.SGD(params, lr=learning_rate, momentum=0.9, weight_decay=self.weight_decay)
-        cls = torch.optim.AdamW if self.optimizer == "adamw" else torch.optim.Adam
-        return cls(params, lr=learning_rate, weight_decay=self.weight_decay)
-
     def _train(self, train: tuple[np.ndarray, Any], val: tuple[np.ndarray, Any], *, epochs: int,
                learning_rate: float, deadline: Deadline, epoch_callback: EpochCallback | None = None,
                early_stopping: bool = False) -> None:
         """Run up to ``epochs`` epochs, seeded by ``random_state`` and the epochs already run."""
         seed = self._seed(_TRAIN, self.n_epochs_)
-        rng = np.random.default_rng(seed)
-        with _torch_session(self.n_jobs, seed):
-            device = _device_of(self.module_)
-            X, t = torch.tensor(train[0], device=device), self._encode_targets(train[1]).to(device)
-            X_val, t_val = torch.tensor(val[0], device=device), self._encode_targets(val[1]).to(device)
-            optimizer, loss_fn = self._make_optimizer(learning_rate), self._loss_fn()
-            best_loss, best_state, waited = math.inf, None, 0
-            for _ in range(epochs):
-                deadline.check("MLP training")
-                self.loss_curve_.append(self._one_epoch(X, t, optimizer, loss_fn, rng, deadline))
-                val_loss = _mean_loss(self.module_, X_val, t_val, loss_fn)
-                self.validation_curve_.append(val_loss)
-                self.n_epochs_ += 1
-                if epoch_callback is not None:
-                    epoch_callback(self.n_epochs_, val_loss)
-                if not early_stopping:
-                    continue
-                if val_loss < best_loss:  # NaN never improves, so a diverged run stops and rolls back
-                    best_loss, waited, self.best_epoch_ = val_loss, 0, self.n_epochs_
-                    best_state = {k: v.detach().clone() for k, v in self.module_.state_dict().items()}
-                else:
-                    waited += 1
-                    if waited >= self.patience:
-                        break
-            if best_state is not None:
-                self.module_.load_state_dict(best_state)
-            self.module_.eval()
+        settings = LoopSettings(str(self.optimizer), float(learning_rate), float(self.weight_decay),
+                                int(self.batch_size), bool(self.batch_norm), int(self.patience) if early_stopping else None)
+        started = self.n_epochs_
 
-    def _one_epoch(self, X: torch.Tensor, t: torch.Tensor, optimizer: torch.optim.Optimizer,
-                   loss_fn: nn.Module, rng: np.random.Generator, deadline: Deadline) -> float:
-        self.module_.train()
-        order = torch.from_numpy(rng.permutation(len(X))).to(X.device)
-        total, seen = 0.0, 0
-        for i, start in enumerate(range(0, len(X), self.batch_size)):
-            if i and i % _DEADLINE_EVERY_N_BATCHES == 0:
-                deadline.check("MLP training")
-            idx = order[start:start + self.batch_size]
-            if self.batch_norm and len(idx) < 2:
-                continue  # BatchNorm cannot normalise a single row in training mode
-            optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(self.module_(X[idx]), t[idx])
-            loss.backward()
-            optimizer.step()
-            total, seen = total + loss.item() * len(idx), seen + len(idx)
-        return total / seen if seen else math.nan
+        def record(train_loss: float, monitored: float) -> None:
+            self.loss_curve_.append(train_loss)
+            self.validation_curve_.append(monitored)
+            self.n_epochs_ += 1
+            if epoch_callback is not None:
+                epoch_callback(self.n_epochs_, monitored)
+
+        with torch_session(self.n_jobs, seed):
+            device = device_of(self.module_)
+            data = (torch.tensor(train[0], device=device), self._encode_targets(train[1]).to(device))
+            monitor = (torch.tensor(val[0], device=device), self._encode_targets(val[1]).to(device))
+            best = run_epochs(self.module_, data, monitor, self._loss_fn(), settings, epochs=epochs,
+                              rng=np.random.default_rng(seed), deadline=deadline, record=record)
+        if best is not None:
+            self.best_epoch_ = started + best
 
     def _forward(self, X: Any) -> np.ndarray:
         """Network outputs for X in eval mode, as a float64 array."""
         check_is_fitted(self)
         X, _ = self._validate(X, reset=False)
-        outputs = []
-        with _torch_session(self.n_jobs, None), torch.no_grad():
-            self.module_.eval()
-            device = _device_of(self.module_)
-            for start in range(0, len(X), _PREDICT_CHUNK):
-                rows = torch.tensor(X[start:start + _PREDICT_CHUNK], device=device)
-                outputs.append(self.module_(rows).cpu().numpy())
-        return np.concatenate(outputs).astype(np.float64)
+        with torch_session(self.n_jobs, None):
+            return forward_in_chunks(self.module_, X)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -423,24 +310,18 @@ class _BaseMLP(BaseEstimator):
         state = dict(super().__getstate__())
         module = state.pop("module_", None)
         if module is not None:
-            buffer = io.BytesIO()
-            torch.save({k: v.detach().cpu() for k, v in module.state_dict().items()}, buffer)
-            state["_weights"] = buffer.getvalue()
-            state["_architecture"] = dataclasses.asdict(state["_architecture"])
+            state["_weights"] = weights_to_bytes(module)
+            state["_architecture"] = state["_architecture"].to_dict()
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state = dict(state)
         weights = state.pop("_weights", None)
         if weights is not None:
-            arch = dict(state["_architecture"])
-            state["_architecture"] = _Architecture(**{**arch, "hidden_sizes": tuple(arch["hidden_sizes"])})
+            state["_architecture"] = Architecture.from_dict(dict(state["_architecture"]))
         super().__setstate__(state)
         if weights is not None:
-            with torch.random.fork_rng(devices=[]):  # building CPU layers draws initial weights
-                module = _build_network(self._architecture)
-            module.load_state_dict(torch.load(io.BytesIO(weights), weights_only=True))
-            self.module_ = module.eval()
+            self.module_ = network_from_bytes(self._architecture, weights)
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):

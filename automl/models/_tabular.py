@@ -6,14 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator
-from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from automl._core import Deadline, InputError
-from automl.data import CategoricalEncoding, Task, build_preprocessor, infer_schema
+from automl.data import CategoricalEncoding, Task, as_frame, build_preprocessor, infer_schema, sklearn_score
 from automl.models._budget import EpochCallback, fit_budgeted
 from automl.models._builders import get_builder
 from automl.models._continue import CannotContinue, continuation_for
@@ -64,7 +62,7 @@ class TabularModel(BaseEstimator):
 
         ``epoch_callback(epoch, val_loss)`` is passed to families that train in epochs.
         """
-        frame = _as_frame(X)
+        frame = as_frame(X)
         target = np.asarray(y)
         if len(frame) != len(target):
             raise InputError(f"X has {len(frame)} rows but y has {len(target)} values")
@@ -112,7 +110,7 @@ class TabularModel(BaseEstimator):
     def transform_features(self, X: Any) -> np.ndarray:
         """The preprocessed matrix the family sees (checked against the training schema)."""
         check_is_fitted(self, "estimator_")
-        return self.preprocessor_.transform(self.schema_.check(_as_frame(X)))
+        return self.preprocessor_.transform(self.schema_.check(as_frame(X)))
 
     def predict(self, X: Any) -> np.ndarray:
         matrix = self.transform_features(X)
@@ -137,15 +135,5 @@ class TabularModel(BaseEstimator):
 
     def score(self, X: Any, y: Any) -> float:
         """Accuracy for classification, R^2 for regression (the sklearn convention)."""
-        if self.task == "regression":
-            return float(r2_score(y, self.predict(X)))
-        return float(accuracy_score(y, self.predict(X)))
+        return sklearn_score(self.task, y, self.predict(X))
 
-
-def _as_frame(X: Any) -> pd.DataFrame:
-    if isinstance(X, pd.DataFrame):
-        return X.rename(columns=str)
-    array = np.asarray(X)
-    if array.ndim != 2:
-        raise InputError(f"expected a 2-D table of features, got an array of shape {array.shape}")
-    return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])

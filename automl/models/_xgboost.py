@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from automl._core import Deadline, DeadlineExceeded, InputError
-from automl.data import Task
+from automl.data import Task, sklearn_score
 from automl.models._builders import register_builder
 
 
@@ -112,11 +112,8 @@ class XGBoostModel(ClassifierMixin, BaseEstimator):
         return self.model_.predict_proba(X)
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        if self.task == "regression":
-            from sklearn.metrics import r2_score
-
-            return float(r2_score(y, self.predict(X), sample_weight=sample_weight))
-        return float(super().score(X, y, sample_weight))
+        """Accuracy for classification, R^2 for regression (the sklearn convention)."""
+        return sklearn_score(self.task, y, self.predict(X), sample_weight)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)

@@ -23,7 +23,7 @@ from automl.registry._records import (
 )
 from automl.registry._refs import CHALLENGER, CHAMPION, LATEST, ModelRef, check_alias, check_name, parse_ref
 from automl.registry._registry import AUTO, DEFAULT_REGISTRY, UNSET, LoadedModel, Registry, RegistryConflict
-from automl.registry._report import ChallengeContext, write_report
+from automl.registry._report import ChallengeContext, write_challenge_report
 from automl.registry._sources import column_kind, feature_notes, file_source, last_rows, load_sources
 
 __all__ = [
@@ -67,5 +67,5 @@ __all__ = [
     "parse_time",
     "publish_history",
     "utc_now",
-    "write_report",
+    "write_challenge_report",
 ]

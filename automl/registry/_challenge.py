@@ -23,7 +23,7 @@ from automl.registry._notes import publish_history
 from automl.registry._records import ModelVersion
 from automl.registry._refs import CHALLENGER, CHAMPION, parse_ref
 from automl.registry._registry import Registry
-from automl.registry._report import ChallengeContext, report_document, write_report
+from automl.registry._report import ChallengeContext, report_document, write_challenge_report
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def challenge(
         labels=(f"champion {champion_version.ref}", f"challenger {challenger_version.ref}"),
     )
     context = ChallengeContext(name, champion_version, challenger_version, holdout_fp, overlap, source)
-    report = write_report(decision, context, out or _default_report_dir(registry, context)) if write_files else None
+    report = write_challenge_report(decision, context, out or _default_report_dir(registry, context)) if write_files else None
     promoted = _record(registry, decision, context, report, promote)
     publish_history(registry, name)
     return ChallengeResult(decision, context, promoted, report)

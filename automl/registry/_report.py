@@ -46,7 +46,7 @@ def report_document(decision: GateDecision, context: ChallengeContext) -> dict[s
     return {"report_version": REPORT_VERSION, **context.to_dict(), "decision": decision.to_dict()}
 
 
-def write_report(decision: GateDecision, context: ChallengeContext, out_dir: str | Path) -> ReportPaths:
+def write_challenge_report(decision: GateDecision, context: ChallengeContext, out_dir: str | Path) -> ReportPaths:
     """Write report.json and report.html into ``out_dir`` (atomically)."""
     out = Path(out_dir)
     json_path = atomic_write_json(out / "report.json", to_jsonable(report_document(decision, context)))

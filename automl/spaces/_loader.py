@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from importlib import resources
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,23 @@ _TYPES = ("int", "float", "categorical", "bool")
 
 
 def default_spaces_dir() -> Path:
-    """The project's ``search_spaces/`` folder (beside the package in a source checkout)."""
-    return Path(__file__).resolve().parents[2] / "search_spaces"
+    """The folder of the built-in families.
+
+    The repository keeps them in one place, the top-level ``search_spaces/``. The wheel
+    copies that folder into the package (``automl/search_spaces``, see ``pyproject.toml``),
+    where ``importlib.resources`` finds it; a source checkout (editable install, or the
+    package on ``sys.path``) has no such copy, so the folder beside the package is used.
+
+    Raises:
+        SpaceError: neither place holds the folder (a broken installation).
+    """
+    packaged = resources.files("automl") / "search_spaces"
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
+    checkout = Path(__file__).resolve().parents[2] / "search_spaces"
+    if checkout.is_dir():
+        return checkout
+    raise SpaceError(f"built-in search spaces not found in '{packaged}' or '{checkout}'; reinstall automl")
 
 
 def load_spaces(

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import optuna
 import pandas as pd
 import pytest
 
@@ -80,7 +81,10 @@ def test_predict_with_mismatched_columns(binary_frame: pd.DataFrame, tmp_path: P
 
 def test_unknown_study_and_storage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, err = _run(["leaderboard", "--study", "nope", "--storage", f"sqlite:///{tmp_path}/x.db"], capsys)
-    assert code == 2 and "no study named 'nope'" in err
+    assert code == 2 and f"no database at '{tmp_path}/x.db'" in err and not (tmp_path / "x.db").exists()
+    optuna.storages.RDBStorage(f"sqlite:///{tmp_path}/x.db")  # an empty database
+    code, err = _run(["leaderboard", "--study", "nope", "--storage", f"sqlite:///{tmp_path}/x.db"], capsys)
+    assert code == 2 and "no study named 'nope'; the storage has no studies" in err
     code, err = _run(["leaderboard", "--study", "nope", "--storage", "not-a-url"], capsys)
     assert code == 2 and "is not a URL" in err
 

@@ -30,16 +30,22 @@ def binary_oof() -> tuple[list[np.ndarray], np.ndarray]:
 
 @pytest.mark.parametrize("name", ["roc_auc", "log_loss", "accuracy", "f1"])
 def test_greedy_selection_beats_best_single_and_weights_sum_to_one(binary_oof, name) -> None:
+    """Four complementary members: on each metric a mix of at least two of them scores strictly
+    better out of fold than the best one alone, and the reported score is that mix's real score."""
     oof, y = binary_oof
+    classes = np.array([0, 1])
     metric = get_metric(name, "binary")
-    result = greedy_selection(oof, y, metric, np.array([0, 1]), max_rounds=20)
-    assert isinstance(result, SelectionResult)
-    assert result.weights.shape == (len(oof),)
+    result = greedy_selection(oof, y, metric, classes, max_rounds=20)
+    singles = [metric.score(y, p, classes) for p in oof]
+    best = max(range(len(oof)), key=lambda i: singles[i] if metric.greater_is_better else -singles[i])
+    assert (result.best_single_index, result.best_single_score) == (best, pytest.approx(singles[best]))
+    assert result.weights.shape == (len(oof),) and result.weights.min() >= 0
     assert result.weights.sum() == pytest.approx(1.0)
-    assert not metric.better(result.best_single_score, result.score)
-    singles = [metric.score(y, p, np.array([0, 1])) for p in oof]
-    assert result.best_single_score == pytest.approx(singles[result.best_single_index])
-    assert len(result.history) == 21
+    assert np.count_nonzero(result.weights) >= 2
+    mixed = metric.score(y, sum(w * p for w, p in zip(result.weights, oof)), classes)
+    assert result.score == pytest.approx(mixed, rel=1e-9), "the reported score must be the chosen weights' score"
+    assert metric.better(result.score, result.best_single_score), (result.score, result.best_single_score)
+    assert len(result.history) == 21 and result.history[0] == pytest.approx(singles[best])
 
 
 def test_greedy_selection_ignores_a_noise_member(binary_oof) -> None:

@@ -1,12 +1,15 @@
-"""Tests for automl/models/_mlp.py: the torch MLP classifier and regressor."""
+"""Tests for automl/models/_mlp.py (and its _mlp_network / _mlp_training parts): the torch MLP classifier and regressor."""
 
 from __future__ import annotations
 
 import itertools
+import json
 import pickle
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 import skops.io as sio
@@ -18,6 +21,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from automl._core import Deadline, DeadlineExceeded, InputError
+from automl.models import load_model
 from automl.models._mlp import MLP_TRUSTED_TYPES, MLPClassifier, MLPRegressor
 
 # Small and quick, but trained enough to pass sklearn's accuracy/R^2 checks.
@@ -117,6 +121,19 @@ def test_pickle_and_skops_round_trips_keep_predictions(
     loaded = sio.loads(data, trusted=MLP_TRUSTED_TYPES)
     assert np.array_equal(loaded.predict(X), expected)
     assert loaded.loss_curve_ == model.loss_curve_
+
+
+def test_a_model_saved_by_automl_0_1_0_still_loads_and_predicts_the_same() -> None:
+    """tests/models/data/mlp-0.1.0 was written by the single-file _mlp.py (before the network and
+    the training loop moved to their own modules): saved MLPs name only the estimator classes,
+    which stay at automl.models._mlp, and keep the architecture as a plain dict."""
+    folder = Path(__file__).parent / "data" / "mlp-0.1.0"
+    expected = json.loads(folder.with_name("mlp-0.1.0.expected.json").read_text())
+    model, card = load_model(folder)
+    assert card.family == "mlp" and type(model.estimator_) is MLPClassifier
+    assert model.estimator_.module_[0].skip is not None  # residual blocks rebuilt from the saved architecture
+    proba = model.predict_proba(pd.DataFrame(expected["X"]))
+    np.testing.assert_array_equal(proba, np.asarray(expected["proba"]))
 
 
 def test_fine_tune_continues_from_current_weights(binary_data: tuple[np.ndarray, np.ndarray]) -> None:

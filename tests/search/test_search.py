@@ -69,14 +69,20 @@ def test_trials_are_tracked_and_oof_predictions_kept(multiclass_frame: pd.DataFr
 
 
 def test_saved_best_model_predicts_like_the_returned_one(binary_frame: pd.DataFrame, tmp_path: Path) -> None:
-    result = _search(binary_frame, "label", tmp_path, n_trials=3)
+    """Without an ensemble the saved model is the top trial refit on all rows, and its card says so:
+    that trial's family, parameters and out-of-fold score. (Ensembles: tests/search/test_final.py.)"""
+    result = _search(binary_frame, "label", tmp_path, n_trials=3, ensemble="none")
     loaded = automl.load_best_model("s", f"sqlite:///{tmp_path}/s.db")
     X = binary_frame.drop(columns="label")
     np.testing.assert_array_equal(loaded.predict_proba(X), result.best_model.predict_proba(X))
-    card = result.model_card
-    assert card.trial_number == result.leaderboard.iloc[0]["trial"]
-    assert card.notes["best_single_score"] == pytest.approx(result.leaderboard.iloc[0]["roc_auc"])
-    assert card.cv_score >= card.notes["best_single_score"]  # an ensemble is only kept when it scores better
+    top, card = result.leaderboard.iloc[0], result.model_card
+    best = result.study.trials[int(top["trial"])]
+    assert (card.trial_number, card.family, result.best_model.builder) == (top["trial"], top["family"], top["family"])
+    searched = {name.split(".", 1)[1]: value for name, value in best.params.items() if name != "family"}
+    assert card.params == result.best_model.params and {k: card.params.get(k) for k in searched} == searched
+    assert card.members == [{"family": top["family"], "trial": top["trial"], "weight": 1.0}]
+    assert card.cv_score == pytest.approx(top["roc_auc"], rel=1e-12) == best.value
+    assert card.notes["best_single_score"] == card.cv_score
     assert (result.model_path / "model_card.json").is_file()
 
 

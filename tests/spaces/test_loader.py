@@ -9,7 +9,9 @@ import pytest
 
 from automl._core import SpaceError
 from automl.models import builder_names
-from automl.spaces import default_trial_params, load_space, load_spaces, suggest, trial_key
+from automl.spaces import default_spaces_dir, default_trial_params, load_space, load_spaces, suggest, trial_key
+
+REPO = Path(__file__).resolve().parents[2]
 
 GOOD = """
 name: toy
@@ -29,6 +31,13 @@ def _write(tmp_path: Path, text: str, name: str = "toy.yaml") -> Path:
     path = tmp_path / name
     path.write_text(text)
     return path
+
+
+def test_a_checkout_reads_the_top_level_search_spaces_folder() -> None:
+    """The one copy in the repository; the wheel carries it as package data (tests/test_wheel.py)."""
+    assert default_spaces_dir() == REPO / "search_spaces"
+    sources = {Path(s.source) for s in load_spaces().values()}
+    assert sources == set((REPO / "search_spaces").glob("*.yaml"))
 
 
 def test_every_shipped_space_is_valid_and_its_defaults_replay() -> None:
