@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from automl._core import AutomlError, __version__
+from automl.cli._clock import process_age_seconds
 
 log = logging.getLogger("automl.cli")
 
@@ -46,6 +47,9 @@ def build_parser(commands: dict[str, Command]) -> argparse.ArgumentParser:
 def run(commands: dict[str, Command], argv: Sequence[str] | None = None) -> int:
     parser = build_parser(commands)
     args = parser.parse_args(argv)
+    # Without argv this process *is* the command, and its promises (the time budget) cover its start-up too;
+    # a caller passing argv (a test, a script) started its own clock.
+    args.startup_seconds = process_age_seconds() if argv is None else 0.0
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
