@@ -14,7 +14,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -c constraints.txt -e '.[dev]'
+	$(PIP) install --quiet -c constraints.txt -e '.[dev,postgresql]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -24,13 +24,16 @@ demo: $(STAMP)
 		--time-budget $(DEMO_BUDGET) --study demo --storage sqlite:///$(DEMO_DIR)/automl.db \
 		--output $(DEMO_DIR)/runs --seed 0
 
-# The default suite; slow tests (real searches on every shared dataset) run with `make test-slow`.
+# The default suite; tests needing PostgreSQL start a throwaway server (scripts/pg_test_server.py).
+# Slow tests (real searches on every shared dataset) run with `make test-slow`.
 test: $(STAMP)
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-postgresql.sh
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 test-slow: $(STAMP)
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-postgresql.sh
 	$(PY) -m pytest -m slow $(PYTEST_ARGS)
 
 bench: $(STAMP)
