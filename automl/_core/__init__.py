@@ -12,6 +12,7 @@ from automl._core._errors import (
     SpaceError,
     did_you_mean,
 )
+from automl._core._secrets import MASK, mask_secrets, url_password
 from automl._core._versions import package_versions
 
 __all__ = [
@@ -22,11 +23,14 @@ __all__ = [
     "Deadline",
     "DeadlineExceeded",
     "InputError",
+    "MASK",
     "SpaceError",
     "atomic_write",
     "atomic_write_bytes",
     "atomic_write_json",
     "did_you_mean",
+    "mask_secrets",
     "package_versions",
     "sha256_file",
+    "url_password",
 ]

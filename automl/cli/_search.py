@@ -8,7 +8,7 @@ import shlex
 from automl import api
 from automl.cli._clock import process_age_seconds
 from automl.cli._render import RichReporter, console, frame_table, print_leaderboard
-from automl.search import DEFAULT_PRUNER, DEFAULT_STORAGE, PRUNERS, SAMPLERS
+from automl.search import DEFAULT_PRUNER, DEFAULT_STORAGE, PRUNERS, SAMPLERS, describe_storage
 
 
 def csv_list(text: str) -> list[str]:
@@ -51,6 +51,7 @@ class SearchCommand:
             objectives=args.objectives, reporter=RichReporter(),
         )
         card = result.model_card
+        storage = describe_storage(args.storage)  # never print a password
         print_leaderboard(result.leaderboard)
         console.print(frame_table(result.family_summary, "Families (effort and best score)"))
         console.print(
@@ -62,10 +63,10 @@ class SearchCommand:
             console.print(f"final model: {card.family} ensemble, out-of-fold {card.metric} = {card.cv_score:.5g}: {members}")
         else:
             console.print(f"final model: {card.notes.get('final_model')} ({card.notes.get('ensemble', 'single model')})")
-        console.print(f"study: {result.study.study_name} in {args.storage}  ({result.elapsed_seconds:.1f} s)")
+        console.print(f"study: {result.study.study_name} in {storage}  ({result.elapsed_seconds:.1f} s)")
         console.print(f"model saved to: {result.model_path}  (card: {result.model_path}/model_card.json)", soft_wrap=True)
         console.print(
-            f"load it in Python: automl.load_best_model({result.study.study_name!r}, {args.storage!r})", soft_wrap=True
+            f"load it in Python: automl.load_best_model({result.study.study_name!r}, {storage!r})", soft_wrap=True
         )
-        console.print(f"open the dashboard: automl dashboard --storage {shlex.quote(args.storage)}", soft_wrap=True)
+        console.print(f"open the dashboard: automl dashboard --storage {shlex.quote(storage)}", soft_wrap=True)
         return 0

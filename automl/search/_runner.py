@@ -22,7 +22,9 @@ from automl.search._leaderboard import family_summary, leaderboard
 from automl.search._objective import FAMILY_PARAM, Objective, SearchContext, params_of
 from automl.search._resampling import Resampling, make_resampling
 from automl.search._strategies import DEFAULT_PRUNER, PRUNERS, SAMPLERS, check_choice, check_objectives, make_pruner, make_sampler
-from automl.search._study import open_storage, prepare_study, study_attrs
+from automl.search._liveness import fail_dead_trials
+from automl.search._storage import open_storage
+from automl.search._study import prepare_study, study_attrs
 from automl.search._trials import ranked, score
 from automl.spaces import FamilySpace, load_spaces
 
@@ -188,8 +190,9 @@ def _open_study(
 ) -> optuna.Study:
     """Create or resume the study and check that a resumed one is about the same problem."""
     directions = [metric.direction] + ["minimize"] * (len(config.objectives) - 1)
+    storage = open_storage(config.storage)
     study = optuna.create_study(
-        storage=open_storage(config.storage),
+        storage=storage,
         sampler=make_sampler(config.sampler, config.seed, len(directions) > 1),
         pruner=make_pruner(config.pruner, resampling.n_splits),
         study_name=config.study_name or default_study_name(dataset, fp),
@@ -198,6 +201,7 @@ def _open_study(
     )
     attrs = study_attrs(dataset.task, metric, fp, config.seed, list(spaces), dataset.target, resampling.describe())
     prepare_study(study, {**attrs, "objectives": list(config.objectives)}, spaces)
+    fail_dead_trials(study, storage)
     return study
 
 

@@ -1,10 +1,8 @@
-"""Opening storages and studies: defaults, resume checks, study attributes, enqueued defaults."""
+"""Study attributes, resume checks and enqueued defaults (storages: see ``_storage``)."""
 
 from __future__ import annotations
 
 import logging
-import warnings
-from pathlib import Path
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,36 +15,6 @@ from automl.search._objective import FAMILY_PARAM
 from automl.spaces import FamilySpace, default_trial_params
 
 log = logging.getLogger(__name__)
-
-DEFAULT_STORAGE = "sqlite:///automl.db"
-# A trial whose worker stopped sending heartbeats for this long is marked failed and retried once.
-HEARTBEAT_SECONDS = 10
-GRACE_SECONDS = 60
-
-
-def open_storage(storage: str | optuna.storages.BaseStorage | None) -> optuna.storages.BaseStorage:
-    """An Optuna storage: the SQLite default, any RDB URL (with heartbeats), or a storage object."""
-    if isinstance(storage, optuna.storages.BaseStorage):
-        return storage
-    url = storage or DEFAULT_STORAGE
-    if "://" not in url:
-        raise InputError(f"storage '{url}' is not a URL; use e.g. sqlite:///automl.db or postgresql://user@host/db")
-    engine_kwargs: dict[str, Any] = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(
-                url,
-                engine_kwargs=engine_kwargs,
-                heartbeat_interval=HEARTBEAT_SECONDS,
-                grace_period=GRACE_SECONDS,
-                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1),
-            )
-    except Exception as exc:
-        raise InputError(f"cannot open storage '{url}': {str(exc).splitlines()[0]}") from None
-
 
 def study_attrs(task: Task, metric: Metric, fp: Fingerprint, seed: int, families: Sequence[str], target: str, resampling: str) -> dict[str, Any]:
     return {
