@@ -19,7 +19,20 @@ from automl.data import load_dataset, read_table, split_target
 from automl.evaluation import EvaluationConfig, EvaluationReport, EvaluationThresholds
 from automl.evaluation import evaluate as evaluate_model
 from automl.models import ModelCard, load_model
-from automl.search import DEFAULT_PRUNER, ProgressReporter, SearchConfig, SearchOutcome, open_storage, ranked, run_search
+from automl.search import (
+    DEFAULT_PRUNER,
+    ProgressReporter,
+    SearchConfig,
+    SearchOutcome,
+    WorkerConfig,
+    WorkerOutcome,
+    finalize_study,
+    open_storage,
+    ranked,
+    run_search,
+)
+from automl.search import create_study as _create_study
+from automl.search import run_worker as _run_worker
 
 @dataclass(frozen=True)
 class SearchResult:
@@ -114,6 +127,98 @@ def search(
         objectives=tuple(objectives),
     )
     return SearchResult.from_outcome(run_search(dataset, config, reporter))
+
+
+def create_study(
+    data: str | Path | pd.DataFrame,
+    target: str | pd.Series | np.ndarray | None = None,
+    *,
+    task: str = "auto",
+    metric: str | None = None,
+    n_trials: int | None = None,
+    families: Sequence[str] | None = None,
+    study_name: str | None = None,
+    storage: str | optuna.storages.BaseStorage | None = None,
+    seed: int = 0,
+    spaces: Sequence[str] = (),
+    output_dir: str | None = "automl_runs",
+    cv_folds: int = 5,
+    ensemble: str = "selection",
+    sampler: str = "tpe",
+    pruner: str = DEFAULT_PRUNER,
+    objectives: Sequence[str] = ("score",),
+) -> optuna.Study:
+    """Create a study for workers to join (:func:`run_worker`), without running a trial.
+
+    Takes :func:`search`'s options; ``n_trials`` becomes the study's target, the default of
+    its workers. The study records everything a worker needs (data location and
+    fingerprint, families and their space hashes, CV plan, seed, artifact folder
+    ``output_dir/<study>``, which must be shared by every worker's machine).
+
+    Example:
+        >>> study = create_study("train.csv", "y", n_trials=200, study_name="churn",
+        ...                      storage="postgresql://automl@db/automl")  # doctest: +SKIP
+    """
+    dataset = load_dataset(data, target, task)
+    config = SearchConfig(
+        metric=metric, time_budget=None, n_trials=n_trials, families=tuple(families) if families else None,
+        study_name=study_name, storage=storage, seed=seed, spaces_dirs=tuple(spaces), output_dir=output_dir,
+        cv_folds=cv_folds, ensemble=ensemble, sampler=sampler, pruner=pruner, objectives=tuple(objectives),
+    )
+    return _create_study(dataset, config.settings(dataset), study_name=study_name, storage=storage, output_dir=output_dir).study
+
+
+def run_worker(
+    study_name: str,
+    storage: str | optuna.storages.BaseStorage | None = None,
+    *,
+    time_budget: float | None = None,
+    n_trials: int | None = None,
+    n_jobs: int = 1,
+    seed: int | None = None,
+    data: str | None = None,
+    spaces: Sequence[str] | None = None,
+    reporter: ProgressReporter | None = None,
+) -> WorkerOutcome:
+    """Join an existing study and add trials until it has ``n_trials`` finished ones (default:
+    the study's target) or ``time_budget`` seconds pass. Run as many workers as you like,
+    on any machines that reach the storage, the data and the artifact folder.
+
+    ``data`` and ``spaces`` override where this machine finds the study's table and
+    search-space folders; they must hold the very same data and spaces.
+
+    Example:
+        >>> outcome = run_worker("churn", "postgresql://automl@db/automl", time_budget=600)  # doctest: +SKIP
+        >>> outcome.trials_run  # doctest: +SKIP
+        14
+    """
+    config = WorkerConfig(time_budget=time_budget, n_trials=n_trials, n_jobs=n_jobs, seed=seed, data=data,
+                          spaces_dirs=None if spaces is None else tuple(spaces))
+    return _run_worker(study_name, storage, config, reporter)
+
+
+def finalize(
+    study_name: str,
+    storage: str | optuna.storages.BaseStorage | None = None,
+    *,
+    ensemble: str | None = None,
+    time_budget: float | None = None,
+    n_jobs: int = 1,
+    data: str | None = None,
+    spaces: Sequence[str] | None = None,
+) -> SearchResult:
+    """Build a study's final model once, from every worker's finished trials, and save it.
+
+    ``ensemble`` defaults to the study's; the out-of-fold predictions of all workers'
+    trials are read from the study's artifact folder.
+
+    Example:
+        >>> result = finalize("churn", "postgresql://automl@db/automl")  # doctest: +SKIP
+        >>> result.model_card.members  # doctest: +SKIP
+    """
+    outcome = finalize_study(study_name, storage, ensemble=ensemble, time_budget=time_budget, n_jobs=n_jobs, data=data,
+                             spaces_dirs=None if spaces is None else tuple(spaces))
+    return SearchResult.from_outcome(outcome)
 
 
 def load_best_model(

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Sequence
 
 from automl.cli._app import Command, run
+from automl.cli._distributed import FinalizeCommand, StudyCommand, WorkerCommand
 from automl.cli._evaluate import EvaluateCommand
 from automl.cli._search import SearchCommand
 from automl.cli._spaces import SpacesCommand
@@ -18,6 +19,9 @@ COMMANDS: dict[str, Command] = {
     "dashboard": DashboardCommand(),
     "spaces": SpacesCommand(),
     "evaluate": EvaluateCommand(),
+    "study": StudyCommand(),
+    "worker": WorkerCommand(),
+    "finalize": FinalizeCommand(),
 }
 
 

@@ -2,10 +2,13 @@
 
 from automl.search._leaderboard import family_summary, leaderboard
 from automl.search._resampling import Resampling, make_resampling
-from automl.search._runner import ProgressReporter, SearchConfig, SearchOutcome, run_search, select_spaces
-from automl.search._strategies import DEFAULT_PRUNER, OBJECTIVES, PRUNERS, SAMPLERS
+from automl.search._runner import SearchConfig, SearchOutcome, run_search
 from automl.search._storage import DEFAULT_STORAGE, describe_storage, normalise_url, open_storage
+from automl.search._strategies import DEFAULT_PRUNER, OBJECTIVES, PRUNERS, SAMPLERS
+from automl.search._study import StudySettings, StudySetup, create_study, join_study, select_spaces
+from automl.search._trial_loop import ProgressReporter, count_trials, run_trials
 from automl.search._trials import pareto_numbers, ranked, score
+from automl.search._workers import WorkerConfig, WorkerOutcome, finalize_study, run_worker
 
 __all__ = [
     "DEFAULT_PRUNER",
@@ -17,8 +20,16 @@ __all__ = [
     "Resampling",
     "SearchConfig",
     "SearchOutcome",
+    "StudySettings",
+    "StudySetup",
+    "WorkerConfig",
+    "WorkerOutcome",
+    "count_trials",
+    "create_study",
     "describe_storage",
     "family_summary",
+    "finalize_study",
+    "join_study",
     "leaderboard",
     "make_resampling",
     "normalise_url",
@@ -27,5 +38,7 @@ __all__ = [
     "ranked",
     "score",
     "run_search",
+    "run_trials",
+    "run_worker",
     "select_spaces",
 ]
