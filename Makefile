@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DEMO_DIR := demo
 DEMO_BUDGET ?= 30
 
-.PHONY: demo test test-slow venv bench clean
+.PHONY: demo test test-slow venv bench bench-scaling clean
 
 venv: $(STAMP)
 
@@ -39,6 +39,11 @@ test-slow: $(STAMP)
 bench: $(STAMP)
 	$(PIP) install --quiet -c constraints.txt -e '.[dev,bench]'
 	$(PY) benchmarks/run.py --budget 60 --out benchmarks/results --update-results-md
+
+# Trials/min and best score with 1, 2 and 4 workers on one study (PostgreSQL); run on a quiet machine.
+bench-scaling: $(STAMP)
+	bash scripts/ensure-postgresql.sh
+	$(PY) benchmarks/scaling.py --dataset phoneme --budget 120 --workers 1,2,4 --storage postgresql
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache
