@@ -113,7 +113,11 @@ def _running_trial_of(storage: str, pid: int, timeout: float = 120) -> int:
     me = f"{socket.gethostname()}:{pid}"
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        for trial in _study(storage).get_trials(deepcopy=False, states=(_STATE.RUNNING,)):
+        try:
+            running = _study(storage).get_trials(deepcopy=False, states=(_STATE.RUNNING,))
+        except KeyError:  # the study is not created yet
+            running = []
+        for trial in running:
             if trial.user_attrs.get(WORKER_ATTR) == me:
                 return trial.number
         time.sleep(0.1)
@@ -177,3 +181,25 @@ def test_no_output_of_a_password_protected_postgres_run_shows_the_password(
     leaks = [name for name, text in texts.items() if password in text]
     assert not leaks, f"the password appears in: {leaks}"
     assert any(":***@127.0.0.1" in text for text in texts.values()), "the storage is shown, masked"
+
+
+def test_a_search_killed_mid_trial_and_resumed_on_sqlite_leaves_no_trial_running(table: Path, tmp_path: Path) -> None:
+    storage = f"sqlite:///{tmp_path}/search.db"
+    command = [sys.executable, "-m", "automl", "search", str(table), "--target", "label", "--families", FAMILIES,
+               "--study", "dist", "--storage", storage, "--n-trials", "8", "--time-budget", "300", "--cv-folds", "3",
+               "--output", str(tmp_path / "runs")]
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    killed = _running_trial_of(storage, first.pid)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=30)
+    existing = len(_study(storage).trials)
+    resumed = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+
+    study = _study(storage)
+    assert study.trials[killed].state == _STATE.FAIL, "the killed trial does not stay RUNNING"
+    retries = [t for t in study.trials if t.system_attrs.get("failed_trial") == killed]
+    assert len(retries) == 1 and retries[0].state == _STATE.COMPLETE
+    assert retries[0].number == existing, "retried as soon as the search resumed, not after a heartbeat grace period"
+    counts = count_trials(study)
+    assert counts.running == 0 and counts.done == 8
