@@ -34,6 +34,7 @@ from automl.search import (
 from automl.search import create_study as _create_study
 from automl.search import run_worker as _run_worker
 
+
 @dataclass(frozen=True)
 class SearchResult:
     """A finished search.

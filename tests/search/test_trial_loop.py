@@ -12,8 +12,7 @@ import pytest
 
 from automl import api
 from automl._core import Deadline
-from automl.search import count_trials, join_study, run_trials
-from automl.search import _trial_loop
+from automl.search import _trial_loop, count_trials, join_study, run_trials
 from automl.search._liveness import WORKER_ATTR
 
 _STATE = optuna.trial.TrialState
