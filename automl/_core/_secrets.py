@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 
 MASK = "***"
-# scheme://user:password@  (a password in a URL cannot hold a raw '@' or '/': they are percent-encoded)
-_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)(?P<password>[^@\s/]+)@")
+# scheme://user:password@host: up to the last '@' before the host, so that a raw '@' in a password
+# (it should be percent-encoded, but people forget) is masked too.
+_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)(?P<password>[^\s/]+)@")
 
 
 def mask_secrets(text: str, *secrets: str | None) -> str:

@@ -42,6 +42,7 @@ def test_postgres_urls_use_the_psycopg3_driver(url: str, expected: str) -> None:
         ("postgresql+psycopg://ann:s3cr%40t@db:5432/x", "postgresql+psycopg://ann:***@db:5432/x"),
         ("error at postgresql://ann:pw@h/db: refused", "error at postgresql://ann:***@h/db: refused"),
         ("postgresql://ann@h/db", "postgresql://ann@h/db"),
+        ("postgresql://ann:p@ss:w0rd@h:5432/db", "postgresql://ann:***@h:5432/db"),
         ("http://host:8080/path", "http://host:8080/path"),
         ("sqlite:///automl.db", "sqlite:///automl.db"),
     ],
