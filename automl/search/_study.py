@@ -216,8 +216,8 @@ def prepare_study(study: optuna.Study, attrs: Mapping[str, Any], spaces: Mapping
     for key in checked:
         if existing.get(key) != attrs[key]:
             raise InputError(f"study '{study.study_name}' was created with {_difference(key, existing.get(key), attrs[key])}; use another --study name")
-    for key, value in attrs.items():
-        if key not in checked and existing.get(key) != value:
+    for key, value in attrs.items():  # a run without a data file or output folder keeps the recorded ones
+        if key not in checked and value is not None and existing.get(key) != value:
             study.set_user_attr(key, value)
     log.info("resuming study '%s' (%d trials so far)", study.study_name, len(study.trials))
     return True

@@ -130,7 +130,8 @@ def test_a_worker_killed_mid_trial_has_its_trial_failed_and_retried(table: Path,
     killed = _running_trial_of(storage, victim.pid)
     victim.send_signal(signal.SIGKILL)
     victim.communicate(timeout=30)
-    assert _study(storage).trials[killed].state == _STATE.RUNNING, "killed mid-trial"
+    # Still running, or already failed by the survivor (on a journal file it sees at once that the process is gone).
+    assert _study(storage).trials[killed].state in (_STATE.RUNNING, _STATE.FAIL), "killed mid-trial"
     survivor_out, _ = _finish([survivor])[0]
 
     study = _study(storage)
