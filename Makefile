@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DEMO_DIR := demo
 DEMO_BUDGET ?= 30
 
-.PHONY: demo test test-slow venv bench clean
+.PHONY: demo test test-slow venv bench bench-scaling clean
 
 venv: $(STAMP)
 
@@ -15,7 +15,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt automl/_core/_versions.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -c constraints.txt -e '.[dev]'
+	$(PIP) install --quiet -c constraints.txt -e '.[dev,postgresql]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -25,18 +25,26 @@ demo: $(STAMP)
 		--time-budget $(DEMO_BUDGET) --study demo --storage sqlite:///$(DEMO_DIR)/automl.db \
 		--output $(DEMO_DIR)/runs --seed 0
 
-# The default suite; slow tests (real searches on every shared dataset) run with `make test-slow`.
+# The default suite; tests needing PostgreSQL start a throwaway server (scripts/pg_test_server.py).
+# Slow tests (real searches on every shared dataset) run with `make test-slow`.
 test: $(STAMP)
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-postgresql.sh
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 test-slow: $(STAMP)
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-postgresql.sh
 	$(PY) -m pytest -m slow $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PIP) install --quiet -c constraints.txt -e '.[dev,bench]'
 	$(PY) benchmarks/run.py --budget 60 --out benchmarks/results --update-results-md
+
+# Trials/min and best score with 1, 2 and 4 workers on one study (PostgreSQL); run on a quiet machine.
+bench-scaling: $(STAMP)
+	bash scripts/ensure-postgresql.sh
+	$(PY) benchmarks/scaling.py --dataset phoneme --budget 120 --workers 1,2,4 --storage postgresql
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from automl._core import ArtifactError, InputError, mask_url
+from automl._core import ArtifactError, InputError, mask_secrets
 from automl.continual import UpdateConfig, UpdateResult
 from automl.continual import update as run_update
 from automl.data import Dataset, as_frame, load_dataset, read_table, row_sketch, sklearn_score, split_target, summarize
@@ -39,11 +39,17 @@ from automl.search import (
     ProgressReporter,
     SearchConfig,
     SearchOutcome,
+    WorkerConfig,
+    WorkerOutcome,
+    finalize_study,
     load_existing_study,
     open_storage,  # noqa: F401  (used by the CLI as api.open_storage)
     ranked,
     run_search,
 )
+from automl.search import create_study as _create_study
+from automl.search import run_worker as _run_worker
+
 
 @dataclass(frozen=True)
 class SearchResult:
@@ -184,7 +190,7 @@ def search_lineage(
         data_sketch=row_sketch(dataset.X, dataset.y).to_dict(),
         data_sources=(file_source(data, len(dataset.y)),) if isinstance(data, (str, Path)) else (),
         study_name=result.study.study_name,
-        study_storage=mask_url(storage) if isinstance(storage, str) else None,
+        study_storage=mask_secrets(storage) if isinstance(storage, str) else None,
         trial_numbers=tuple(int(m["trial"]) for m in card.members) or ((card.trial_number,) if card.trial_number is not None else ()),
         fit_seconds=round(fit_seconds, 3),
         cpu_seconds=round(cpu_seconds, 3),
@@ -208,6 +214,98 @@ def load_model(ref: str, registry: str | None = None, *, registry_artifacts: str
     """
     with Registry(registry, registry_artifacts) as reg:
         return reg.get(ref).model
+
+
+def create_study(
+    data: str | Path | pd.DataFrame,
+    target: str | pd.Series | np.ndarray | None = None,
+    *,
+    task: str = "auto",
+    metric: str | None = None,
+    n_trials: int | None = None,
+    families: Sequence[str] | None = None,
+    study_name: str | None = None,
+    storage: str | optuna.storages.BaseStorage | None = None,
+    seed: int = 0,
+    spaces: Sequence[str] = (),
+    output_dir: str | None = "automl_runs",
+    cv_folds: int = 5,
+    ensemble: str = "selection",
+    sampler: str = "tpe",
+    pruner: str = DEFAULT_PRUNER,
+    objectives: Sequence[str] = ("score",),
+) -> optuna.Study:
+    """Create a study for workers to join (:func:`run_worker`), without running a trial.
+
+    Takes :func:`search`'s options; ``n_trials`` becomes the study's target, the default of
+    its workers. The study records everything a worker needs (data location and
+    fingerprint, families and their space hashes, CV plan, seed, artifact folder
+    ``output_dir/<study>``, which must be shared by every worker's machine).
+
+    Example:
+        >>> study = create_study("train.csv", "y", n_trials=200, study_name="churn",
+        ...                      storage="postgresql://automl@db/automl")  # doctest: +SKIP
+    """
+    dataset = load_dataset(data, target, task)
+    config = SearchConfig(
+        metric=metric, time_budget=None, n_trials=n_trials, families=tuple(families) if families else None,
+        study_name=study_name, storage=storage, seed=seed, spaces_dirs=tuple(spaces), output_dir=output_dir,
+        cv_folds=cv_folds, ensemble=ensemble, sampler=sampler, pruner=pruner, objectives=tuple(objectives),
+    )
+    return _create_study(dataset, config.settings(dataset), study_name=study_name, storage=storage, output_dir=output_dir).study
+
+
+def run_worker(
+    study_name: str,
+    storage: str | optuna.storages.BaseStorage | None = None,
+    *,
+    time_budget: float | None = None,
+    n_trials: int | None = None,
+    n_jobs: int = 1,
+    seed: int | None = None,
+    data: str | None = None,
+    spaces: Sequence[str] | None = None,
+    reporter: ProgressReporter | None = None,
+) -> WorkerOutcome:
+    """Join an existing study and add trials until it has ``n_trials`` finished ones (default:
+    the study's target) or ``time_budget`` seconds pass. Run as many workers as you like,
+    on any machines that reach the storage, the data and the artifact folder.
+
+    ``data`` and ``spaces`` override where this machine finds the study's table and
+    search-space folders; they must hold the very same data and spaces.
+
+    Example:
+        >>> outcome = run_worker("churn", "postgresql://automl@db/automl", time_budget=600)  # doctest: +SKIP
+        >>> outcome.trials_run  # doctest: +SKIP
+        14
+    """
+    config = WorkerConfig(time_budget=time_budget, n_trials=n_trials, n_jobs=n_jobs, seed=seed, data=data,
+                          spaces_dirs=None if spaces is None else tuple(spaces))
+    return _run_worker(study_name, storage, config, reporter)
+
+
+def finalize(
+    study_name: str,
+    storage: str | optuna.storages.BaseStorage | None = None,
+    *,
+    ensemble: str | None = None,
+    time_budget: float | None = None,
+    n_jobs: int = 1,
+    data: str | None = None,
+    spaces: Sequence[str] | None = None,
+) -> SearchResult:
+    """Build a study's final model once, from every worker's finished trials, and save it.
+
+    ``ensemble`` defaults to the study's; the out-of-fold predictions of all workers'
+    trials are read from the study's artifact folder.
+
+    Example:
+        >>> result = finalize("churn", "postgresql://automl@db/automl")  # doctest: +SKIP
+        >>> result.model_card.members  # doctest: +SKIP
+    """
+    outcome = finalize_study(study_name, storage, ensemble=ensemble, time_budget=time_budget, n_jobs=n_jobs, data=data,
+                             spaces_dirs=None if spaces is None else tuple(spaces))
+    return SearchResult.from_outcome(outcome)
 
 
 def load_best_model(

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import random
+import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import optuna
@@ -14,6 +20,7 @@ from sklearn.datasets import make_classification, make_regression
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATASETS = REPO.parent / "shared" / "datasets"
+ARTIFACTS = REPO / "test-artifacts"  # screenshots and other evidence kept after the run (git-ignored)
 
 
 @pytest.fixture(autouse=True)
@@ -72,3 +79,50 @@ def regression_frame() -> pd.DataFrame:
 @pytest.fixture
 def memory_storage() -> optuna.storages.BaseStorage:
     return optuna.storages.InMemoryStorage()
+
+
+def _pg_test_server() -> Any:
+    """``scripts/pg_test_server.py`` (a script, not part of the package), imported by path once."""
+    if "pg_test_server" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("pg_test_server", REPO / "scripts" / "pg_test_server.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["pg_test_server"] = module  # dataclasses look their module up there
+        spec.loader.exec_module(module)
+    return sys.modules["pg_test_server"]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """A real PostgreSQL server on 127.0.0.1 for the whole session (``scripts/pg_test_server.py``).
+
+    If it cannot start, every test that needs it fails with the reason. Only an explicit
+    ``AUTOML_TEST_POSTGRES=skip`` skips them, and never in CI.
+    """
+    if os.environ.get("AUTOML_TEST_POSTGRES") == "skip":
+        if os.environ.get("CI"):
+            pytest.fail("AUTOML_TEST_POSTGRES=skip is not honoured in CI: the PostgreSQL tests must run")
+        pytest.skip("PostgreSQL tests skipped on request (AUTOML_TEST_POSTGRES=skip)")
+    module = _pg_test_server()
+    try:
+        server = module.PostgresServer.start()
+    except (module.PostgresUnavailable, OSError) as exc:
+        pytest.fail(f"cannot start the test PostgreSQL server: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: Any) -> str:
+    """A fresh, empty database on the session's server: ``postgresql+psycopg://automl_test:PW@127.0.0.1:PORT/t_...``."""
+    return str(postgres_server.create_database(f"t_{uuid.uuid4().hex[:16]}"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty RDB storage URL; a test using it runs once on SQLite and once on the real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'storage.db'}"
+    return str(request.getfixturevalue("postgres_url"))

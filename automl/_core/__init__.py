@@ -12,11 +12,11 @@ from automl._core._errors import (
     SpaceError,
     did_you_mean,
 )
-from automl._core._urls import POSTGRES_SCHEME, mask_url, normalize_db_url, sqlite_path
+from automl._core._secrets import MASK, mask_secrets, url_password
+from automl._core._urls import normalize_db_url, sqlite_path
 from automl._core._versions import __version__, package_versions
 
 __all__ = [
-    "POSTGRES_SCHEME",
     "__version__",
     "ArtifactError",
     "AutomlError",
@@ -25,14 +25,16 @@ __all__ = [
     "Deadline",
     "DeadlineExceeded",
     "InputError",
+    "MASK",
     "SpaceError",
     "atomic_write",
     "atomic_write_bytes",
     "atomic_write_json",
     "did_you_mean",
-    "mask_url",
+    "mask_secrets",
     "normalize_db_url",
     "package_versions",
     "sha256_file",
     "sqlite_path",
+    "url_password",
 ]

@@ -1,30 +1,20 @@
-"""Database URLs as users type them, and as they may be shown.
+"""Database URLs as users type them: the driver to use, the file of a SQLite URL.
 
-Studies and the registry share one database URL. A password in it must never
-reach a log line, a model card, a report or a study attribute, so everything
-that displays or records a URL goes through :func:`mask_url`.
+Studies and the registry share one database URL; both open it through these
+helpers (showing it goes through :func:`automl._core.mask_secrets`).
 """
 
 from __future__ import annotations
 
-import re
-
-_CREDENTIALS = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^:@/]*):(?P<password>[^@/]*)@")
-# The PostgreSQL driver the toolkit installs; a bare postgresql:// would ask SQLAlchemy for psycopg2.
-_POSTGRES_PREFIXES = ("postgresql://", "postgres://")
-POSTGRES_SCHEME = "postgresql+psycopg://"
-
-
-def mask_url(url: str) -> str:
-    """``postgresql://user:secret@host/db`` -> ``postgresql://user:***@host/db`` (other URLs unchanged)."""
-    return _CREDENTIALS.sub(lambda m: f"{m['scheme']}{m['user']}:***@", str(url))
+# A bare postgresql:// would ask SQLAlchemy for psycopg2; the toolkit installs psycopg 3.
+_POSTGRES_SCHEMES = ("postgres", "postgresql")
 
 
 def normalize_db_url(url: str) -> str:
-    """Give PostgreSQL URLs the psycopg (v3) driver; leave every other URL as it is."""
-    for prefix in _POSTGRES_PREFIXES:
-        if url.startswith(prefix):
-            return POSTGRES_SCHEME + url[len(prefix):]
+    """``postgres://`` and ``postgresql://`` use the psycopg 3 driver; other URLs are kept as given."""
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.lower() in _POSTGRES_SCHEMES:
+        return f"postgresql+psycopg://{rest}"
     return url
 
 

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Protocol
 
-from automl._core import AutomlError, __version__
+from automl._core import AutomlError, __version__, mask_secrets
 from automl.cli._clock import process_age_seconds
 
 log = logging.getLogger("automl.cli")
@@ -57,21 +57,31 @@ def run(commands: dict[str, Command], argv: Sequence[str] | None = None) -> int:
     try:
         return commands[args.command].run(args)
     except AutomlError as exc:
-        print(f"automl {args.command}: error: {exc}", file=sys.stderr)
+        print(mask_secrets(f"automl {args.command}: error: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"automl {args.command}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # the last line of defence: still one line, details with -v
         log.debug("unexpected failure", exc_info=True)
-        print(f"automl {args.command}: unexpected error: {type(exc).__name__}: {exc} (rerun with -v for details)", file=sys.stderr)
+        message = f"automl {args.command}: unexpected error: {type(exc).__name__}: {exc} (rerun with -v for details)"
+        print(mask_secrets(message), file=sys.stderr)
         return EXIT_FAILURE
+
+
+class _MaskingFormatter(logging.Formatter):
+    """Masks URL passwords in every log line (tracebacks included), whichever library logged it."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_secrets(super().format(record))
 
 
 def _configure_logging(verbose: bool) -> None:
     import optuna
 
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_MaskingFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
     optuna.logging.set_verbosity(optuna.logging.INFO if verbose else optuna.logging.WARNING)
     optuna.logging.disable_default_handler()
     optuna.logging.enable_propagation()

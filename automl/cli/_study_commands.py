@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 from pathlib import Path
 
 import numpy as np
@@ -61,11 +62,12 @@ class PredictCommand:
 
 
 class DashboardCommand:
-    help = "serve optuna-dashboard on a study storage"
+    help = "serve optuna-dashboard on a study storage (this machine only, unless --host says otherwise)"
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--storage", default=DEFAULT_STORAGE)
-        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--storage", default=DEFAULT_STORAGE,
+                            help=f"sqlite:///FILE, postgresql://USER@HOST/DB or journal:FILE (default {DEFAULT_STORAGE})")
+        parser.add_argument("--host", default=LOOPBACK, help=f"address to listen on (default {LOOPBACK}: this machine only)")
         parser.add_argument("--port", type=int, default=8080)
         parser.add_argument("--artifacts", type=Path, help="a study's artifacts folder (shows out-of-fold files)")
 
@@ -75,6 +77,25 @@ class DashboardCommand:
 
         storage = api.open_storage(args.storage)
         store = optuna.artifacts.FileSystemArtifactStore(args.artifacts) if args.artifacts else None
-        console.print(f"dashboard on http://{args.host}:{args.port}/dashboard  (Ctrl+C stops it)")
+        url = f"http://{args.host}:{args.port}/dashboard"
+        if _is_loopback(args.host):
+            console.print(f"dashboard on {url}  (listening on {args.host}: reachable from this machine only; Ctrl+C stops it)")
+        else:
+            console.print(f"dashboard on {url}  (Ctrl+C stops it)")
+            console.print(
+                f"warning: listening on {args.host}: anyone who can reach port {args.port} of this machine can read "
+                "and edit these studies (the dashboard has no login); use an SSH tunnel to 127.0.0.1 instead",
+                style="bold red",
+            )
         run_server(storage, host=args.host, port=args.port, artifact_store=store)
         return 0
+
+
+LOOPBACK = "127.0.0.1"
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"

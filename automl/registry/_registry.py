@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
-from automl._core import ArtifactError, AutomlError, InputError, did_you_mean, mask_url, normalize_db_url, sqlite_path
+from automl._core import ArtifactError, AutomlError, InputError, did_you_mean, mask_secrets, normalize_db_url, sqlite_path, url_password
 from automl.evaluation import to_jsonable
 from automl.models import ModelCard, load_card, load_model, save_model
 from automl.registry import _tables as t
@@ -97,7 +97,7 @@ class Registry:
     @property
     def display_url(self) -> str:
         """The URL with any password masked: safe to print, log or record."""
-        return mask_url(self.url)
+        return mask_secrets(self.url)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -563,18 +563,14 @@ def _engine(url: str) -> Engine:
             return sa.create_engine(url, connect_args={"timeout": 60})
         return sa.create_engine(url, pool_pre_ping=True)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
-        raise InputError(f"registry URL {mask_url(url)} cannot be used: {_describe(exc, url)}") from None
+        raise InputError(f"registry URL {mask_secrets(url)} cannot be used: {_describe(exc, url)}") from None
 
 
 def _describe(exc: BaseException, url: str) -> str:
-    """The first line of a database error, with the URL's password (if any) masked out."""
+    """The first line of a database error, with the URL's password (also decoded, as drivers quote it) masked."""
     origin = getattr(exc, "orig", None) or exc
     text = (str(origin).strip().splitlines() or [type(origin).__name__])[0]
-    masked = mask_url(url)
-    if masked != url:
-        secret = url.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
-        text = text.replace(url, masked).replace(secret, "***")
-    return text
+    return mask_secrets(text, url_password(url))
 
 
 def _dumps(obj: Any) -> str:

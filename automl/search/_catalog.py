@@ -18,8 +18,8 @@ from pathlib import Path
 import optuna
 import pandas as pd
 
-from automl._core import ArtifactError, InputError
-from automl.search._study import DEFAULT_STORAGE, open_storage
+from automl._core import ArtifactError, InputError, sqlite_path
+from automl.search._storage import DEFAULT_STORAGE, open_storage
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +39,9 @@ class StudyFiles:
 def open_existing_storage(storage: str | optuna.storages.BaseStorage | None) -> optuna.storages.BaseStorage:
     """Like :func:`open_storage`, but a SQLite file that does not exist is an error, not a new database."""
     url = storage or DEFAULT_STORAGE
-    if isinstance(url, str) and url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        path = Path(url[len("sqlite:///"):])
-        if not path.is_file():
-            raise InputError(f"no database at '{path}' (storage {url})")
+    path = sqlite_path(url) if isinstance(url, str) else None
+    if path is not None and not Path(path).is_file():
+        raise InputError(f"no database at '{path}' (storage {url})")
     return open_storage(storage)
 
 

@@ -18,6 +18,7 @@ from automl.data import Task
 from automl.evaluation import Metric
 from automl.models import TabularModel
 from automl.search._cv import CVResult, cross_validate
+from automl.search._liveness import record_worker
 from automl.search._resampling import Resampling
 from automl.search._strategies import EPOCH_STEP_OFFSET
 from automl.spaces import FamilySpace, suggest
@@ -77,6 +78,7 @@ class Objective:
 
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, ...]:
         ctx = self.ctx
+        record_worker(trial)
         family = trial.suggest_categorical(FAMILY_PARAM, list(ctx.spaces))
         space = ctx.spaces[family]
         params = suggest(trial, space)

@@ -1,36 +1,39 @@
-"""Run a search end to end: study, trials within the budget, refit of the best, artifact."""
+"""Run a search end to end, in three phases: create (or resume) the study, run trials within
+the budget, finalize (refit the best trial or an ensemble, save it with its card).
+
+``automl search`` runs the three in one process; ``automl study create``, ``automl worker``
+and ``automl finalize`` run them apart (see ``_workers``), on any number of machines.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import optuna
 import pandas as pd
 
-from automl._core import Clock, Deadline, DeadlineExceeded, InputError, did_you_mean
-from automl.data import Dataset, Fingerprint, fingerprint
-from automl.evaluation import Metric, get_metric
-from automl.models import ModelCard, builder_names, prepare_saving, save_model
+from automl._core import Clock, Deadline, DeadlineExceeded, InputError
+from automl.data import Dataset, Fingerprint
+from automl.evaluation import Metric
+from automl.models import ModelCard, prepare_saving, save_model
 from automl.search._final import STACKING_MEMBERS, FinalModel, RunMemory, build_final_model, check_ensemble, refit_trial
 from automl.search._leaderboard import family_summary, leaderboard
-from automl.search._objective import FAMILY_PARAM, Objective, SearchContext, params_of
-from automl.search._resampling import Resampling, make_resampling
-from automl.search._strategies import DEFAULT_PRUNER, PRUNERS, SAMPLERS, check_choice, check_objectives, make_pruner, make_sampler
-from automl.search._study import open_storage, prepare_study, study_attrs
+from automl.search._objective import FAMILY_PARAM, params_of
+from automl.search._resampling import Resampling
+from automl.search._strategies import DEFAULT_PRUNER, PRUNERS, SAMPLERS, check_choice, check_objectives
+from automl.search._study import StudySettings, StudySetup, create_study
+from automl.search._trial_loop import ProgressReporter, run_trials
 from automl.search._trials import ranked, score
-from automl.spaces import FamilySpace, load_spaces
+from automl.spaces import FamilySpace
 
 log = logging.getLogger(__name__)
 
-_STATE = optuna.trial.TrialState
 SAVE_RESERVE_SECONDS = 1.0
-_FINISHED = (_STATE.COMPLETE, _STATE.PRUNED, _STATE.FAIL)
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,6 @@ class SearchConfig:
     enqueue: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
-        if self.time_budget is None and self.n_trials is None:
-            raise InputError("give a time budget (--time-budget) or a number of trials (--n-trials), or both")
         if self.time_budget is not None and self.time_budget <= 0:
             raise InputError(f"time budget must be positive, got {self.time_budget}")
         if self.n_trials is not None and self.n_trials < 1:
@@ -73,13 +74,20 @@ class SearchConfig:
         if self.n_jobs == 0 or self.n_jobs < -1:
             raise InputError(f"n_jobs must be -1 or a positive number, got {self.n_jobs}")
 
+    def check_bounded(self) -> None:
+        """A search needs an end (creating a study for workers does not)."""
+        if self.time_budget is None and self.n_trials is None:
+            raise InputError("give a time budget (--time-budget) or a number of trials (--n-trials), or both")
 
-class ProgressReporter(Protocol):
-    """Receives progress; the CLI draws a bar with it. The search itself never prints."""
-
-    def start(self, study: optuna.Study, n_trials: int | None, deadline: Deadline) -> None: ...
-    def trial_finished(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None: ...
-    def finish(self) -> None: ...
+    def settings(self, dataset: Dataset) -> StudySettings:
+        """What the study records from this configuration (metric and families resolved on creation)."""
+        return StudySettings(
+            task=dataset.task, metric=self.metric or "", target=dataset.target, seed=self.seed,
+            families=tuple(self.families or ()), objectives=self.objectives, cv_folds=self.cv_folds,
+            sampler=self.sampler, pruner=self.pruner, ensemble=self.ensemble,
+            data_path=None if dataset.source == "DataFrame" else str(Path(dataset.source).resolve()),
+            spaces_dirs=tuple(str(Path(d).resolve()) for d in self.spaces_dirs), artifact_dir=None, n_trials=self.n_trials,
+        )
 
 
 @dataclass(frozen=True)
@@ -98,28 +106,8 @@ class SearchOutcome:
     notes: dict[str, Any] = field(default_factory=dict)
 
 
-def select_spaces(spaces: dict[str, FamilySpace], task: str, families: Sequence[str] | None) -> dict[str, FamilySpace]:
-    """Families that handle ``task``, restricted to ``families`` when given, in enqueue order."""
-    usable = {n: s for n, s in spaces.items() if task in s.tasks}
-    if families:
-        for name in families:
-            if name not in spaces:
-                raise InputError(f"unknown family '{name}'{did_you_mean(name, spaces)}; known: {', '.join(sorted(spaces))}")
-            if name not in usable:
-                raise InputError(f"family '{name}' does not handle {task} tasks")
-        usable = {n: usable[n] for n in families}
-    if not usable:
-        raise InputError(f"no model family handles {task} tasks")
-    return dict(sorted(usable.items(), key=lambda kv: (kv[1].order, kv[0])))
-
-
-def default_study_name(dataset: Dataset, fp: Fingerprint) -> str:
-    stem = Path(dataset.source).name.split(".")[0] if dataset.source != "DataFrame" else "data"
-    return f"{stem}-{dataset.target}-{fp.short}"
-
-
-class _StopWhenRefitWouldOverrun:
-    """Stop starting trials once the time left is what refitting the current best needs."""
+class _RefitWouldOverrun:
+    """Stop condition: the time left is what refitting the current best needs."""
 
     def __init__(self, deadline: Deadline, train_fraction: float, n_splits: int, members: int = 1) -> None:
         self.deadline, self.train_fraction, self.n_splits, self.members = deadline, train_fraction, n_splits, members
@@ -130,10 +118,10 @@ class _StopWhenRefitWouldOverrun:
         fold_seconds = sum(t.user_attrs.get("fit_seconds", 0.0) for t in top) / self.n_splits
         return 1.3 * fold_seconds / self.train_fraction
 
-    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+    def __call__(self, study: optuna.Study) -> str | None:
         if self.deadline.remaining() < self.refit_seconds(study):
-            log.info("stopping the search: the time left is needed to refit the best model")
-            study.stop()
+            return "the time left is needed to refit the best model"
+        return None
 
 
 def run_search(dataset: Dataset, config: SearchConfig, reporter: ProgressReporter | None = None, clock: Clock = time.monotonic) -> SearchOutcome:
@@ -143,65 +131,56 @@ def run_search(dataset: Dataset, config: SearchConfig, reporter: ProgressReporte
         InputError: bad options, or no trial finished within the budget.
     """
     started = clock()
+    config.check_bounded()
     budget_end = Deadline.after(config.time_budget, clock)
-    metric = get_metric(config.metric, dataset.task)
-    spaces = select_spaces(load_spaces(config.spaces_dirs, builder_names()), dataset.task, config.families)
-    resampling = make_resampling(dataset.y, dataset.task, n_folds=config.cv_folds, seed=config.seed, source=dataset.source)
-    fp = fingerprint(dataset.X, dataset.y)
-    study = _open_study(config, dataset, metric, fp, spaces, resampling)
-    study_dir = Path(config.output_dir) / study.study_name if config.output_dir else None
-    if study_dir is not None:
-        study.set_user_attr("artifact_dir", str(study_dir.resolve()))
+    setup = create_study(
+        dataset, config.settings(dataset), study_name=config.study_name, storage=config.storage, output_dir=config.output_dir,
+        first=config.enqueue,
+    )
+    if setup.study_dir is not None:
         prepare_saving()
     trial_deadline = budget_end.earlier(_refit_reserve(config.time_budget))
-    ctx = SearchContext(
-        X=dataset.X, y=dataset.y, task=dataset.task, metric=metric, classes=dataset.classes,
-        resampling=resampling, spaces=spaces, seed=config.seed, model_threads=1, deadline=trial_deadline,
-        artifact_store=optuna.artifacts.FileSystemArtifactStore(_mkdir(study_dir / "artifacts")) if study_dir else None,
-        objectives=config.objectives, epoch_pruning=config.pruner == "median",
-    )
-    memory = RunMemory(metric)
-    ensemble = "none" if ctx.multi_objective else config.ensemble
+    memory = RunMemory(setup.metric)
+    ensemble = "none" if setup.multi_objective else config.ensemble
     members = 1 if ensemble == "none" else STACKING_MEMBERS
-    _optimize(study, Objective(ctx, memory.offer), config, trial_deadline, resampling, reporter, members)
-    best = _best_trial(study, config)
-    log.info("trials done at %.1f s; best trial %d", clock() - started, best.number)
+    refit = _RefitWouldOverrun(trial_deadline, setup.resampling.train_fraction, setup.resampling.n_splits, members)
+    run_trials(setup, n_trials=config.n_trials, deadline=trial_deadline, n_jobs=config.n_jobs, on_result=memory.offer,
+               reporter=reporter, stop_when=refit, clock=clock)
+    log.info("trials done at %.1f s", clock() - started)
     # Refits end a second before the budget; the 5 % + 5 s grace covers the last chunk and reporting.
     final_deadline = budget_end.earlier(SAVE_RESERVE_SECONDS)
-    threads = config.n_jobs if config.n_jobs > 0 else -1
+    return finalize(setup, ensemble, final_deadline, config.n_jobs, memory, config.time_budget, started, clock)
+
+
+def finalize(
+    setup: StudySetup, ensemble: str, deadline: Deadline, n_jobs: int, memory: RunMemory, time_budget: float | None,
+    started: float, clock: Clock = time.monotonic,
+) -> SearchOutcome:
+    """Build the final model once from all the study's trials (every worker's) and save it with its card.
+
+    Out-of-fold predictions of trials run by other processes come from the study's
+    artifact store; ``memory`` holds this process's own (and its best trial's fold models).
+    """
+    study, dataset, metric, fp, resampling, spaces = (
+        setup.study, setup.dataset, setup.metric, setup.fingerprint, setup.resampling, setup.spaces
+    )
+    best = _best_trial(study, time_budget)
+    log.info("best trial %d at %.1f s", best.number, clock() - started)
+    threads = n_jobs if n_jobs > 0 else -1
     final = build_final_model(
-        study, best, spaces, dataset, metric, ensemble, config.seed, threads, final_deadline, memory, ctx.artifact_store
+        study, best, spaces, dataset, metric, ensemble, setup.settings.seed, threads, deadline, memory, setup.artifact_store
     )
     log.info("final model (%s) ready at %.1f s", final.kind, clock() - started)
     card = _card(final, best, spaces, dataset, metric, fp, study, resampling)
-    model_path = _save(final.model, card, study, study_dir)
+    model_path = _save(final.model, card, study, setup.study_dir)
     log.info("model saved at %.1f s", clock() - started)
-    if ctx.multi_objective and study_dir is not None:
-        _save_pareto_front(study, best, model_path, spaces, dataset, metric, fp, resampling, config.seed, threads, final_deadline, study_dir)
+    if setup.multi_objective and setup.study_dir is not None:
+        _save_pareto_front(study, best, model_path, spaces, dataset, metric, fp, resampling, setup.settings.seed, threads, deadline, setup.study_dir)
     return SearchOutcome(
         study=study, best_model=final.model, best_trial=best, card=card, model_path=model_path,
         leaderboard=leaderboard(study), family_summary=family_summary(study),
         elapsed_seconds=clock() - started, resampling=resampling.describe(), notes=final.notes,
     )
-
-
-def _open_study(
-    config: SearchConfig, dataset: Dataset, metric: Metric, fp: Fingerprint, spaces: dict[str, FamilySpace], resampling: Resampling
-) -> optuna.Study:
-    """Create or resume the study and check that a resumed one is about the same problem."""
-    directions = [metric.direction] + ["minimize"] * (len(config.objectives) - 1)
-    study = optuna.create_study(
-        storage=open_storage(config.storage),
-        sampler=make_sampler(config.sampler, config.seed, len(directions) > 1),
-        pruner=make_pruner(config.pruner, resampling.n_splits),
-        study_name=config.study_name or default_study_name(dataset, fp),
-        directions=directions,
-        load_if_exists=True,
-    )
-    attrs = study_attrs(dataset.task, metric, fp, config.seed, list(spaces), dataset.target, resampling.describe())
-    first = tuple(p for p in config.enqueue if p.get(FAMILY_PARAM) in spaces)
-    prepare_study(study, {**attrs, "objectives": list(config.objectives)}, spaces, first)
-    return study
 
 
 def _card(
@@ -252,39 +231,7 @@ def _refit_reserve(time_budget: float | None) -> float:
     return 0.0 if time_budget is None else min(0.1 * time_budget, 10.0)
 
 
-def _mkdir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _optimize(
-    study: optuna.Study, objective: Objective, config: SearchConfig, deadline: Deadline,
-    resampling: Resampling, reporter: ProgressReporter | None, members: int,
-) -> None:
-    n_trials = None
-    if config.n_trials is not None:
-        done = len(study.get_trials(deepcopy=False, states=_FINISHED))
-        n_trials = max(0, config.n_trials - done)
-    callbacks: list[Any] = [_StopWhenRefitWouldOverrun(deadline, resampling.train_fraction, resampling.n_splits, members)]
-    if reporter is not None:
-        reporter.start(study, n_trials, deadline)
-        callbacks.append(reporter.trial_finished)
-    try:
-        if n_trials != 0 and not deadline.expired():
-            study.optimize(
-                objective,
-                n_trials=n_trials,
-                timeout=deadline.remaining() if deadline.is_limited else None,
-                n_jobs=config.n_jobs,
-                catch=(Exception,),
-                callbacks=callbacks,
-            )
-    finally:
-        if reporter is not None:
-            reporter.finish()
-
-
-def _best_trial(study: optuna.Study, config: SearchConfig) -> optuna.trial.FrozenTrial:
+def _best_trial(study: optuna.Study, time_budget: float | None) -> optuna.trial.FrozenTrial:
     top = ranked(study)
     if top:
         return top[0]
@@ -292,7 +239,7 @@ def _best_trial(study: optuna.Study, config: SearchConfig) -> optuna.trial.Froze
     hint = f"; first failure: {failed[0]}" if failed else ""
     raise InputError(
         f"no trial finished in study '{study.study_name}' within the budget "
-        f"({config.time_budget or 0:.0f} s); raise --time-budget or choose faster --families{hint}"
+        f"({time_budget or 0:.0f} s); raise --time-budget or choose faster --families{hint}"
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 
 import automl
 from automl._core import Deadline
-from automl.search._runner import _StopWhenRefitWouldOverrun
+from automl.search._runner import _RefitWouldOverrun
 from tests.conftest import shared_dataset
 
 
@@ -39,15 +39,13 @@ class _StudyStub:
 
 def test_search_stops_when_only_refit_time_is_left() -> None:
     clock = _Clock()
-    rule = _StopWhenRefitWouldOverrun(Deadline(100.0, clock), train_fraction=0.8, n_splits=5)
+    rule = _RefitWouldOverrun(Deadline(100.0, clock), train_fraction=0.8, n_splits=5)
     study = _StudyStub(fit_seconds=50.0)  # 10 s per fold -> ~16 s to refit on all rows
     assert rule.refit_seconds(study) == pytest.approx(1.3 * 10 / 0.8)  # type: ignore[arg-type]
     clock.now = 80.0
-    rule(study, study.best_trial)  # type: ignore[arg-type]
-    assert not study.stopped
+    assert rule(study) is None  # type: ignore[arg-type]
     clock.now = 90.0
-    rule(study, study.best_trial)  # type: ignore[arg-type]
-    assert study.stopped
+    assert rule(study) == "the time left is needed to refit the best model"  # type: ignore[arg-type]
 
 
 @pytest.mark.slow

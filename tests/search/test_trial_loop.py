@@ -1,0 +1,69 @@
+"""The trial loop counts the study's trials, not its own, and waits for trials running elsewhere."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import optuna
+import pandas as pd
+import pytest
+
+from automl import api
+from automl._core import Deadline
+from automl.search import _trial_loop, count_trials, join_study, run_trials
+from automl.search._liveness import WORKER_ATTR
+
+_STATE = optuna.trial.TrialState
+
+
+@pytest.fixture
+def storage(binary_frame: pd.DataFrame, tmp_path: Path) -> str:
+    path = tmp_path / "train.csv"
+    binary_frame.to_csv(path, index=False)
+    url = f"sqlite:///{tmp_path}/loop.db"
+    api.create_study(path, "label", families=["logistic_regression"], study_name="loop", storage=url,
+                     output_dir=str(tmp_path / "runs"), cv_folds=3)
+    return url
+
+
+def _trial_elsewhere(url: str) -> optuna.trial.Trial:
+    """A trial another machine is running (no heartbeat of its own: only its state tells)."""
+    study = optuna.load_study(study_name="loop", storage=url)
+    trial = study.ask()
+    trial.set_user_attr(WORKER_ATTR, "another-host:1")
+    return trial
+
+
+def test_stop_condition_ends_the_run_for_good(storage: str) -> None:
+    setup = join_study("loop", storage)
+    run_trials(setup, n_trials=5, deadline=Deadline.after(None), stop_when=lambda study: "enough" if study.trials else None)
+    assert count_trials(setup.study).done == 1
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
+def test_the_last_trials_running_elsewhere_are_waited_for(storage: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_trial_loop, "HEARTBEAT_SECONDS", 0.2)
+    setup = join_study("loop", storage)
+    elsewhere = _trial_elsewhere(storage)
+    finisher = threading.Timer(2.0, lambda: elsewhere.study.tell(elsewhere, 0.5))
+    finisher.start()
+    started = time.monotonic()
+    run_trials(setup, n_trials=3, deadline=Deadline.after(None))
+    finisher.join()
+    counts = count_trials(setup.study)
+    assert (counts.done, counts.running) == (3, 0)
+    assert time.monotonic() - started >= 1.9, "the worker returned before the other machine's trial finished"
+    assert len(setup.study.trials) == 3, "no trial beyond the target was started"
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
+def test_patience_ends_the_wait_for_a_trial_that_keeps_running(storage: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_trial_loop, "HEARTBEAT_SECONDS", 0.1)
+    monkeypatch.setattr(_trial_loop, "PATIENCE_SECONDS", 1.0)
+    setup = join_study("loop", storage)
+    _trial_elsewhere(storage)
+    run_trials(setup, n_trials=2, deadline=Deadline.after(None))
+    counts = count_trials(setup.study)
+    assert (counts.done, counts.running) == (1, 1)
