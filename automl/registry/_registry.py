@@ -466,10 +466,15 @@ class Registry:
             shutil.rmtree(scratch, ignore_errors=True)
 
     def _ensure_schema(self) -> None:
-        try:
-            t.metadata.create_all(self.engine, checkfirst=True)
-        except sa.exc.SQLAlchemyError:
-            t.metadata.create_all(self.engine, checkfirst=True)  # a concurrent first use created them meanwhile
+        for attempt in range(2):
+            try:
+                t.metadata.create_all(self.engine, checkfirst=True)
+                break
+            except sa.exc.OperationalError as exc:  # cannot connect: wrong host, password, database
+                raise InputError(f"registry {self.display_url}: {_describe(exc, self.url)}") from None
+            except sa.exc.SQLAlchemyError as exc:
+                if attempt:  # a concurrent first use creating the same tables is the only expected failure
+                    raise InputError(f"registry {self.display_url}: {_describe(exc, self.url)}") from None
         with self._read() as conn:
             found = conn.execute(sa.select(t.meta.c.value).where(t.meta.c.key == "schema_version")).scalar()
         if found is None:

@@ -117,11 +117,11 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(
     assert dump(url) == before
 
 
-def test_two_concurrent_promotions_exactly_one_wins(tmp_path: Path) -> None:
-    """Two real ``automl registry promote`` processes decided against the same champion."""
+def test_two_concurrent_promotions_exactly_one_wins(storage_url: str, tmp_path: Path) -> None:
+    """Two real ``automl registry promote`` processes decided against the same champion (SQLite and PostgreSQL)."""
     train = make_table(300, seed=2)
-    url = f"sqlite:///{tmp_path}/race.db"
-    with Registry(url) as reg:
+    url = storage_url
+    with Registry(url, artifacts=tmp_path / "registry_artifacts") as reg:
         for C in (1.0, 0.1, 0.01):
             reg.register("churn", fit_model(train, C=C), card=card_for(train), lineage=search_lineage(train))
     procs = [

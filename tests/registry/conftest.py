@@ -54,8 +54,15 @@ def model_folder(tmp_path: Path, train_frame: pd.DataFrame) -> Callable[..., Pat
 
 
 @pytest.fixture
-def registry(tmp_path: Path) -> Iterator[Registry]:
-    with Registry(f"sqlite:///{tmp_path}/reg.db") as reg:
+def registry_url(storage_url: str, tmp_path: Path) -> str:
+    """A registry database, once SQLite and once a real PostgreSQL server (its artifact folder recorded)."""
+    Registry(storage_url, artifacts=tmp_path / "registry_artifacts").close()
+    return storage_url
+
+
+@pytest.fixture
+def registry(registry_url: str) -> Iterator[Registry]:
+    with Registry(registry_url) as reg:
         yield reg
 
 

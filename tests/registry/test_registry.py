@@ -164,9 +164,9 @@ def test_in_memory_registry_works_and_cleans_up(model_folder: Callable[..., Path
 
 
 def test_concurrent_promotions_against_the_same_champion_exactly_one_wins(
-    tmp_path: Path, model_folder: Callable[..., Path], train_frame: pd.DataFrame
+    registry_url: str, model_folder: Callable[..., Path], train_frame: pd.DataFrame
 ) -> None:
-    url = f"sqlite:///{tmp_path}/race.db"
+    url = registry_url
     with Registry(url) as reg:
         for C in (1.0, 0.1, 0.01):
             reg.register("churn", model_folder(C=C), lineage=search_lineage(train_frame))
@@ -198,10 +198,11 @@ def test_concurrent_promotions_against_the_same_champion_exactly_one_wins(
         assert len([e for e in reg.history("churn") if e.kind == "promoted"]) == 1
 
 
-def test_concurrent_registrations_get_distinct_versions(tmp_path: Path, model_folder: Callable[..., Path], train_frame: pd.DataFrame) -> None:
-    url = f"sqlite:///{tmp_path}/many.db"
+def test_concurrent_registrations_get_distinct_versions(
+    registry_url: str, model_folder: Callable[..., Path], train_frame: pd.DataFrame
+) -> None:
+    url = registry_url
     folders = [model_folder(C=c) for c in (1.0, 0.5, 0.2, 0.1)]
-    Registry(url).close()  # create the tables once, as a first use would
     barrier = threading.Barrier(len(folders))
     versions: list[int] = []
 
