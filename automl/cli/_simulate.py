@@ -32,6 +32,7 @@ class SimulateCommand:
         parser.add_argument("--train-window", type=int, metavar="ROWS", help="stateless/search train on the last ROWS rows only")
         parser.add_argument("--initial-budget", type=float, default=30.0, help="seconds of the first champion's search (default 30)")
         parser.add_argument("--search-budget", type=float, default=15.0, help="seconds per search update (default 15)")
+        parser.add_argument("--families", type=csv_list, help="families of the first champion's search (default: all)")
         parser.add_argument("--out", type=Path, default=Path("simulation"), help="report folder (default ./simulation)")
         parser.add_argument("--registry", help="keep the replay's versions in this registry (default: in memory)")
         parser.add_argument("--registry-artifacts", metavar="DIR")
@@ -43,6 +44,7 @@ class SimulateCommand:
         config = SimulationConfig(
             window=args.window, policies=tuple(args.policies), triggers=triggers, holdout=args.holdout, initial_budget=args.initial_budget,
             search_budget=args.search_budget, train_window=args.train_window, gate=gate_config(args), seed=args.seed,
+            families=tuple(args.families) if args.families else None,
         )
         frame = read_table(args.data)
         with console.status("replaying") as status:

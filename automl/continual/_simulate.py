@@ -44,6 +44,7 @@ class SimulationConfig:
         initial_budget: seconds of the search that trains the first champion.
         search_budget: seconds per ``search`` update (and for ``auto``'s search candidate).
         train_window: stateless and search train on the last rows only (default: all rows so far).
+        families: the families the first champion's search tries (default: all).
     """
 
     window: int
@@ -53,6 +54,7 @@ class SimulationConfig:
     initial_budget: float = 30.0
     search_budget: float = 15.0
     train_window: int | None = None
+    families: tuple[str, ...] | None = None
     gate: GateConfig = GateConfig()
     seed: int = 0
 
@@ -167,7 +169,7 @@ def _start(registry: Registry, first: pd.DataFrame, target: str, config: Simulat
     X, y = split_target(first, target, "first window")
     dataset = Dataset(X=X, y=y, task=infer_task(y), source="first window")
     outcome = run_search(dataset, SearchConfig(time_budget=config.initial_budget, storage=optuna.storages.InMemoryStorage(),
-                                               output_dir=None, seed=config.seed))
+                                               output_dir=None, seed=config.seed, families=config.families))
     lineage = Lineage("search", data_fingerprints=(fingerprint(X, y).content,), data_sketch=row_sketch(X, y).to_dict(),
                       rows_seen=len(y), data_summary=summarize(X), notes=feature_notes(X))
     policies = {}

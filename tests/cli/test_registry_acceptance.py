@@ -137,3 +137,39 @@ def test_sigkill_during_promote_or_search_register_never_breaks_the_registry(tmp
         versions_now = len(reg.versions("churn"))
     print(f"\nSIGKILLed {kills['promote']} promote and {kills['search']} search --register processes in {attempt} attempts; "
           f"{versions_now} versions registered, history consistent after every kill")
+
+
+def test_sigkill_during_update_never_leaves_a_half_registered_version(tmp_path: Path) -> None:
+    """>= 30 real ``automl update`` processes killed at random moments: no version without its artifact,
+    the champion always loads, the history always matches the aliases."""
+    from tests.continual.test_update import stream
+
+    data = stream(2400, seed=9)
+    data.iloc[:1200].to_csv(tmp_path / "old.csv", index=False)
+    data.iloc[1200:].to_csv(tmp_path / "new.csv", index=False)
+    url = f"sqlite:///{tmp_path}/reg.db"
+    automl("search", "old.csv", "--target", "y", "--n-trials", "2", "--families", "logistic_regression,xgboost", "--study", "first",
+           "--storage", url, "--register", "churn", cwd=tmp_path)
+    X = data.drop(columns="y")
+    rng = random.Random(1)
+    kills, attempt = 0, 0
+    while kills < 30:
+        attempt += 1
+        assert attempt <= 80, f"only {kills} kills in 80 attempts"
+        mode = rng.choice(["stateful", "stateless", "auto"])
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "automl", "update", "churn", "--data", "new.csv", "--mode", mode, "--registry", url,
+             "--n-bootstrap", "200", "--promote"],
+            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(0.3, 6.0))
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            kills += 1
+        proc.wait()
+        with Registry(url) as reg:
+            assert reg.get("churn@champion").model.predict(X).shape == (len(X),)
+            assert reg.check("churn") == [], f"after attempt {attempt}"  # artifacts of every version verify too
+    with Registry(url) as reg:
+        versions = reg.versions("churn")
+    print(f"\nSIGKILLed {kills} update processes in {attempt} attempts; {len(versions)} versions, every one complete")
