@@ -115,12 +115,7 @@ class RegistryCommand:
 
     def _show(self, registry: Registry, args: argparse.Namespace) -> int:
         if "@" not in args.ref:
-            versions = registry.versions(args.ref)
-            if args.json:
-                console.print_json(json.dumps([_version_json(v) for v in versions]))
-            else:
-                console.print(frame_table(version_rows(versions), f"Versions of {args.ref}", max_rows=1000, wide=()))
-            return 0
+            return _print_versions(registry.versions(args.ref), f"Versions of {args.ref}", args.json)
         version = registry.version(args.ref)
         if args.json:
             console.print_json(json.dumps(_version_json(version)))
@@ -162,11 +157,7 @@ class RegistryCommand:
 
     def _lineage(self, registry: Registry, args: argparse.Namespace) -> int:
         chain = registry.lineage(args.ref)
-        if args.json:
-            console.print_json(json.dumps([_version_json(v) for v in chain]))
-        else:
-            console.print(frame_table(version_rows(chain), f"Lineage of {chain[0].ref} (newest first)", max_rows=1000, wide=()))
-        return 0
+        return _print_versions(chain, f"Lineage of {chain[0].ref} (newest first)", args.json)
 
     def _promote(self, registry: Registry, args: argparse.Namespace) -> int:
         kwargs = {} if args.expect_champion is None else {"expected_champion": args.expect_champion}
@@ -201,6 +192,14 @@ class RegistryCommand:
         if orphans:
             console.print(f"{len(orphans)} stored artifact(s) no version uses (a registration interrupted before its record; harmless)")
         return EXIT_PROBLEMS if any(problems.values()) else 0
+
+
+def _print_versions(versions: list[ModelVersion], title: str, as_json: bool) -> int:
+    if as_json:
+        console.print_json(json.dumps([_version_json(v) for v in versions]))
+    else:
+        console.print(frame_table(version_rows(versions), title, max_rows=1000, wide=()))
+    return 0
 
 
 def _version_json(version: ModelVersion) -> dict[str, Any]:

@@ -54,25 +54,25 @@ def _boost_xgboost(estimator: Any, X: np.ndarray, y: np.ndarray, share: float, d
     return f"{rounds} boosting rounds added ({before} -> {estimator.n_rounds_})"
 
 
-def _grow_hgb(estimator: Any, X: np.ndarray, y: np.ndarray, share: float, deadline: Deadline) -> str:
-    before = int(estimator.n_iter_)
-    estimator.set_params(warm_start=True, max_iter=before + added_units(before, share, _MIN_ROUNDS))
+def _warm_grow(estimator: Any, X: np.ndarray, y: np.ndarray, size_param: str, before: int, add: int, deadline: Deadline) -> None:
+    """Grow a ``warm_start`` ensemble from ``before`` to ``before + add`` units fitted on (X, y)."""
+    estimator.set_params(warm_start=True, **{size_param: before + add})
     try:
         estimator.fit(X, y)
     finally:
         estimator.set_params(warm_start=False)
     deadline.check("stateful update")
+
+
+def _grow_hgb(estimator: Any, X: np.ndarray, y: np.ndarray, share: float, deadline: Deadline) -> str:
+    before = int(estimator.n_iter_)
+    _warm_grow(estimator, X, y, "max_iter", before, added_units(before, share, _MIN_ROUNDS), deadline)
     return f"{estimator.n_iter_ - before} boosting iterations added ({before} -> {estimator.n_iter_})"
 
 
 def _grow_forest(estimator: Any, X: np.ndarray, y: np.ndarray, share: float, deadline: Deadline) -> str:
     before = len(estimator.estimators_)
-    estimator.set_params(warm_start=True, n_estimators=before + added_units(before, share, _MIN_TREES))
-    try:
-        estimator.fit(X, y)
-    finally:
-        estimator.set_params(warm_start=False)
-    deadline.check("stateful update")
+    _warm_grow(estimator, X, y, "n_estimators", before, added_units(before, share, _MIN_TREES), deadline)
     return f"{len(estimator.estimators_) - before} trees fitted on the new rows added ({before} -> {len(estimator.estimators_)})"
 
 
