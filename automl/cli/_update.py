@@ -14,6 +14,19 @@ from automl.cli._render import console, frame_table
 from automl.continual import MODES
 
 
+def add_update_options(parser: argparse.ArgumentParser) -> None:
+    """How a challenger is built and judged: shared by ``update`` and ``watch``."""
+    parser.add_argument("--mode", default="auto", choices=list(MODES),
+                        help="stateful: continue from the champion; stateless: its configuration from scratch; "
+                             "search: a short warm-started study; auto (default): the gate picks")
+    parser.add_argument("--window", type=int, metavar="ROWS", help="train stateless/search on the last ROWS rows only")
+    parser.add_argument("--holdout", type=float, default=0.2, help="newest share of the new rows sealed for the gate (default 0.2)")
+    parser.add_argument("--time-col", help="orders the new rows (default: file order is arrival order)")
+    parser.add_argument("--time-budget", type=float, help="seconds for building challengers (a search gets 60 without it)")
+    add_gate_options(parser)
+    add_registry_options(parser)
+
+
 class UpdateCommand:
     help = "update a registered champion on new labelled rows (stateful, stateless, search or auto) and run the gate"
 
@@ -21,15 +34,7 @@ class UpdateCommand:
         parser.add_argument("name", help="registered model name")
         parser.add_argument("--data", required=True, type=Path, help="new labelled rows (CSV or Parquet)")
         parser.add_argument("--target", help="target column (default: the champion card's)")
-        parser.add_argument("--mode", default="auto", choices=list(MODES),
-                            help="stateful: continue from the champion; stateless: its configuration from scratch; "
-                                 "search: a short warm-started study; auto (default): the gate picks")
-        parser.add_argument("--window", type=int, metavar="ROWS", help="train stateless/search on the last ROWS rows only")
-        parser.add_argument("--holdout", type=float, default=0.2, help="newest share of the new rows sealed for the gate (default 0.2)")
-        parser.add_argument("--time-col", help="orders the new rows (default: file order is arrival order)")
-        parser.add_argument("--time-budget", type=float, help="seconds for building challengers (a search gets 60 without it)")
-        add_gate_options(parser)
-        add_registry_options(parser)
+        add_update_options(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         result = api.update(

@@ -6,10 +6,11 @@ import argparse
 import time
 from pathlib import Path
 
-from automl.cli._challenge import add_gate_options, gate_config, print_decision
-from automl.cli._registry import add_registry_options, open_registry
+from automl.cli._challenge import gate_config, print_decision
+from automl.cli._registry import open_registry
+from automl.cli._update import add_update_options
 from automl.cli._render import console
-from automl.continual import MODES, TriggerConfig, UpdateConfig, WatchOutcome, parse_drift, watch_once
+from automl.continual import TriggerConfig, UpdateConfig, WatchOutcome, parse_drift, watch_once
 from automl.registry import publish_history
 
 
@@ -28,13 +29,7 @@ class WatchCommand:
         parser.add_argument("--on-drift", type=parse_drift, metavar="psi:T|ks:A", help="fire on feature drift (e.g. psi:0.2 or ks:0.01)")
         parser.add_argument("--once", action="store_true", help="check once and exit (for cron)")
         parser.add_argument("--poll", type=float, default=60.0, help="seconds between checks without --once (default 60)")
-        parser.add_argument("--mode", default="auto", choices=list(MODES), help="update mode when a trigger fires (default auto)")
-        parser.add_argument("--window", type=int, metavar="ROWS")
-        parser.add_argument("--holdout", type=float, default=0.2)
-        parser.add_argument("--time-col")
-        parser.add_argument("--time-budget", type=float)
-        add_gate_options(parser)
-        add_registry_options(parser)
+        add_update_options(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         triggers = TriggerConfig(every_rows=args.every_rows, every_seconds=args.every, on_drop=args.on_drop,
