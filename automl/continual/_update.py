@@ -198,22 +198,28 @@ def _prepare_rows(
     new = _xy(train_part, target, features)
     new_source = file_source(source_path, len(train_part), order_by=config.time_col) if source_path is not None else None
     notes: dict[str, Any] = {}
-    sources = version.lineage.data_sources
-    if history is None and sources and (config.window is None or config.window > len(new[1])):
-        history = load_sources(sources, version.ref)
+    needs_history = config.window is None or config.window > len(new[1])
+    recorded = version.lineage.data_sources
+    loaded = history is None and bool(recorded) and needs_history
+    if loaded:
+        history = load_sources(recorded, version.ref)
     if history is None:
-        if config.window is None or config.window > len(new[1]):
+        if needs_history:
             notes["window"] = f"the rows {version.ref} saw are not on record: the window is the {len(new[1])} new rows"
-        past, past_sources = new[0].iloc[:0], ()
-        history_y = new[1].iloc[:0]
+        past = (new[0].iloc[:0], new[1].iloc[:0])
     else:
-        past, history_y = _xy(history, target, features)
-        past_sources = sources
-    window = (pd.concat([past, new[0]], ignore_index=True), pd.concat([history_y, new[1]], ignore_index=True))
-    window_sources = tuple(past_sources) + ((new_source,) if new_source else ())
+        past = _xy(history, target, features)
+    window = (pd.concat([past[0], new[0]], ignore_index=True), pd.concat([past[1], new[1]], ignore_index=True))
+    # Where the window's rows can be read again; only a complete record is kept: a partial one
+    # would mislead a later stateless update into retraining on part of the rows.
+    window_sources: tuple[dict[str, Any], ...] = ()
+    if new_source is not None and len(past[1]) == 0:
+        window_sources = (new_source,)
+    elif new_source is not None and loaded:
+        window_sources = (*recorded, new_source)
     if config.window is not None and config.window < len(window[1]):
         window = (window[0].iloc[-config.window:].reset_index(drop=True), window[1].iloc[-config.window:].reset_index(drop=True))
-        window_sources = last_rows(window_sources, config.window) if new_source else ()
+        window_sources = last_rows(window_sources, config.window)
     return _Rows(new, _xy(holdout_part, target, features), window, window_sources, new_source, notes)
 
 
