@@ -145,7 +145,7 @@ def update(
         evidence={"candidates": {k: dataclasses.asdict(v) for k, v in candidates.items()}, "strategy": chosen.strategy},
     )
     result = challenge(registry, name, str(version.version), *rows.holdout, gate, promote=config.promote, source="the newest new rows",
-                       write_files=config.report)
+                       write_files=config.report, models=(champion.model, chosen.model))
     return UpdateResult(version, result, chosen, candidates)
 
 

@@ -56,6 +56,7 @@ def challenge(
     out: str | Path | None = None,
     source: str = "DataFrame",
     write_files: bool = True,
+    models: tuple[Any, Any] | None = None,
 ) -> ChallengeResult:
     """Decide whether ``challenger`` (a reference, or a version number of ``name``) replaces the champion.
 
@@ -63,6 +64,8 @@ def challenge(
     challenger alias is dropped from a rejected version), and with ``promote`` moves the
     champion alias on PROMOTE, failing cleanly if another promotion moved it meanwhile.
     ``write_files=False`` skips report.json/report.html (the evidence is still recorded).
+    ``models`` are the two versions' models when the caller holds them already (an update that
+    just built the challenger); otherwise both are loaded, digest-checked, from the registry.
 
     Raises:
         InputError: unknown references, an empty holdout, a challenger that saw the holdout,
@@ -76,9 +79,9 @@ def challenge(
     X, y = X.reset_index(drop=True), y.reset_index(drop=True)
     holdout_fp = fingerprint(X, y).content
     overlap = check_sealed(challenger_version, X, y, holdout_fp)
-    models = [registry.get(v.ref).model for v in (champion_version, challenger_version)]
+    pair = models or tuple(registry.get(v.ref).model for v in (champion_version, challenger_version))
     decision = compare(
-        models[0], models[1], X, y, config, task=champion_version.card.task, metric=metric or champion_version.card.metric,
+        pair[0], pair[1], X, y, config, task=champion_version.card.task, metric=metric or champion_version.card.metric,
         labels=(f"champion {champion_version.ref}", f"challenger {challenger_version.ref}"),
     )
     context = ChallengeContext(name, champion_version, challenger_version, holdout_fp, overlap, source)
