@@ -25,6 +25,7 @@ from sklearn.base import clone
 from automl._core import Deadline
 from automl.ensembles import BaggedModel, StackedEnsemble, WeightedAverageEnsemble
 from automl.models import CannotContinue, TabularModel
+from automl.registry import TrainingMode
 
 STRATEGIES: tuple[str, ...] = ("stateful", "stateless", "search")
 
@@ -34,7 +35,7 @@ class Built:
     """A challenger and what it took: the strategy actually used, wall/CPU seconds, notes."""
 
     model: Any
-    strategy: str
+    strategy: TrainingMode
     fit_seconds: float
     cpu_seconds: float
     notes: dict[str, Any] = field(default_factory=dict)
@@ -56,7 +57,7 @@ class _Refits:
         return self.done[key]
 
 
-def timed(strategy: str, build: Callable[[], tuple[Any, dict[str, Any]]]) -> Built:
+def timed(strategy: TrainingMode, build: Callable[[], tuple[Any, dict[str, Any]]]) -> Built:
     wall, cpu = time.perf_counter(), time.process_time()
     model, notes = build()
     return Built(model, strategy, time.perf_counter() - wall, time.process_time() - cpu, notes)

@@ -137,7 +137,7 @@ def update(
     rows = _prepare_rows(champion.version, data, target, config, history, source_path)
     deadline = Deadline.after(config.time_budget)
     modes = [config.mode] if config.mode != "auto" else ["stateful", "stateless"] + (["search"] if config.time_budget else [])
-    builds = [_build(mode, champion, rows, config, deadline, storage) for mode in modes]
+    builds = {mode: _build(mode, champion, rows, config, deadline, storage) for mode in modes}
     chosen, candidates, gate = _choose(champion, builds, rows, config)
     version = registry.register(
         name, chosen.model, card=_card(champion, chosen, rows), lineage=_lineage(champion.version, chosen, rows, candidates),
@@ -267,17 +267,23 @@ def _champion_trials(study_name: str | None, storage: str | None) -> list[optuna
         return []
 
 
-def _choose(champion: LoadedModel, builds: list[Built], rows: _Rows, config: UpdateConfig) -> tuple[Built, dict[str, Estimate], GateConfig]:
-    """The candidate the gate would rank best, and the gate policy corrected for having compared several."""
+def _choose(
+    champion: LoadedModel, builds: dict[str, Built], rows: _Rows, config: UpdateConfig
+) -> tuple[Built, dict[str, Estimate], GateConfig]:
+    """The candidate the gate would rank best (by requested mode), and the policy corrected for comparing several."""
     if len(builds) == 1:
-        return builds[0], {}, config.gate
+        return next(iter(builds.values())), {}, config.gate
     gate = dataclasses.replace(config.gate, confidence=1 - (1 - config.gate.confidence) / len(builds))
     scored = {
-        b.strategy: compare(champion.model, b.model, *rows.holdout, gate, task=champion.card.task, metric=champion.card.metric).difference
-        for b in builds
+        mode: compare(champion.model, b.model, *rows.holdout, gate, task=champion.card.task, metric=champion.card.metric).difference
+        for mode, b in builds.items()
     }
-    best = max(builds, key=lambda b: scored[b.strategy].value if scored[b.strategy].value is not None else float("-inf"))
-    return best, scored, gate
+    best = max(builds, key=lambda mode: _or_worst(scored[mode].value))
+    return builds[best], scored, gate
+
+
+def _or_worst(value: float | None) -> float:
+    return float("-inf") if value is None else value
 
 
 def _card(champion: LoadedModel, built: Built, rows: _Rows) -> ModelCard:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -234,7 +234,7 @@ def reliability_comparison_plot(series: Sequence[tuple[str, Sequence[Reliability
     return encode(fig)
 
 
-def series_plot(series: dict[str, Sequence[float | None]], xlabel: str, ylabel: str, title: str) -> str:
+def series_plot(series: Mapping[str, Sequence[float | None]], xlabel: str, ylabel: str, title: str) -> str:
     """One line per named series over a shared x (e.g. a metric per window, per policy)."""
     fig = _figure(7.2, 3.8)
     ax = fig.add_subplot()
@@ -247,7 +247,7 @@ def series_plot(series: dict[str, Sequence[float | None]], xlabel: str, ylabel: 
     return encode(fig)
 
 
-def bars_plot(values: dict[str, float], ylabel: str, title: str) -> str:
+def bars_plot(values: Mapping[str, float], ylabel: str, title: str) -> str:
     """One bar per name (e.g. total compute per policy)."""
     fig = _figure(6.4, 3.2)
     ax = fig.add_subplot()

@@ -434,7 +434,7 @@ class Registry:
                 raise InputError(f"{ref.name} has no version {ref.version}")
             return ref.version
         if ref.selector == LATEST:
-            return int(conn.execute(sa.select(sa.func.max(t.versions.c.version)).where(t.versions.c.name == ref.name)).scalar())
+            return int(conn.execute(sa.select(sa.func.max(t.versions.c.version)).where(t.versions.c.name == ref.name)).scalar_one())
         aliases = _flat(self._aliases(conn, ref.name))
         if ref.selector not in aliases:
             known = ", ".join(sorted(aliases)) or "none"
@@ -554,7 +554,7 @@ class _Transaction:
             name=self.name, seq=self.revision, at=self.at, username=self.user, kind=kind, version=version, alias=alias,
             from_version=from_version, to_version=to_version, reason=reason, evidence=_dumps(dict(evidence or {})),
         )
-        new_id = self.conn.execute(sa.insert(t.events).values(**values)).inserted_primary_key[0]
+        new_id = self.conn.execute(sa.insert(t.events).values(**values)).inserted_primary_key[0]  # type: ignore[index]
         return _event_of(SimpleNamespace(id=new_id, **values))
 
 
