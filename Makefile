@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DEMO_DIR := demo
 DEMO_BUDGET ?= 30
 
-.PHONY: demo test test-slow venv bench bench-scaling clean
+.PHONY: demo test test-slow venv bench bench-scaling bench-continual clean
 
 venv: $(STAMP)
 
@@ -45,6 +45,10 @@ bench: $(STAMP)
 bench-scaling: $(STAMP)
 	bash scripts/ensure-postgresql.sh
 	$(PY) benchmarks/scaling.py --dataset phoneme --budget 120 --workers 1,2,4 --storage postgresql
+
+# Update policies replayed on the time-ordered dev dataset (static, stateless, stateful, search, auto).
+bench-continual: $(STAMP)
+	$(PY) benchmarks/continual.py --window 2000 --initial-budget 60 --search-budget 20
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache
