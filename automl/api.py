@@ -117,7 +117,11 @@ def search(
 
 
 def load_best_model(
-    study_name: str, storage: str | optuna.storages.BaseStorage | None = None, *, choose: str | None = None
+    study_name: str,
+    storage: str | optuna.storages.BaseStorage | None = None,
+    *,
+    choose: str | None = None,
+    trust: Sequence[str] = (),
 ) -> Any:
     """Load the refit best model of a study from its artifact store.
 
@@ -125,31 +129,49 @@ def load_best_model(
     rows) or ``"size<=X"`` (bytes) picks the best-scoring saved Pareto-front trial
     within that limit; by default the best-scoring trial is returned.
 
+    The model files must match the SHA-256 digests the search recorded in the study, and
+    may contain only the types automl trusts; ``trust`` names extra types (exact
+    ``module.Class`` names) you accept the risk of loading.
+
     Raises:
-        ArtifactError: the study has no saved model, or the files are missing or untrusted.
+        ArtifactError: the study has no saved model, or the files are missing, changed since
+            the search saved them, or contain untrusted types.
         InputError: a malformed ``choose`` rule, or no front trial satisfies it.
 
     Example:
         >>> model = load_best_model("churn", "sqlite:///automl.db", choose="latency<=5")  # doctest: +SKIP
     """
-    model, _ = load_best_model_and_card(study_name, storage, choose=choose)
+    model, _ = load_best_model_and_card(study_name, storage, choose=choose, trust=trust)
     return model
 
 
 def load_best_model_and_card(
-    study_name: str, storage: str | optuna.storages.BaseStorage | None = None, *, choose: str | None = None
+    study_name: str,
+    storage: str | optuna.storages.BaseStorage | None = None,
+    *,
+    choose: str | None = None,
+    trust: Sequence[str] = (),
 ) -> tuple[Any, ModelCard]:
     study = load_study(study_name, storage)
-    path = study.user_attrs.get("best_model_path") if choose is None else _chosen_path(study, choose)
+    if choose is None:
+        path, digests = study.user_attrs.get("best_model_path"), study.user_attrs.get("best_model_digests")
+    else:
+        number, path = _chosen(study, choose)
+        digests = study.user_attrs.get("pareto_model_digests", {}).get(str(number))
     if not path:
         raise ArtifactError(f"study '{study_name}' has no saved model (was it run with an output folder?)")
-    return load_model(path)
+    if not isinstance(digests, dict) or not digests:
+        raise ArtifactError(
+            f"study '{study_name}' records no SHA-256 digests for its model '{path}' (saved by an older automl?); "
+            "run the search again to save a verifiable model"
+        )
+    return load_model(path, trust, expected_digests=digests, digest_source=f"study '{study_name}'")
 
 
 _CHOOSE_ATTRS = {"latency": "predict_ms_per_1k", "size": "model_bytes"}
 
 
-def _chosen_path(study: optuna.Study, rule: str) -> str:
+def _chosen(study: optuna.Study, rule: str) -> tuple[int, str]:
     """The saved Pareto-front model that ``rule`` (``latency<=X`` / ``size<=X``) selects."""
     name, _, limit_text = rule.partition("<=")
     name = name.strip()
@@ -173,12 +195,16 @@ def _chosen_path(study: optuna.Study, rule: str) -> str:
     fits = [t for t in ranked(study) if t.number in saved and measured(t) <= limit]
     if not fits:
         raise InputError(f"no saved Pareto-front trial of '{study.study_name}' has {name} <= {limit:g}")
-    return saved[fits[0].number]
+    return fits[0].number, saved[fits[0].number]
 
 
-def load_saved_model(path: str | Path) -> tuple[Any, ModelCard]:
-    """Load a model folder written by a search (``model.skops`` + ``model_card.json``)."""
-    return load_model(path)
+def load_saved_model(path: str | Path, trust: Sequence[str] = ()) -> tuple[Any, ModelCard]:
+    """Load a model folder written by a search (``model.skops`` + ``model_card.json``).
+
+    The folder's card must agree with the model file's SHA-256; ``trust`` names extra types
+    you accept the risk of loading (see :func:`load_best_model`).
+    """
+    return load_model(path, trust)
 
 
 def load_study(study_name: str, storage: str | optuna.storages.BaseStorage | None = None) -> optuna.Study:
@@ -299,6 +325,7 @@ def evaluate(
     seed: int = 0,
     out: str | Path | None = None,
     model_name: str | None = None,
+    trust: Sequence[str] = (),
 ) -> EvaluationReport:
     """Evaluate a fitted model offline: baselines, behavioural tests, calibration, slices, ...
 
@@ -308,6 +335,7 @@ def evaluate(
     ``y``/``y_train`` a column name of them (default: the card's target).
     With ``out``, report.json and report.html are written there. ``model_name``
     titles the report (default: the card's family and path, or the class name).
+    ``trust`` names extra types to accept when loading model folders (see :func:`load_best_model`).
 
     Returns:
         automl.evaluation.EvaluationReport
@@ -320,11 +348,11 @@ def evaluate(
     name = model_name
     if isinstance(model, (str, Path)):
         path = model
-        model, card = load_saved_model(path)
+        model, card = load_saved_model(path, trust)
         task, metric, name = task or card.task, metric or card.metric, name or f"{card.family} ({path})"
         y = card.target if y is None else y
     if isinstance(champion, (str, Path)):
-        champion, _ = load_saved_model(champion)
+        champion, _ = load_saved_model(champion, trust)
     if y is None:
         raise InputError("no target given; pass the target values or the name of the column to predict")
     frame, target = split_target(_table(X, "X"), y, str(X) if isinstance(X, (str, Path)) else "X")

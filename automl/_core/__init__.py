@@ -3,6 +3,7 @@
 from automl._core._atomic import atomic_write, atomic_write_bytes, atomic_write_json
 from automl._core._deadline import Clock, Deadline
 from automl._core._digest import sha256_file
+from automl._core._limits import Limits, describe_bytes, parse_size
 from automl._core._errors import (
     ArtifactError,
     AutomlError,
@@ -22,11 +23,14 @@ __all__ = [
     "Deadline",
     "DeadlineExceeded",
     "InputError",
+    "Limits",
     "SpaceError",
     "atomic_write",
     "atomic_write_bytes",
     "atomic_write_json",
+    "describe_bytes",
     "did_you_mean",
     "package_versions",
+    "parse_size",
     "sha256_file",
 ]

@@ -70,7 +70,7 @@ class EvaluateCommand:
             target_accuracy=args.target_accuracy,
             positive_class=args.positive_class,
         )
-        champion = api.load_saved_model(args.against)[0] if args.against else None
+        champion = api.load_saved_model(args.against, args.trust)[0] if args.against else None
         report = api.evaluate(
             model, read_table(args.data), target,
             task=card.task, metric=args.metric or card.metric,

@@ -4,16 +4,20 @@ from automl.models import _linear, _mlp_builder, _neighbors, _trees, _xgboost  #
 from automl.models._budget import fit_budgeted
 from automl.models._builders import Builder, builder_names, get_builder, register_builder
 from automl.models._card import ModelCard
-from automl.models._persist import MODEL_TRUSTED_TYPES, declare_trusted, load_card, load_model, prepare_saving, save_model
+from automl.models._persist import MODEL_TRUSTED_TYPES, artifact_digests, load_card, load_model, prepare_saving, save_model
+from automl.models._trust import FUNCTIONS, MODEL_ALLOW_LIST, declare_trusted
 from automl.models._tabular import TabularModel
 from automl.models._xgboost import XGBoostModel
 
 __all__ = [
+    "FUNCTIONS",
+    "MODEL_ALLOW_LIST",
     "MODEL_TRUSTED_TYPES",
     "Builder",
     "ModelCard",
     "TabularModel",
     "XGBoostModel",
+    "artifact_digests",
     "builder_names",
     "declare_trusted",
     "fit_budgeted",

@@ -125,6 +125,36 @@ class _Block(nn.Module):
         return out if self.skip is None else out + self.skip(x)
 
 
+def _n_parameters(arch: _Architecture) -> int:
+    """Trainable parameters of the network :func:`_build_network` would build (no tensor allocated)."""
+    widths = [arch.n_inputs, *arch.hidden_sizes]
+    total = 0
+    for n_in, n_out in zip(widths[:-1], widths[1:]):
+        total += n_in * n_out + n_out + (2 * n_out if arch.batch_norm else 0)
+        total += n_in * n_out if arch.residual and n_in != n_out else 0
+    return total + widths[-1] * arch.n_outputs + arch.n_outputs
+
+
+def _checked_architecture(stored: Any, weight_bytes: int) -> _Architecture:
+    """The saved architecture, refused when malformed or bigger than its stored weights.
+
+    A saved file could otherwise name a network of billions of units: building it would
+    exhaust memory before the (small) stored weights are found not to fit.
+    """
+    fields = {f.name for f in dataclasses.fields(_Architecture)}
+    if not isinstance(stored, dict) or set(stored) != fields:
+        raise InputError(f"saved MLP architecture is malformed: expected the fields {sorted(fields)}")
+    for name in ("hidden_sizes", "activation", "dropout", "batch_norm", "residual"):
+        _check_value("saved MLP architecture", name, stored[name])
+    for name in ("n_inputs", "n_outputs"):
+        if not _is_int(stored[name]) or stored[name] < 1:
+            raise InputError(f"saved MLP architecture: {name}={stored[name]!r} is invalid; expected an int >= 1")
+    arch = _Architecture(**{**stored, "hidden_sizes": tuple(int(h) for h in stored["hidden_sizes"])})
+    if 4 * _n_parameters(arch) > weight_bytes:  # float32 weights; the file also holds buffers and headers
+        raise InputError(f"saved MLP architecture needs {_n_parameters(arch):,} weights but only {weight_bytes:,} bytes are stored")
+    return arch
+
+
 def _build_network(arch: _Architecture) -> nn.Sequential:
     widths = [arch.n_inputs, *arch.hidden_sizes]
     blocks: list[nn.Module] = [_Block(i, o, arch) for i, o in zip(widths[:-1], widths[1:])]
@@ -433,8 +463,9 @@ class _BaseMLP(BaseEstimator):
         state = dict(state)
         weights = state.pop("_weights", None)
         if weights is not None:
-            arch = dict(state["_architecture"])
-            state["_architecture"] = _Architecture(**{**arch, "hidden_sizes": tuple(arch["hidden_sizes"])})
+            if not isinstance(weights, bytes):
+                raise InputError(f"{type(self).__name__}: stored weights are a {type(weights).__name__}, not bytes")
+            state["_architecture"] = _checked_architecture(state.get("_architecture"), len(weights))
         super().__setstate__(state)
         if weights is not None:
             with torch.random.fork_rng(devices=[]):  # building CPU layers draws initial weights

@@ -16,7 +16,7 @@ import pandas as pd
 from automl._core import Clock, Deadline, DeadlineExceeded, InputError, did_you_mean
 from automl.data import Dataset, Fingerprint, fingerprint
 from automl.evaluation import Metric, get_metric
-from automl.models import ModelCard, builder_names, prepare_saving, save_model
+from automl.models import ModelCard, artifact_digests, builder_names, prepare_saving, save_model
 from automl.search._final import STACKING_MEMBERS, FinalModel, RunMemory, build_final_model, check_ensemble, refit_trial
 from automl.search._leaderboard import family_summary, leaderboard
 from automl.search._objective import FAMILY_PARAM, Objective, SearchContext, params_of
@@ -226,6 +226,7 @@ def _save_pareto_front(
     """Refit and save every Pareto-front trial that fits in the budget, so ``load_best_model(choose=...)``
     can pick a trade-off later; the front is small (a handful of trials)."""
     saved = {str(best.number): str(best_path.resolve())} if best_path else {}
+    digests = {str(best.number): artifact_digests(best_path)} if best_path else {}
     for trial in sorted(study.best_trials, key=lambda t: t.number):
         if str(trial.number) in saved:
             continue
@@ -237,7 +238,9 @@ def _save_pareto_front(
         final = FinalModel(model, "single", score(trial), score(trial), [{"family": trial.params[FAMILY_PARAM], "trial": trial.number, "weight": 1.0}], {"final_model": "refit on all rows"})
         path = save_model(model, study_dir / "models" / f"trial-{trial.number}-{_stamp()}", _card(final, trial, spaces, dataset, metric, fp, study, resampling))
         saved[str(trial.number)] = str(path.resolve())
+        digests[str(trial.number)] = artifact_digests(path)
     study.set_user_attr("pareto_models", saved)
+    study.set_user_attr("pareto_model_digests", digests)
 
 
 def _stamp() -> str:
@@ -297,5 +300,7 @@ def _save(model: Any, card: ModelCard, study: optuna.Study, study_dir: Path | No
     if study_dir is None:
         return None
     path = save_model(model, study_dir / "models" / f"trial-{card.trial_number}-{_stamp()}", card)
+    # The digests live in the study: whoever can rewrite the model folder cannot rewrite them too.
+    study.set_user_attr("best_model_digests", artifact_digests(path))
     study.set_user_attr("best_model_path", str(path.resolve()))
     return path
