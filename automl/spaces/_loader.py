@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,22 @@ log = logging.getLogger(__name__)
 _TOP_KEYS = {"name", "builder", "tasks", "params", "fixed", "defaults", "preprocessing", "order", "description"}
 _PARAM_KEYS = {"type", "low", "high", "log", "step", "choices", "when", "repeat"}
 _TYPES = ("int", "float", "categorical", "bool")
+# Search-space files are a few KB; a bigger one is a mistake or an attempt to exhaust memory.
+MAX_SPACE_FILE_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Override:
+    """A family defined again by a later file: ``source`` replaces ``replaced`` (``builtin`` when shipped)."""
+
+    family: str
+    source: str
+    replaced: str
+    builtin: bool
+
+    def describe(self) -> str:
+        origin = "the built-in family" if self.builtin else "the family"
+        return f"family '{self.family}' from {self.source} overrides {origin} from {self.replaced}"
 
 
 def default_spaces_dir() -> Path:
@@ -29,16 +46,30 @@ def load_spaces(
     extra_dirs: Collection[str | Path] = (), known_builders: Collection[str] | None = None
 ) -> dict[str, FamilySpace]:
     """All families: the built-in folder first, then each of ``extra_dirs`` (later files override)."""
+    return load_spaces_with_overrides(extra_dirs, known_builders)[0]
+
+
+def load_spaces_with_overrides(
+    extra_dirs: Collection[str | Path] = (), known_builders: Collection[str] | None = None
+) -> tuple[dict[str, FamilySpace], list[Override]]:
+    """Like :func:`load_spaces`, also saying which families a later file replaced (the CLI shows it)."""
+    builtin_dir = default_spaces_dir()
     spaces: dict[str, FamilySpace] = {}
-    for folder in (default_spaces_dir(), *map(Path, extra_dirs)):
+    builtin: set[str] = set()
+    overrides: list[Override] = []
+    for folder in (builtin_dir, *map(Path, extra_dirs)):
         if not folder.is_dir():
             raise SpaceError(f"search-space folder not found: '{folder}'")
         for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
             space = load_space(path, known_builders)
             if space.name in spaces:
-                log.info("family '%s' from %s overrides %s", space.name, path, spaces[space.name].source)
+                override = Override(space.name, str(path), spaces[space.name].source, space.name in builtin)
+                log.info("%s", override.describe())
+                overrides.append(override)
+            elif folder == builtin_dir:
+                builtin.add(space.name)
             spaces[space.name] = space
-    return spaces
+    return spaces, overrides
 
 
 def load_space(path: str | Path, known_builders: Collection[str] | None = None) -> FamilySpace:
@@ -50,15 +81,52 @@ def load_space(path: str | Path, known_builders: Collection[str] | None = None) 
     path = Path(path)
     if not path.is_file():
         raise SpaceError(f"search-space file not found: '{path}'")
-    text = path.read_text(encoding="utf-8")
+    if path.stat().st_size > MAX_SPACE_FILE_BYTES:
+        raise SpaceError(f"{path}: {path.stat().st_size:,} bytes is too large for a search-space file (limit {MAX_SPACE_FILE_BYTES:,})")
     try:
-        node = yaml.compose(text)
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpaceError(f"{path}: not UTF-8 text (byte {exc.start}): {exc.reason}") from None
+    return parse_space(text, path, known_builders)
+
+
+def parse_space(text: str, path: str | Path, known_builders: Collection[str] | None = None) -> FamilySpace:
+    """Parse and validate the YAML ``text`` of a search-space file named ``path`` (for messages).
+
+    Only plain YAML is read (``SafeLoader``: no Python tags); anchors and aliases are refused,
+    since a few aliases can make a tiny file expand into a huge (or self-referencing) document.
+
+    Raises:
+        SpaceError: ``"<file>:<line>: <key>: <problem>"`` for the first problem found.
+    """
+    path = Path(path)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        _refuse_aliases(node, path)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise SpaceError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        raise SpaceError(f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
+    except RecursionError:
+        raise SpaceError(f"{path}: the YAML nests too deeply") from None
     return _Parser(path, _key_lines(node), known_builders).parse(data)
+
+
+def _refuse_aliases(node: yaml.Node | None, path: Path) -> None:
+    """Raise SpaceError at the first node reached twice (an alias): walked iteratively, each node once."""
+    seen: set[int] = set()
+    stack = [node] if node is not None else []
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            raise SpaceError(f"{path}:{item.start_mark.line + 1}: YAML anchors and aliases are not allowed in search spaces")
+        seen.add(id(item))
+        if isinstance(item, yaml.MappingNode):
+            for key, value in item.value:
+                stack.extend((key, value))
+        elif isinstance(item, yaml.SequenceNode):
+            stack.extend(item.value)
 
 
 def _key_lines(node: yaml.Node | None, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], int]:
