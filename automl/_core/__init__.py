@@ -12,6 +12,8 @@ from automl._core._errors import (
     InputError,
     SpaceError,
     did_you_mean,
+    printable,
+    quote,
 )
 from automl._core._versions import package_versions
 
@@ -32,5 +34,7 @@ __all__ = [
     "did_you_mean",
     "package_versions",
     "parse_size",
+    "printable",
+    "quote",
     "sha256_file",
 ]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from automl import __version__
-from automl._core import AutomlError
+from automl._core import AutomlError, printable
 
 log = logging.getLogger("automl.cli")
 
@@ -53,8 +53,8 @@ def run(commands: dict[str, Command], argv: Sequence[str] | None = None) -> int:
     _configure_logging(args.verbose)
     try:
         return commands[args.command].run(args)
-    except AutomlError as exc:
-        print(f"automl {args.command}: error: {exc}", file=sys.stderr)
+    except AutomlError as exc:  # printable(): a name from the input cannot break the one-line contract
+        print(f"automl {args.command}: error: {printable(str(exc), 4000)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"automl {args.command}: interrupted", file=sys.stderr)

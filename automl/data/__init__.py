@@ -1,7 +1,8 @@
 """Loading tables, inferring the task and schema, fingerprints and preprocessing."""
 
 from automl.data._fingerprint import Fingerprint, fingerprint
-from automl.data._load import Dataset, load_dataset, read_table, split_target
+from automl.data._load import Dataset, load_dataset, split_target
+from automl.data._read import LimitExceeded, read_table
 from automl.data._preprocess import DATA_TRUSTED_TYPES, CategoricalEncoding, build_preprocessor
 from automl.data._schema import Schema, infer_schema
 from automl.data._task import TASKS, Task, check_target, infer_task
@@ -13,6 +14,7 @@ __all__ = [
     "CategoricalEncoding",
     "Dataset",
     "Fingerprint",
+    "LimitExceeded",
     "Schema",
     "Task",
     "build_preprocessor",

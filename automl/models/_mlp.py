@@ -470,7 +470,11 @@ class _BaseMLP(BaseEstimator):
         if weights is not None:
             with torch.random.fork_rng(devices=[]):  # building CPU layers draws initial weights
                 module = _build_network(self._architecture)
-            module.load_state_dict(torch.load(io.BytesIO(weights), weights_only=True))
+            try:
+                module.load_state_dict(torch.load(io.BytesIO(weights), weights_only=True))
+            except Exception as exc:  # torch's reader raises many types on damaged bytes (never runs code: weights_only)
+                reason = (str(exc).strip().splitlines() or [""])[0][:120]
+                raise InputError(f"{type(self).__name__}: the stored weights are damaged ({type(exc).__name__}: {reason})") from None
             self.module_ = module.eval()
 
 

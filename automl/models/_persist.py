@@ -260,10 +260,15 @@ def _check_npy_header(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: P
     """An array must fit in its member: numpy allocates what the header claims before reading."""
     from numpy.lib import format as npy
 
-    with archive.open(member) as handle:
-        version = npy.read_magic(handle)
-        header = npy.read_array_header_1_0(handle) if version == (1, 0) else npy.read_array_header_2_0(handle)
-        offset = handle.tell()
+    try:
+        with archive.open(member) as handle:
+            version = npy.read_magic(handle)
+            header = npy.read_array_header_1_0(handle) if version == (1, 0) else npy.read_array_header_2_0(handle)
+            offset = handle.tell()
+    except zipfile.BadZipFile:
+        raise
+    except Exception as exc:  # numpy parses the header with ast/tokenize: ValueError, SyntaxError, TokenError...
+        raise ArtifactError(f"'{path}': array {member.filename} has an unreadable header: {_first_line(exc)}") from None
     shape, _, dtype = header
     if dtype.hasobject:
         raise ArtifactError(f"'{path}': array {member.filename} holds Python objects")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+import string
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,9 @@ _PARAM_KEYS = {"type", "low", "high", "log", "step", "choices", "when", "repeat"
 _TYPES = ("int", "float", "categorical", "bool")
 # Search-space files are a few KB; a bigger one is a mistake or an attempt to exhaust memory.
 MAX_SPACE_FILE_BYTES = 1 << 20
+# A repeated parameter is suggested once per index: more copies than this is a mistake (or a
+# way to make every trial hang in millions of suggest calls).
+MAX_REPEAT = 64
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,8 @@ def parse_space(text: str, path: str | Path, known_builders: Collection[str] | N
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise SpaceError(f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
+        problem = (getattr(exc, "problem", None) or str(exc)).strip().splitlines() or ["unreadable"]
+        raise SpaceError(f"{where}: not valid YAML: {problem[0]}") from None
     except RecursionError:
         raise SpaceError(f"{path}: the YAML nests too deeply") from None
     return _Parser(path, _key_lines(node), known_builders).parse(data)
@@ -232,12 +238,15 @@ class _Parser:
             raise self.fail((*key, "type"), f"must be one of {', '.join(_TYPES)}, got {kind!r}")
         repeat = body.get("repeat")
         if repeat is not None:
-            if repeat not in earlier or earlier[repeat].type != "int":
+            if not isinstance(repeat, str) or repeat not in earlier or earlier[repeat].type != "int":
                 raise self.fail((*key, "repeat"), f"must name an earlier int parameter, got {repeat!r}")
-            if "{i}" not in name:
-                raise self.fail(key, "a repeated parameter's name must contain '{i}'")
-        elif "{i}" in name:
-            raise self.fail(key, "'{i}' in a name needs 'repeat: <int parameter>'")
+            counter = earlier[repeat]
+            if counter.low < 0 or counter.high > MAX_REPEAT:  # type: ignore[operator]
+                raise self.fail((*key, "repeat"), f"'{repeat}' must range within 0..{MAX_REPEAT} to repeat a parameter, got {counter.low}..{counter.high}")
+            if _template_fields(name) != {"i"}:
+                raise self.fail(key, "a repeated parameter's name must contain '{i}' and no other '{...}' field")
+        elif "{" in name or "}" in name:
+            raise self.fail(key, "'{i}' in a name needs 'repeat: <int parameter>' (and names have no other braces)")
         when = self._when(key, body.get("when") or {}, earlier)
         if kind in ("int", "float"):
             return self._numeric(key, name, kind, body, when, repeat)
@@ -246,6 +255,9 @@ class _Parser:
         choices = body.get("choices")
         if not isinstance(choices, list) or not choices:
             raise self.fail((*key, "choices"), "a categorical parameter needs a non-empty 'choices' list")
+        odd = next((c for c in choices if c is not None and not isinstance(c, (bool, int, float, str))), None)
+        if odd is not None:
+            raise self.fail((*key, "choices"), f"choices must be strings, numbers, booleans or null, got {odd!r}")
         if len(set(map(repr, choices))) != len(choices):
             raise self.fail((*key, "choices"), "choices must be distinct")
         return Param(name, "categorical", choices=tuple(choices), when=when, repeat=repeat)
@@ -253,8 +265,8 @@ class _Parser:
     def _numeric(self, key: tuple[str, ...], name: str, kind: Any, body: dict[str, Any], when: Any, repeat: Any) -> Param:
         for bound in ("low", "high"):
             value = body.get(bound)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise self.fail((*key, bound), f"a {kind} parameter needs a numeric '{bound}', got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise self.fail((*key, bound), f"a{'n' if kind == 'int' else ''} {kind} parameter needs a finite numeric '{bound}', got {value!r}")
             if kind == "int" and int(value) != value:
                 raise self.fail((*key, bound), f"an int parameter needs an integer bound, got {value!r}")
         low, high, log, step = body["low"], body["high"], body.get("log", False), body.get("step")
@@ -264,8 +276,10 @@ class _Parser:
             raise self.fail((*key, "log"), f"must be true or false, got {log!r}")
         if log and low <= 0:
             raise self.fail((*key, "low"), f"log scale needs low > 0, got {low}")
-        if step is not None and (log or isinstance(step, bool) or not isinstance(step, (int, float)) or step <= 0):
+        if step is not None and (log or isinstance(step, bool) or not isinstance(step, (int, float)) or not math.isfinite(step) or step <= 0):
             raise self.fail((*key, "step"), "step must be a positive number and cannot be combined with log")
+        if step is not None and kind == "int" and int(step) != step:
+            raise self.fail((*key, "step"), f"an int parameter needs an integer step, got {step!r}")
         return Param(name, kind, low=low, high=high, log=log, step=step, when=when, repeat=repeat)
 
     def _when(self, key: tuple[str, ...], value: Any, earlier: dict[str, Param]) -> tuple[tuple[str, tuple[Any, ...]], ...]:
@@ -292,6 +306,15 @@ class _Parser:
             if not param.contains(val):
                 raise self.fail(("defaults", name), f"value {val!r} is outside the parameter's range")
         return defaults
+
+
+def _template_fields(name: str) -> set[str]:
+    """The ``{field}`` names in ``name`` (``{"i"}`` for ``units_l{i}``); a malformed one counts as ``"?"``."""
+    try:
+        parsed = list(string.Formatter().parse(name))
+    except ValueError:
+        return {"?"}
+    return {field + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "") for _, field, spec, conv in parsed if field is not None}
 
 
 def _matches_template(template: str, name: str) -> bool:

@@ -217,3 +217,36 @@ def _find_attr_file(node: Any, attr: str) -> str:
         elif isinstance(item, list):
             stack.extend(item)
     raise KeyError(attr)
+
+
+# --- XGBoost boosters: UBJSON the way XGBoost writes it -------------------------------------
+
+_UBJ_TYPED = {np.dtype("int8"): b"i", np.dtype("uint8"): b"U", np.dtype("int16"): b"I", np.dtype("int32"): b"l",
+              np.dtype("int64"): b"L", np.dtype("float32"): b"d", np.dtype("float64"): b"D"}
+
+
+def ubjson_dumps(value: Any) -> bytes:
+    """Encode a decoded booster again (what an attacker editing a saved booster would write)."""
+    if isinstance(value, dict):
+        parts = [b"{"]
+        for key, item in value.items():
+            raw = key.encode()
+            parts += [b"L", len(raw).to_bytes(8, "big", signed=True), raw, ubjson_dumps(item)]
+        return b"".join(parts + [b"}"])
+    if isinstance(value, np.ndarray):
+        marker = _UBJ_TYPED[value.dtype]
+        return b"[$" + marker + b"#L" + len(value).to_bytes(8, "big", signed=True) + value.astype(value.dtype.newbyteorder(">")).tobytes()
+    if isinstance(value, list):
+        return b"[#L" + len(value).to_bytes(8, "big", signed=True) + b"".join(ubjson_dumps(v) for v in value)
+    if isinstance(value, bool):
+        return b"T" if value else b"F"
+    if isinstance(value, int):
+        return b"L" + value.to_bytes(8, "big", signed=True)
+    if isinstance(value, float):
+        return b"D" + np.array(value, dtype=">f8").tobytes()
+    if isinstance(value, str):
+        raw = value.encode()
+        return b"SL" + len(raw).to_bytes(8, "big", signed=True) + raw
+    if value is None:
+        return b"Z"
+    raise TypeError(type(value))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -212,3 +213,61 @@ def _find(node: object, key: str) -> dict:
         elif isinstance(item, list):
             stack.extend(item)
     raise KeyError(key)
+
+
+# --- XGBoost: its own parser and predictor crash the process on crafted boosters -------------
+
+def _booster_edit_tree_param(doc: dict) -> None:
+    params = doc["learner"]["gradient_booster"]["model"]["trees"][0]["tree_param"]
+    params["num_daleted"] = params.pop("num_deleted")  # a missing key: XGBoost's load_model segfaulted
+
+
+def _booster_categorical(doc: dict) -> None:
+    tree = doc["learner"]["gradient_booster"]["model"]["trees"][0]
+    tree["split_type"][0] = 1
+    tree["categories_nodes"] = np.array([0], dtype=np.int32)
+    tree["categories_segments"] = np.array([10**6], dtype=np.int64)
+    tree["categories_sizes"] = np.array([5], dtype=np.int64)
+
+
+def _booster_parent(doc: dict) -> None:
+    doc["learner"]["gradient_booster"]["model"]["trees"][0]["parents"][1] = 131077
+
+
+def _booster_cycle(doc: dict) -> None:
+    tree = doc["learner"]["gradient_booster"]["model"]["trees"][0]
+    leaf = int(np.flatnonzero(tree["left_children"] == -1)[0])
+    tree["left_children"][leaf] = tree["right_children"][leaf] = 0  # predict would crash or loop
+
+
+def _booster_feature(doc: dict) -> None:
+    doc["learner"]["gradient_booster"]["model"]["trees"][0]["split_indices"][0] = 10**6
+
+
+@pytest.mark.parametrize("edit", [_booster_edit_tree_param, _booster_categorical, _booster_parent, _booster_cycle, _booster_feature],
+                         ids=["missing-key", "categorical", "parent", "cycle", "feature"])
+def test_crafted_xgboost_booster_is_refused_before_xgboost_reads_it(edit, frame: pd.DataFrame, tmp_path: Path) -> None:
+    """Each of these crashed the whole process (segmentation fault) in XGBoost before the check."""
+    from automl.models import _ubjson
+
+    folder = _saved(_fitted("xgboost", {"n_estimators": 3, "max_depth": 3}, frame), tmp_path)
+    with zipfile.ZipFile(folder / "model.skops") as archive:
+        booster_file = next(n for n in archive.namelist() if n.endswith(".bin"))
+        doc = _ubjson.loads(archive.read(booster_file))
+    edit(doc)
+    hostile.rewrite_model(folder, members={booster_file: hostile.ubjson_dumps(doc)})
+    hostile.update_card_digest(folder)
+    with pytest.raises(ArtifactError, match="damaged or hostile"):
+        load_model(folder)
+
+
+def test_ubjson_reader_refuses_lengths_past_the_end_and_duplicate_keys() -> None:
+    from automl.models import _ubjson
+
+    with pytest.raises(_ubjson.UBJSONError, match="needs"):
+        _ubjson.loads(b"[$l#L" + (10**6).to_bytes(8, "big") + b"\x00\x00")
+    with pytest.raises(_ubjson.UBJSONError, match="duplicate key 'a'"):
+        _ubjson.loads(hostile.ubjson_dumps({"a": 1})[:-1] + hostile.ubjson_dumps({"a": 2})[1:])
+    with pytest.raises(_ubjson.UBJSONError, match="after the end"):
+        _ubjson.loads(b"Zjunk")
+    assert _ubjson.loads(hostile.ubjson_dumps({"x": [1, "s", None], "y": np.arange(3, dtype=np.int32)}))["x"] == [1, "s", None]

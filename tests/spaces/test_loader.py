@@ -129,3 +129,32 @@ def test_non_utf8_and_oversized_files_are_refused(tmp_path: Path) -> None:
     path.write_bytes(b"# " + b"x" * (2 << 20))
     with pytest.raises(SpaceError, match="too large for a search-space file"):
         load_space(path)
+
+
+_BASE = "name: toy\nbuilder: ridge\ntasks: [regression]\nparams:\n"
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ("  a: {type: int, low: .nan, high: 3}\n", r"params\.a\.low: an int parameter needs a finite numeric 'low', got nan"),
+        ("  a: {type: float, low: 0, high: .inf}\n", r"params\.a\.high: a float parameter needs a finite numeric 'high'"),
+        ("  a: {type: int, low: 0, high: 10, step: 0.5}\n", r"params\.a\.step: an int parameter needs an integer step"),
+        ("  n: {type: int, low: 1, high: 3}\n  u{i}: {type: int, low: 1, high: 3, repeat: [n]}\n", r"repeat: must name an earlier int parameter"),
+        ("  n: {type: int, low: 1, high: 100000000}\n  u{i}: {type: int, low: 1, high: 3, repeat: n}\n", r"'n' must range within 0\.\.64"),
+        ("  n: {type: int, low: 1, high: 3}\n  u{i}{0}: {type: int, low: 1, high: 3, repeat: n}\n", r"no other '\{\.\.\.\}' field"),
+        ("  a: {type: categorical, choices: [[1], {x: 1}]}\n", r"choices must be strings, numbers, booleans or null"),
+    ],
+    ids=["int-nan", "float-inf", "int-step-fraction", "repeat-unhashable", "repeat-millions", "template-field", "choice-list"],
+)
+def test_validator_refuses_what_the_fuzzer_found(params: str, message: str, tmp_path: Path) -> None:
+    """Each of these used to pass validation and then fail (or hang) when a trial sampled it."""
+    with pytest.raises(SpaceError, match=message):
+        load_space(_write(tmp_path, _BASE + params))
+
+
+def test_yaml_reader_errors_are_one_line(tmp_path: Path) -> None:
+    """Found by the fuzzer: PyYAML's reader errors span two lines."""
+    with pytest.raises(SpaceError) as info:
+        load_space(_write(tmp_path, "\x1f"))
+    assert "unacceptable character" in str(info.value) and "\n" not in str(info.value)
