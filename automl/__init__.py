@@ -8,6 +8,7 @@ Example:
 
 __version__ = "0.1.0"
 
+from automl._core import Limits  # noqa: E402
 from automl.api import AutoML, SearchResult, evaluate, load_best_model, search  # noqa: E402
 
-__all__ = ["AutoML", "SearchResult", "__version__", "evaluate", "load_best_model", "search"]
+__all__ = ["AutoML", "Limits", "SearchResult", "__version__", "evaluate", "load_best_model", "search"]

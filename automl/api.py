@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.validation import check_is_fitted
 
-from automl._core import ArtifactError, InputError
+from automl._core import ArtifactError, InputError, Limits
 from automl.data import load_dataset, read_table, split_target
 from automl.evaluation import EvaluationConfig, EvaluationReport, EvaluationThresholds
 from automl.evaluation import evaluate as evaluate_model
@@ -79,6 +79,7 @@ def search(
     pruner: str = DEFAULT_PRUNER,
     objectives: Sequence[str] = ("score",),
     reporter: ProgressReporter | None = None,
+    limits: Limits | None = None,
 ) -> SearchResult:
     """Search model families and hyperparameters for ``data`` within ``time_budget`` seconds.
 
@@ -98,6 +99,9 @@ def search(
     "latency")`` (or ``"size"``) runs a multi-objective study: the leaderboard marks the
     Pareto front and every front trial is saved, for ``load_best_model(choose=...)``.
 
+    ``limits`` bounds what is read from a file (bytes, rows, columns, line length; default
+    ``Limits.from_env()``), so a hostile or broken file is refused before it fills memory.
+
     Example:
         >>> from sklearn.datasets import load_iris
         >>> frame = load_iris(as_frame=True).frame
@@ -106,7 +110,7 @@ def search(
         >>> len(result.leaderboard) >= 1
         True
     """
-    dataset = load_dataset(data, target, task)
+    dataset = load_dataset(data, target, task, limits)
     config = SearchConfig(
         metric=metric, time_budget=time_budget, n_trials=n_trials, families=tuple(families) if families else None,
         study_name=study_name, storage=storage, seed=seed, n_jobs=n_jobs, spaces_dirs=tuple(spaces),
@@ -326,6 +330,7 @@ def evaluate(
     out: str | Path | None = None,
     model_name: str | None = None,
     trust: Sequence[str] = (),
+    limits: Limits | None = None,
 ) -> EvaluationReport:
     """Evaluate a fitted model offline: baselines, behavioural tests, calibration, slices, ...
 
@@ -335,7 +340,8 @@ def evaluate(
     ``y``/``y_train`` a column name of them (default: the card's target).
     With ``out``, report.json and report.html are written there. ``model_name``
     titles the report (default: the card's family and path, or the class name).
-    ``trust`` names extra types to accept when loading model folders (see :func:`load_best_model`).
+    ``trust`` names extra types to accept when loading model folders (see :func:`load_best_model`);
+    ``limits`` bounds the tables read from files (see :func:`search`).
 
     Returns:
         automl.evaluation.EvaluationReport
@@ -355,13 +361,13 @@ def evaluate(
         champion, _ = load_saved_model(champion, trust)
     if y is None:
         raise InputError("no target given; pass the target values or the name of the column to predict")
-    frame, target = split_target(_table(X, "X"), y, str(X) if isinstance(X, (str, Path)) else "X")
+    frame, target = split_target(_table(X, "X", limits), y, str(X) if isinstance(X, (str, Path)) else "X")
     train_frame = train_target = None
     if X_train is not None:
         train_target_spec = (y if isinstance(y, str) else None) if y_train is None else y_train
         if train_target_spec is None:
             raise InputError("no target given for X_train; pass y_train")
-        train_frame, train_target = split_target(_table(X_train, "X_train"), train_target_spec, "X_train")
+        train_frame, train_target = split_target(_table(X_train, "X_train", limits), train_target_spec, "X_train")
     report = evaluate_model(
         model, frame, target, task=task, metric=metric, slices=slices, invariant=invariant, directional=directional,
         champion=champion, X_train=train_frame, y_train=train_target, cost_fp=cost_fp, cost_fn=cost_fn,
@@ -372,9 +378,9 @@ def evaluate(
     return report
 
 
-def _table(data: str | Path | pd.DataFrame, name: str) -> pd.DataFrame:
+def _table(data: str | Path | pd.DataFrame, name: str, limits: Limits | None = None) -> pd.DataFrame:
     if isinstance(data, (str, Path)):
-        return read_table(data)
+        return read_table(data, limits)
     if not isinstance(data, pd.DataFrame):
         raise InputError(f"{name} must be a path or a pandas DataFrame, got {type(data).__name__}")
     return data

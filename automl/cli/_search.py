@@ -7,6 +7,7 @@ import shlex
 
 from automl import api
 from automl.cli._clock import process_age_seconds
+from automl.cli._limits import add_limit_arguments, limits_from_args
 from automl.cli._render import RichReporter, console, frame_table, print_leaderboard
 from automl.search import DEFAULT_PRUNER, DEFAULT_STORAGE, PRUNERS, SAMPLERS
 
@@ -39,6 +40,7 @@ class SearchCommand:
                             help="score (default), or score,latency / score,size for a Pareto front")
         parser.add_argument("--spaces", action="append", default=[], metavar="DIR", help="extra search-space folder (repeatable)")
         parser.add_argument("--output", default="automl_runs", help="folder for models and artifacts (default automl_runs)")
+        add_limit_arguments(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         # The promise is about the whole command, so start-up time comes out of the budget.
@@ -48,7 +50,7 @@ class SearchCommand:
             n_trials=args.n_trials, families=args.families, study_name=args.study, storage=args.storage,
             seed=args.seed, n_jobs=args.n_jobs, spaces=args.spaces, output_dir=args.output,
             cv_folds=args.cv_folds, ensemble=args.ensemble, sampler=args.sampler, pruner=args.pruner,
-            objectives=args.objectives, reporter=RichReporter(),
+            objectives=args.objectives, reporter=RichReporter(), limits=limits_from_args(args),
         )
         card = result.model_card
         print_leaderboard(result.leaderboard)

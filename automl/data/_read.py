@@ -81,6 +81,16 @@ class _CountingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def _longest_line(self, chunk: bytes) -> int:
+        """The longest line seen so far that ends in (or runs through) ``chunk``; updates the open line."""
+        lines = chunk.replace(b"\r", b"\n").split(b"\n")
+        if len(lines) == 1:
+            self.line += len(chunk)
+            return self.line
+        longest = max(self.line + len(lines[0]), max(len(line) for line in lines[1:]))
+        self.line = len(lines[-1])
+        return longest
+
     def readinto(self, buffer: Any) -> int:
         chunk = self.source.read(len(buffer))
         if not chunk:
@@ -89,9 +99,7 @@ class _CountingReader(io.RawIOBase):
         if self.total > self.limits.max_input_bytes:
             raise LimitExceeded(f"'{self.path}' holds more than {describe_bytes(self.limits.max_input_bytes)} of data "
                                 "(after decompression), over the input limit (raise it with --max-input-bytes)")
-        last_break = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
-        self.line = len(chunk) - last_break - 1 if last_break >= 0 else self.line + len(chunk)
-        if self.line > self.limits.max_line_bytes:
+        if self._longest_line(chunk) > self.limits.max_line_bytes:
             raise LimitExceeded(f"'{self.path}' has a line longer than {describe_bytes(self.limits.max_line_bytes)} "
                                 "(one giant field, or no line breaks); raise --max-line-bytes if it is real")
         buffer[: len(chunk)] = chunk
@@ -168,9 +176,11 @@ def _read_parquet(path: Path, limits: Limits) -> pd.DataFrame:
             raise LimitExceeded(f"'{path}' has {meta.num_rows:,} rows, over the {limits.max_rows:,} row limit (raise it with --max-rows)")
         if meta.num_columns > limits.max_columns:
             raise LimitExceeded(f"'{path}' has {meta.num_columns:,} columns, over the {limits.max_columns:,} column limit (raise it with --max-columns)")
-        unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        # Encoded sizes understate memory (dictionary/run-length encoding): a decoded value takes >= 8 bytes.
+        unpacked = max(sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)), 8 * meta.num_rows * meta.num_columns)
         if unpacked > limits.max_input_bytes:
-            raise LimitExceeded(f"'{path}' unpacks to {describe_bytes(unpacked)}, over the {describe_bytes(limits.max_input_bytes)} input limit")
+            raise LimitExceeded(f"'{path}' unpacks to at least {describe_bytes(unpacked)}, over the {describe_bytes(limits.max_input_bytes)} "
+                                "input limit (raise it with --max-input-bytes)")
         table = source.read()
         frame = _to_pandas(table, path)
     except InputError:
