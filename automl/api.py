@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,6 +111,7 @@ def search(
         >>> len(result.leaderboard) >= 1
         True
     """
+    started = time.monotonic()  # the budget covers loading the data too
     dataset = load_dataset(data, target, task, limits)
     config = SearchConfig(
         metric=metric, time_budget=time_budget, n_trials=n_trials, families=tuple(families) if families else None,
@@ -117,7 +119,7 @@ def search(
         output_dir=output_dir, cv_folds=cv_folds, ensemble=ensemble, sampler=sampler, pruner=pruner,
         objectives=tuple(objectives),
     )
-    return SearchResult.from_outcome(run_search(dataset, config, reporter))
+    return SearchResult.from_outcome(run_search(dataset, config, reporter, started=started))
 
 
 def load_best_model(

@@ -105,6 +105,8 @@ _SKLEARN_OBJECTS = {
 _OWN_OBJECTS = {
     "automl.models._tabular.TabularModel",
     "automl.models._xgboost.XGBoostModel",
+    "automl.models._trees.BudgetedAdaBoostClassifier",
+    "automl.models._trees.BudgetedAdaBoostRegressor",
     "automl.models._mlp.MLPClassifier",
     "automl.models._mlp.MLPRegressor",
     *DATA_TRUSTED_TYPES,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -16,8 +17,8 @@ import pandas as pd
 from automl._core import Clock, Deadline, DeadlineExceeded, InputError, did_you_mean
 from automl.data import Dataset, Fingerprint, fingerprint
 from automl.evaluation import Metric, get_metric
-from automl.models import ModelCard, artifact_digests, builder_names, prepare_saving, save_model
-from automl.search._final import STACKING_MEMBERS, FinalModel, RunMemory, build_final_model, check_ensemble, refit_trial
+from automl.models import ModelCard, artifact_digests, builder_names, model_size_bytes, prepare_saving, save_model
+from automl.search._final import STACKING_MEMBERS, FinalModel, RunMemory, build_final_model, check_ensemble, refit_bounded
 from automl.search._leaderboard import family_summary, leaderboard
 from automl.search._objective import FAMILY_PARAM, Objective, SearchContext, params_of
 from automl.search._resampling import Resampling, make_resampling
@@ -31,6 +32,15 @@ log = logging.getLogger(__name__)
 _STATE = optuna.trial.TrialState
 SAVE_RESERVE_SECONDS = 1.0
 _FINISHED = (_STATE.COMPLETE, _STATE.PRUNED, _STATE.FAIL)
+# Saving (skops) writes about 200 MB/s on a quiet machine; plan with a quarter of that.
+SAVE_BYTES_PER_SECOND = 50e6
+# The promise: the whole search ends within budget x 1.05 + 5 s; saves aim a second inside it.
+PROMISE_FACTOR, PROMISE_GRACE_SECONDS, PROMISE_MARGIN_SECONDS = 1.05, 5.0, 1.0
+
+
+def save_seconds(n_bytes: float) -> float:
+    """Forecast of how long saving a model of ``n_bytes`` (pickled) takes."""
+    return 0.5 + n_bytes / SAVE_BYTES_PER_SECOND
 
 
 @dataclass(frozen=True)
@@ -123,10 +133,11 @@ class _StopWhenRefitWouldOverrun:
         self.deadline, self.train_fraction, self.n_splits, self.members = deadline, train_fraction, n_splits, members
 
     def refit_seconds(self, study: optuna.Study) -> float:
-        """Estimated seconds to refit the best ``members`` trials on all rows (fold time scaled up)."""
+        """Estimated seconds to refit the best ``members`` trials on all rows (fold time scaled up) and save them."""
         top = ranked(study)[: self.members]
         fold_seconds = sum(t.user_attrs.get("fit_seconds", 0.0) for t in top) / self.n_splits
-        return 1.3 * fold_seconds / self.train_fraction
+        saved_bytes = sum(t.user_attrs.get("model_bytes", 0) for t in top) / self.train_fraction
+        return 1.3 * fold_seconds / self.train_fraction + save_seconds(saved_bytes)
 
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         if self.deadline.remaining() < self.refit_seconds(study):
@@ -134,14 +145,22 @@ class _StopWhenRefitWouldOverrun:
             study.stop()
 
 
-def run_search(dataset: Dataset, config: SearchConfig, reporter: ProgressReporter | None = None, clock: Clock = time.monotonic) -> SearchOutcome:
+def run_search(
+    dataset: Dataset, config: SearchConfig, reporter: ProgressReporter | None = None, clock: Clock = time.monotonic,
+    started: float | None = None,
+) -> SearchOutcome:
     """Search ``config``'s families on ``dataset``; refit and save the best candidate.
+
+    ``started`` (on ``clock``) is when the budget began, e.g. before the data was loaded;
+    default: now.
 
     Raises:
         InputError: bad options, or no trial finished within the budget.
     """
-    started = clock()
-    budget_end = Deadline.after(config.time_budget, clock)
+    started = clock() if started is None else started
+    budget_end = Deadline.unlimited(clock) if config.time_budget is None else Deadline(started + config.time_budget, clock)
+    promise = (Deadline(started + PROMISE_FACTOR * config.time_budget + PROMISE_GRACE_SECONDS - PROMISE_MARGIN_SECONDS, clock)
+               if config.time_budget is not None else Deadline.unlimited(clock))
     metric = get_metric(config.metric, dataset.task)
     spaces = select_spaces(load_spaces(config.spaces_dirs, builder_names()), dataset.task, config.families)
     resampling = make_resampling(dataset.y, dataset.task, n_folds=config.cv_folds, seed=config.seed, source=dataset.source)
@@ -171,11 +190,15 @@ def run_search(dataset: Dataset, config: SearchConfig, reporter: ProgressReporte
         study, best, spaces, dataset, metric, ensemble, config.seed, threads, final_deadline, memory, ctx.artifact_store
     )
     log.info("final model (%s) ready at %.1f s", final.kind, clock() - started)
-    card = _card(final, best, spaces, dataset, metric, fp, study, resampling)
+    if study_dir is not None:
+        final = _savable_in_time(final, promise)
+    card_trial = _trial_of(study, final, best)
+    card = _card(final, card_trial, spaces, dataset, metric, fp, study, resampling)
     model_path = _save(final.model, card, study, study_dir)
     log.info("model saved at %.1f s", clock() - started)
     if ctx.multi_objective and study_dir is not None:
-        _save_pareto_front(study, best, model_path, spaces, dataset, metric, fp, resampling, config.seed, threads, final_deadline, study_dir)
+        _save_pareto_front(study, card_trial, model_path, spaces, dataset, metric, fp, resampling, config.seed, threads,
+                           final_deadline, promise, study_dir)
     return SearchOutcome(
         study=study, best_model=final.model, best_trial=best, card=card, model_path=model_path,
         leaderboard=leaderboard(study), family_summary=family_summary(study),
@@ -206,7 +229,7 @@ def _card(
     fp: Fingerprint, study: optuna.Study, resampling: Resampling,
 ) -> ModelCard:
     space = spaces[best.params[FAMILY_PARAM]]
-    single = final.kind in ("single", "fold-average")
+    single = final.kind in ("single", "fold-average", "subsample")
     return ModelCard(
         task=dataset.task, metric=metric.name, family=space.name if single else final.kind,
         params=params_of(best, space) if single or final.kind == "bagging" else {},
@@ -218,24 +241,45 @@ def _card(
     )
 
 
+def _savable_in_time(final: FinalModel, promise: Deadline) -> FinalModel:
+    """``final``, or the best single model when saving the ensemble would break the budget's promise."""
+    if final.single is None or not promise.is_limited:
+        return final
+    needed = save_seconds(model_size_bytes(final.model))
+    if needed <= promise.remaining():
+        return final
+    log.warning("the %s ensemble would take ~%.1f s to save, %.1f s are left: saving the best single model", final.kind, needed, promise.remaining())
+    note = f"{final.kind} won on OOF but saving it (~{needed:.0f} s) would overrun the budget"
+    return dataclasses.replace(final.single, notes={**final.single.notes, "ensemble": note})
+
+
+def _trial_of(study: optuna.Study, final: FinalModel, best: optuna.trial.FrozenTrial) -> optuna.trial.FrozenTrial:
+    """The trial a single final model comes from (the best one, unless only another's fold models were at hand)."""
+    number = final.members[0]["trial"] if final.members and final.kind in ("single", "fold-average", "subsample") else best.number
+    return best if number == best.number else next(t for t in ranked(study) if t.number == number)
+
+
 def _save_pareto_front(
     study: optuna.Study, best: optuna.trial.FrozenTrial, best_path: Path | None, spaces: dict[str, FamilySpace],
     dataset: Dataset, metric: Metric, fp: Fingerprint, resampling: Resampling, seed: int, threads: int,
-    deadline: Deadline, study_dir: Path,
+    deadline: Deadline, promise: Deadline, study_dir: Path,
 ) -> None:
-    """Refit and save every Pareto-front trial that fits in the budget, so ``load_best_model(choose=...)``
-    can pick a trade-off later; the front is small (a handful of trials)."""
+    """Refit and save every Pareto-front trial that fits in the budget (refit and save both bounded),
+    so ``load_best_model(choose=...)`` can pick a trade-off later; the front is small."""
     saved = {str(best.number): str(best_path.resolve())} if best_path else {}
     digests = {str(best.number): artifact_digests(best_path)} if best_path else {}
     for trial in sorted(study.best_trials, key=lambda t: t.number):
         if str(trial.number) in saved:
             continue
         try:
-            model = refit_trial(trial, spaces, dataset, seed, threads, deadline)
+            model, _, note = refit_bounded(trial, spaces, dataset, seed, threads, deadline)
         except DeadlineExceeded:
             log.warning("Pareto-front trial %d not saved: the time budget ran out", trial.number)
             continue
-        final = FinalModel(model, "single", score(trial), score(trial), [{"family": trial.params[FAMILY_PARAM], "trial": trial.number, "weight": 1.0}], {"final_model": "refit on all rows"})
+        if save_seconds(model_size_bytes(model)) > promise.remaining():
+            log.warning("Pareto-front trial %d not saved: saving it would overrun the budget", trial.number)
+            continue
+        final = FinalModel(model, "single", score(trial), score(trial), [{"family": trial.params[FAMILY_PARAM], "trial": trial.number, "weight": 1.0}], {"final_model": note})
         path = save_model(model, study_dir / "models" / f"trial-{trial.number}-{_stamp()}", _card(final, trial, spaces, dataset, metric, fp, study, resampling))
         saved[str(trial.number)] = str(path.resolve())
         digests[str(trial.number)] = artifact_digests(path)

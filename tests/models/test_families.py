@@ -113,7 +113,7 @@ class _StepClock:
         return self.now
 
 
-@pytest.mark.parametrize("family", ["random_forest", "hist_gradient_boosting", "xgboost", "mlp"])
+@pytest.mark.parametrize("family", ["random_forest", "hist_gradient_boosting", "xgboost", "mlp", "adaboost"])
 def test_fit_stops_at_the_deadline(family: str, regression_frame: pd.DataFrame) -> None:
     X, y = regression_frame.drop(columns="y").to_numpy(), regression_frame["y"].to_numpy()
     space = SPACES[family]
