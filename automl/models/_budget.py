@@ -35,7 +35,7 @@ _PROBE_SHARE = 16
 _PROBE_MIN_ROWS = 1_000
 _PROBE_FROM_ROWS = 4_000  # smaller fits take milliseconds: not worth a probe
 _FORECAST_MARGIN = 1.5
-PREDICT_CHUNK_ROWS = 2_048
+PREDICT_CHUNK_ROWS = 1_024
 
 
 def fit_budgeted(estimator: Any, X: Any, y: Any, deadline: Deadline, epoch_callback: EpochCallback | None = None) -> Any:

@@ -43,7 +43,9 @@ _ACTIVATIONS: dict[str, type[nn.Module]] = {
 }
 _OPTIMIZERS = ("adam", "adamw", "sgd")
 _DEVICES = ("auto", "cpu", "cuda")
-_DEADLINE_EVERY_N_BATCHES = 50
+# A clock read per batch costs nothing next to a forward/backward pass; every 50 batches let a
+# wide network on a busy machine run ~10 s past the deadline.
+_DEADLINE_EVERY_N_BATCHES = 1
 _PREDICT_CHUNK = 8192  # rows per forward pass at predict time, bounds memory
 _INIT, _SPLIT, _TRAIN = range(3)  # independent random streams derived from random_state
 
@@ -185,12 +187,14 @@ def _device_of(module: nn.Module) -> torch.device:
     return next(module.parameters()).device
 
 
-def _mean_loss(module: nn.Module, X: torch.Tensor, t: torch.Tensor, loss_fn: nn.Module) -> float:
+def _mean_loss(module: nn.Module, X: torch.Tensor, t: torch.Tensor, loss_fn: nn.Module, deadline: Deadline | None = None) -> float:
     """Loss over all rows in eval mode (no dropout, BatchNorm running statistics)."""
     module.eval()
     total = 0.0
     with torch.no_grad():
         for start in range(0, len(X), _PREDICT_CHUNK):
+            if deadline is not None:
+                deadline.check("MLP validation")
             rows = slice(start, start + _PREDICT_CHUNK)
             total += float(loss_fn(module(X[rows]), t[rows])) * len(X[rows])
     return total / max(len(X), 1)
@@ -254,7 +258,7 @@ class _BaseMLP(BaseEstimator):
         Args:
             X: Preprocessed numeric features, shape (n_samples, n_features); sparse is densified.
             y: Targets (labels for the classifier, numbers for the regressor).
-            deadline: Checked every epoch and every 50 batches; ``None`` means no limit.
+            deadline: Checked before every batch and validation chunk; ``None`` means no limit.
             epoch_callback: Called as ``epoch_callback(epoch, val_loss)`` after each epoch
                 (``epoch`` counts from 1); anything it raises (e.g. ``optuna.TrialPruned``)
                 propagates, which is how per-epoch pruning plugs in. When the data are too
@@ -394,7 +398,7 @@ class _BaseMLP(BaseEstimator):
             for _ in range(epochs):
                 deadline.check("MLP training")
                 self.loss_curve_.append(self._one_epoch(X, t, optimizer, loss_fn, rng, deadline))
-                val_loss = _mean_loss(self.module_, X_val, t_val, loss_fn)
+                val_loss = _mean_loss(self.module_, X_val, t_val, loss_fn, deadline)
                 self.validation_curve_.append(val_loss)
                 self.n_epochs_ += 1
                 if epoch_callback is not None:

@@ -17,7 +17,7 @@ import logging
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -25,7 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import optuna
 
-from automl._core import Deadline, DeadlineExceeded, InputError
+from automl._core import ArtifactError, Deadline, DeadlineExceeded, InputError
 from automl.data import Dataset
 from automl.ensembles import (
     BaggedModel,
@@ -37,6 +37,7 @@ from automl.ensembles import (
     stacking_oof_score,
 )
 from automl.evaluation import Metric
+from automl.models import load_card, load_model
 from automl.search._cv import CVResult
 from automl.search._objective import FAMILY_PARAM, make_model, params_of
 from automl.search._trials import ranked, score
@@ -55,6 +56,7 @@ BAGGING_COPIES = 5
 SUBSAMPLE_SHARE = 0.25
 MIN_SUBSAMPLE_ROWS = 50
 FOLD_TO_FULL_SCALE = 1.3  # all rows take a little longer to fit than a fold's share of them
+LOAD_BYTES_PER_SECOND = 50e6  # skops loads ~130 MB/s on a quiet machine; plan with less
 
 
 @dataclass(frozen=True)
@@ -115,9 +117,14 @@ def build_final_model(
     deadline: Deadline,
     memory: RunMemory,
     store: optuna.artifacts.FileSystemArtifactStore | None,
+    promise: Deadline | None = None,
 ) -> FinalModel:
-    """Refit ``best``, then try the requested ensemble; return whichever is chosen (within ``deadline``)."""
-    single = _final_single(study, best, spaces, dataset, seed, threads, deadline, memory)
+    """Refit ``best``, then try the requested ensemble; return whichever is chosen (within ``deadline``).
+
+    ``promise`` is the hard end of the whole search (budget x 1.05 + 5 s): a model an earlier
+    run saved is loaded as a fallback as long as that fits before it.
+    """
+    single = _final_single(study, best, spaces, dataset, seed, threads, deadline, memory, promise or deadline)
     if ensemble == "none" or single.kind != "single":
         return single
     if deadline.expired():
@@ -149,14 +156,16 @@ def _with_note(final: FinalModel, key: str, value: str) -> FinalModel:
 def refit_bounded(
     trial: optuna.trial.FrozenTrial, spaces: Mapping[str, FamilySpace], dataset: Dataset, seed: int, threads: int,
     deadline: Deadline, memory: RunMemory | None = None, *, fallback: bool = False,
+    previous: Callable[[Deadline], Any | None] | None = None,
 ) -> tuple[Any, str, str]:
     """``trial``'s configuration fitted on all rows, never past ``deadline``: ``(model, kind, note)``.
 
     Without ``fallback`` a refit that would overrun raises :class:`DeadlineExceeded` (ensemble
     members, Pareto-front models: optional extras). With it, the model is still delivered:
     the average of the trial's fold models when this run kept them (``kind="fold-average"``),
-    else a fit on a subsample sized to the time left (``kind="subsample"``), for which a part
-    of the time is kept back from the full refit.
+    else the refit an earlier run saved (``previous(deadline)``, ``kind="saved"``), else a fit on
+    a subsample sized to the time left (``kind="subsample"``); a part of the time is kept back
+    from the full refit for these.
     """
     space = spaces[trial.params[FAMILY_PARAM]]
     folds = memory.fold_models_of(trial.number) if memory is not None else ()
@@ -173,7 +182,37 @@ def refit_bounded(
         log.warning("refit of trial %d would overrun the budget; averaging its %d fold models", trial.number, len(folds))
         return WeightedAverageEnsemble(list(folds), None, dataset.task).fit(), "fold-average", (
             f"average of {len(folds)} fold models (a refit would overrun the budget)")
+    saved = previous(deadline) if previous is not None else None
+    if saved is not None:
+        log.warning("refit of trial %d would overrun the budget; using the refit an earlier run saved", trial.number)
+        return saved, "saved", "the refit on all rows saved by an earlier run of this study (a new one would overrun the budget)"
     return _subsample_refit(trial, space, dataset, seed, threads, deadline)
+
+
+def saved_refit_of(study: optuna.Study, trial: optuna.trial.FrozenTrial | None, promise: Deadline) -> Callable[[Deadline], Any | None]:
+    """A loader for the model an earlier run of ``study`` saved as its best (checked against the study's
+    digests): only when it is the full refit of ``trial`` (any saved best model when ``trial`` is None).
+    It returns None when there is none, or it cannot be loaded before ``promise`` (loading is cheap
+    next to a refit, so it is measured against the search's hard end)."""
+
+    def load(deadline: Deadline) -> Any | None:
+        path, digests = study.user_attrs.get("best_model_path"), study.user_attrs.get("best_model_digests")
+        if not path or not isinstance(digests, dict):
+            return None
+        try:
+            card = load_card(path)
+            if trial is not None:
+                single = [m.get("trial") for m in card.members] == [trial.number]
+                if card.trial_number != trial.number or not single or not str(card.notes.get("final_model", "")).startswith("refit on all rows"):
+                    return None
+            if 0.5 + Path(path, "model.skops").stat().st_size / LOAD_BYTES_PER_SECOND > promise.remaining():
+                return None
+            return load_model(path, expected_digests=digests, digest_source=f"study '{study.study_name}'")[0]
+        except (ArtifactError, OSError) as exc:
+            log.warning("the model an earlier run saved cannot be reused: %s", exc)
+            return None
+
+    return load
 
 
 def _subsample_refit(
@@ -204,25 +243,31 @@ def _subsample(y: np.ndarray, n: int, seed: int) -> np.ndarray:
 
 def _final_single(
     study: optuna.Study, best: optuna.trial.FrozenTrial, spaces: Mapping[str, FamilySpace], dataset: Dataset, seed: int,
-    threads: int, deadline: Deadline, memory: RunMemory,
+    threads: int, deadline: Deadline, memory: RunMemory, promise: Deadline,
 ) -> FinalModel:
-    """The best configuration as one model; if even the bounded fallbacks fail, this run's best fold models."""
+    """The best configuration as one model. If even the bounded fallbacks fail: this run's best fold
+    models, then the best model an earlier run of the study saved; an error only when there is neither."""
     member = [{"family": best.params[FAMILY_PARAM], "trial": best.number, "weight": 1.0}]
     try:
-        model, kind, note = refit_bounded(best, spaces, dataset, seed, threads, deadline, memory, fallback=True)
+        model, kind, note = refit_bounded(best, spaces, dataset, seed, threads, deadline, memory, fallback=True,
+                                          previous=saved_refit_of(study, best, promise))
         return FinalModel(model, kind, score(best), score(best), member, {"final_model": note})
     except DeadlineExceeded:
-        ours = next((t for t in ranked(study) if t.number == memory.best_trial), None)
-        if ours is None or not memory.best_fold_models:
-            raise InputError(
-                f"the time budget ran out before trial {best.number} could be refit, and this run kept no fold models; "
-                "raise --time-budget"
-            ) from None
-    folds = memory.best_fold_models
-    note = f"average of {len(folds)} fold models of trial {ours.number} (this run's best; trial {best.number} could not be refit in time)"
-    members = [{"family": ours.params[FAMILY_PARAM], "trial": ours.number, "weight": 1.0}]
-    model = WeightedAverageEnsemble(list(folds), None, dataset.task).fit()
-    return FinalModel(model, "fold-average", score(ours), score(ours), members, {"final_model": note})
+        pass
+    ours = next((t for t in ranked(study) if t.number == memory.best_trial), None)
+    if ours is not None and memory.best_fold_models:
+        folds = memory.best_fold_models
+        note = f"average of {len(folds)} fold models of trial {ours.number} (this run's best; trial {best.number} could not be refit in time)"
+        members = [{"family": ours.params[FAMILY_PARAM], "trial": ours.number, "weight": 1.0}]
+        model = WeightedAverageEnsemble(list(folds), None, dataset.task).fit()
+        return FinalModel(model, "fold-average", score(ours), score(ours), members, {"final_model": note})
+    previous = saved_refit_of(study, None, promise)(deadline)
+    if previous is not None:
+        log.warning("trial %d could not be refit in time and this run kept no fold models: keeping the study's saved best model", best.number)
+        return FinalModel(previous, "saved", score(best), score(best), member, {"final_model": "the model saved by an earlier run"})
+    raise InputError(
+        f"the time budget ran out before trial {best.number} could be refit, and this run kept no fold models; raise --time-budget"
+    )
 
 
 def _library(

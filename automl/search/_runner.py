@@ -17,7 +17,7 @@ import pandas as pd
 from automl._core import Clock, Deadline, DeadlineExceeded, InputError, did_you_mean
 from automl.data import Dataset, Fingerprint, fingerprint
 from automl.evaluation import Metric, get_metric
-from automl.models import ModelCard, artifact_digests, builder_names, model_size_bytes, prepare_saving, save_model
+from automl.models import ModelCard, artifact_digests, builder_names, load_card, model_size_bytes, prepare_saving, save_model
 from automl.search._final import STACKING_MEMBERS, FinalModel, RunMemory, build_final_model, check_ensemble, refit_bounded
 from automl.search._leaderboard import family_summary, leaderboard
 from automl.search._objective import FAMILY_PARAM, Objective, SearchContext, params_of
@@ -36,6 +36,9 @@ _FINISHED = (_STATE.COMPLETE, _STATE.PRUNED, _STATE.FAIL)
 SAVE_BYTES_PER_SECOND = 50e6
 # The promise: the whole search ends within budget x 1.05 + 5 s; saves aim a second inside it.
 PROMISE_FACTOR, PROMISE_GRACE_SECONDS, PROMISE_MARGIN_SECONDS = 1.05, 5.0, 1.0
+
+
+SINGLE_KINDS = ("single", "fold-average", "subsample", "saved")  # one trial's configuration (the card lists its params)
 
 
 def save_seconds(n_bytes: float) -> float:
@@ -187,14 +190,18 @@ def run_search(
     final_deadline = budget_end.earlier(SAVE_RESERVE_SECONDS)
     threads = config.n_jobs if config.n_jobs > 0 else -1
     final = build_final_model(
-        study, best, spaces, dataset, metric, ensemble, config.seed, threads, final_deadline, memory, ctx.artifact_store
+        study, best, spaces, dataset, metric, ensemble, config.seed, threads, final_deadline, memory, ctx.artifact_store, promise
     )
     log.info("final model (%s) ready at %.1f s", final.kind, clock() - started)
     if study_dir is not None:
         final = _savable_in_time(final, promise)
     card_trial = _trial_of(study, final, best)
-    card = _card(final, card_trial, spaces, dataset, metric, fp, study, resampling)
-    model_path = _save(final.model, card, study, study_dir)
+    if final.kind == "saved":  # an earlier run's refit of the same trial, already saved and recorded
+        model_path = Path(study.user_attrs["best_model_path"])
+        card = load_card(model_path)
+    else:
+        card = _card(final, card_trial, spaces, dataset, metric, fp, study, resampling)
+        model_path = _save(final.model, card, study, study_dir)
     log.info("model saved at %.1f s", clock() - started)
     if ctx.multi_objective and study_dir is not None:
         _save_pareto_front(study, card_trial, model_path, spaces, dataset, metric, fp, resampling, config.seed, threads,
@@ -229,7 +236,7 @@ def _card(
     fp: Fingerprint, study: optuna.Study, resampling: Resampling,
 ) -> ModelCard:
     space = spaces[best.params[FAMILY_PARAM]]
-    single = final.kind in ("single", "fold-average", "subsample")
+    single = final.kind in SINGLE_KINDS
     return ModelCard(
         task=dataset.task, metric=metric.name, family=space.name if single else final.kind,
         params=params_of(best, space) if single or final.kind == "bagging" else {},
@@ -255,8 +262,8 @@ def _savable_in_time(final: FinalModel, promise: Deadline) -> FinalModel:
 
 def _trial_of(study: optuna.Study, final: FinalModel, best: optuna.trial.FrozenTrial) -> optuna.trial.FrozenTrial:
     """The trial a single final model comes from (the best one, unless only another's fold models were at hand)."""
-    number = final.members[0]["trial"] if final.members and final.kind in ("single", "fold-average", "subsample") else best.number
-    return best if number == best.number else next(t for t in ranked(study) if t.number == number)
+    number = final.members[0]["trial"] if final.members and final.kind in SINGLE_KINDS else best.number
+    return best if number == best.number else next((t for t in ranked(study) if t.number == number), best)
 
 
 def _save_pareto_front(

@@ -86,3 +86,19 @@ def test_the_budget_clock_starts_before_the_data_is_loaded(binary_frame: pd.Data
     config = SearchConfig(time_budget=5.0, families=("logistic_regression",), storage=optuna.storages.InMemoryStorage(), output_dir=None)
     with pytest.raises(InputError, match="no trial finished"):
         run_search(load_dataset(binary_frame, "label"), config, started=time.monotonic() - 60.0)
+
+
+def test_a_resumed_study_falls_back_to_the_refit_an_earlier_run_saved(binary_frame: pd.DataFrame, tmp_path) -> None:  # noqa: ANN001
+    import automl
+    from automl.search._final import saved_refit_of
+
+    storage = f"sqlite:///{tmp_path}/r.db"
+    automl.search(binary_frame, "label", n_trials=1, time_budget=None, families=["logistic_regression"], ensemble="none",
+                  study_name="r", storage=storage, output_dir=str(tmp_path / "runs"))
+    study = optuna.load_study(study_name="r", storage=storage)
+    trial = study.best_trial
+    expired = Deadline.after(-1.0)  # no time at all for a refit: the earlier run's model is the answer
+    model, kind, note = refit_bounded(trial, SPACES, load_dataset(binary_frame, "label"), 0, 1, expired, RunMemory(get_metric(None, "binary")),
+                                      fallback=True, previous=saved_refit_of(study, trial, Deadline.after(60)))
+    assert kind == "saved" and "saved by an earlier run" in note
+    assert model.predict(binary_frame.drop(columns="label")).shape == (len(binary_frame),)
