@@ -14,6 +14,7 @@ from typing import Protocol
 
 from automl import __version__
 from automl._core import AutomlError, printable
+from automl.cli._clock import process_age_seconds
 
 log = logging.getLogger("automl.cli")
 
@@ -44,9 +45,11 @@ def build_parser(commands: dict[str, Command]) -> argparse.ArgumentParser:
     return parser
 
 
-def run(commands: dict[str, Command], argv: Sequence[str] | None = None) -> int:
+def run(commands: dict[str, Command], argv: Sequence[str] | None = None, *, process_entry: bool = False) -> int:
     parser = build_parser(commands)
     args = parser.parse_args(argv)
+    # How long this process ran before the command: the budget of `search` covers the whole command.
+    args.startup_seconds = process_age_seconds() if process_entry else 0.0
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE

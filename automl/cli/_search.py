@@ -6,7 +6,6 @@ import argparse
 import shlex
 
 from automl import api
-from automl.cli._clock import process_age_seconds
 from automl.cli._limits import add_limit_arguments, limits_from_args
 from automl.cli._render import RichReporter, console, frame_table, print_leaderboard
 from automl.search import DEFAULT_PRUNER, DEFAULT_STORAGE, PRUNERS, SAMPLERS
@@ -44,7 +43,7 @@ class SearchCommand:
 
     def run(self, args: argparse.Namespace) -> int:
         # The promise is about the whole command, so start-up time comes out of the budget.
-        budget = None if args.time_budget is None else max(args.time_budget - process_age_seconds(), 1.0)
+        budget = None if args.time_budget is None else max(args.time_budget - args.startup_seconds, 1.0)
         result = api.search(
             args.data, args.target, task=args.task, metric=args.metric, time_budget=budget,
             n_trials=args.n_trials, families=args.families, study_name=args.study, storage=args.storage,
