@@ -174,20 +174,22 @@ def run_search(
         study.set_user_attr("artifact_dir", str(study_dir.resolve()))
         prepare_saving()
     trial_deadline = budget_end.earlier(_refit_reserve(config.time_budget))
+    # Refits end a second before the budget; the 5 % + 5 s grace covers the last chunk and reporting.
+    final_deadline = budget_end.earlier(SAVE_RESERVE_SECONDS)
+    nothing_completed = not study.get_trials(deepcopy=False, states=(_STATE.COMPLETE,))
     ctx = SearchContext(
         X=dataset.X, y=dataset.y, task=dataset.task, metric=metric, classes=dataset.classes,
         resampling=resampling, spaces=spaces, seed=config.seed, model_threads=1, deadline=trial_deadline,
         artifact_store=optuna.artifacts.FileSystemArtifactStore(_mkdir(study_dir / "artifacts")) if study_dir else None,
         objectives=config.objectives, epoch_pruning=config.pruner == "median",
+        first_trial_deadline=final_deadline if nothing_completed else None,
     )
     memory = RunMemory(metric)
     ensemble = "none" if ctx.multi_objective else config.ensemble
     members = 1 if ensemble == "none" else STACKING_MEMBERS
-    _optimize(study, Objective(ctx, memory.offer), config, trial_deadline, resampling, reporter, members)
+    _optimize(study, Objective(ctx, memory.offer), config, trial_deadline, resampling, reporter, members, ctx.first_trial_deadline)
     best = _best_trial(study, config)
     log.info("trials done at %.1f s; best trial %d", clock() - started, best.number)
-    # Refits end a second before the budget; the 5 % + 5 s grace covers the last chunk and reporting.
-    final_deadline = budget_end.earlier(SAVE_RESERVE_SECONDS)
     threads = config.n_jobs if config.n_jobs > 0 else -1
     final = build_final_model(
         study, best, spaces, dataset, metric, ensemble, config.seed, threads, final_deadline, memory, ctx.artifact_store, promise
@@ -310,12 +312,16 @@ def _mkdir(path: Path) -> Path:
 
 def _optimize(
     study: optuna.Study, objective: Objective, config: SearchConfig, deadline: Deadline,
-    resampling: Resampling, reporter: ProgressReporter | None, members: int,
+    resampling: Resampling, reporter: ProgressReporter | None, members: int, first_deadline: Deadline | None = None,
 ) -> None:
+    """Run trials until ``deadline``; a study with no completed trial gets one trial even when only
+    ``first_deadline`` (later) is left, so a search slowed down by a busy machine still has a model."""
     n_trials = None
     if config.n_trials is not None:
         done = len(study.get_trials(deepcopy=False, states=_FINISHED))
         n_trials = max(0, config.n_trials - done)
+    if deadline.expired() and first_deadline is not None and not first_deadline.expired():
+        deadline, n_trials = first_deadline, 1 if n_trials is None else min(n_trials, 1)
     callbacks: list[Any] = [_StopWhenRefitWouldOverrun(deadline, resampling.train_fraction, resampling.n_splits, members)]
     if reporter is not None:
         reporter.start(study, n_trials, deadline)

@@ -102,3 +102,12 @@ def test_a_resumed_study_falls_back_to_the_refit_an_earlier_run_saved(binary_fra
                                       fallback=True, previous=saved_refit_of(study, trial, Deadline.after(60)))
     assert kind == "saved" and "saved by an earlier run" in note
     assert model.predict(binary_frame.drop(columns="label")).shape == (len(binary_frame),)
+
+
+def test_a_starved_search_still_runs_one_trial_on_the_refit_reserve(binary_frame: pd.DataFrame) -> None:
+    """Start-up on a busy machine ate the trials' time (their deadline passed), not the refit's:
+    one trial still runs, so the search delivers a model instead of 'no trial finished'."""
+    config = SearchConfig(time_budget=100.0, families=("logistic_regression",), storage=optuna.storages.InMemoryStorage(),
+                          output_dir=None, ensemble="none")
+    outcome = run_search(load_dataset(binary_frame, "label"), config, started=time.monotonic() - 92.0)  # trials' deadline: 90 s
+    assert len(outcome.leaderboard) == 1 and outcome.best_model is not None
