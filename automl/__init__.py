@@ -9,4 +9,6 @@ Example:
 from automl._core import __version__
 from automl.api import AutoML, SearchResult, evaluate, load_best_model, load_model, search, update
 
-__all__ = ["AutoML", "SearchResult", "__version__", "evaluate", "load_best_model", "load_model", "search", "update"]
+from automl._core import Limits
+
+__all__ = ["AutoML", "Limits", "SearchResult", "__version__", "evaluate", "load_best_model", "load_model", "search", "update"]

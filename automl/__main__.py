@@ -1,5 +1,3 @@
-import sys
+from automl.cli import console_main
 
-from automl.cli import main
-
-sys.exit(main())
+console_main()

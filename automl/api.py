@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from automl._core import ArtifactError, InputError, mask_secrets
+from automl._core import ArtifactError, InputError, Limits, mask_secrets
 from automl.continual import UpdateConfig, UpdateResult
 from automl.continual import update as run_update
 from automl.data import Dataset, as_frame, load_dataset, read_table, row_sketch, sklearn_score, split_target, summarize
@@ -115,6 +115,7 @@ def search(
     register: str | None = None,
     registry: str | None = None,
     registry_artifacts: str | None = None,
+    limits: Limits | None = None,
 ) -> SearchResult:
     """Search model families and hyperparameters for ``data`` within ``time_budget`` seconds.
 
@@ -138,6 +139,9 @@ def search(
     the study's database URL) as NAME's champion when it has none, else as its challenger,
     with its lineage (data fingerprint and row sketch, study and trials, compute spent).
 
+    ``limits`` bounds what is read from a file (bytes, rows, columns, line length; default
+    ``Limits.from_env()``), so a hostile or broken file is refused before it fills memory.
+
     Example:
         >>> from sklearn.datasets import load_iris
         >>> frame = load_iris(as_frame=True).frame
@@ -146,15 +150,15 @@ def search(
         >>> len(result.leaderboard) >= 1
         True
     """
-    cpu_started = time.process_time()
-    dataset = load_dataset(data, target, task)
+    started, cpu_started = time.monotonic(), time.process_time()  # the budget covers loading the data too
+    dataset = load_dataset(data, target, task, limits)
     config = SearchConfig(
         metric=metric, time_budget=time_budget, n_trials=n_trials, families=tuple(families) if families else None,
         study_name=study_name, storage=storage, seed=seed, n_jobs=n_jobs, spaces_dirs=tuple(spaces),
         output_dir=output_dir, cv_folds=cv_folds, ensemble=ensemble, sampler=sampler, pruner=pruner,
         objectives=tuple(objectives),
     )
-    result = SearchResult.from_outcome(run_search(dataset, config, reporter))
+    result = SearchResult.from_outcome(run_search(dataset, config, reporter, started=started))
     if register is None:
         return result
     if result.model_path is None:
@@ -309,7 +313,11 @@ def finalize(
 
 
 def load_best_model(
-    study_name: str, storage: str | optuna.storages.BaseStorage | None = None, *, choose: str | None = None
+    study_name: str,
+    storage: str | optuna.storages.BaseStorage | None = None,
+    *,
+    choose: str | None = None,
+    trust: Sequence[str] = (),
 ) -> Any:
     """Load the refit best model of a study from its artifact store.
 
@@ -317,31 +325,49 @@ def load_best_model(
     rows) or ``"size<=X"`` (bytes) picks the best-scoring saved Pareto-front trial
     within that limit; by default the best-scoring trial is returned.
 
+    The model files must match the SHA-256 digests the search recorded in the study, and
+    may contain only the types automl trusts; ``trust`` names extra types (exact
+    ``module.Class`` names) you accept the risk of loading.
+
     Raises:
-        ArtifactError: the study has no saved model, or the files are missing or untrusted.
+        ArtifactError: the study has no saved model, or the files are missing, changed since
+            the search saved them, or contain untrusted types.
         InputError: a malformed ``choose`` rule, or no front trial satisfies it.
 
     Example:
         >>> model = load_best_model("churn", "sqlite:///automl.db", choose="latency<=5")  # doctest: +SKIP
     """
-    model, _ = load_best_model_and_card(study_name, storage, choose=choose)
+    model, _ = load_best_model_and_card(study_name, storage, choose=choose, trust=trust)
     return model
 
 
 def load_best_model_and_card(
-    study_name: str, storage: str | optuna.storages.BaseStorage | None = None, *, choose: str | None = None
+    study_name: str,
+    storage: str | optuna.storages.BaseStorage | None = None,
+    *,
+    choose: str | None = None,
+    trust: Sequence[str] = (),
 ) -> tuple[Any, ModelCard]:
     study = load_study(study_name, storage)
-    path = study.user_attrs.get("best_model_path") if choose is None else _chosen_path(study, choose)
+    if choose is None:
+        path, digests = study.user_attrs.get("best_model_path"), study.user_attrs.get("best_model_digests")
+    else:
+        number, path = _chosen(study, choose)
+        digests = study.user_attrs.get("pareto_model_digests", {}).get(str(number))
     if not path:
         raise ArtifactError(f"study '{study_name}' has no saved model (was it run with an output folder?)")
-    return load_model_folder(path)
+    if not isinstance(digests, dict) or not digests:
+        raise ArtifactError(
+            f"study '{study_name}' records no SHA-256 digests for its model '{path}' (saved by an older automl?); "
+            "run the search again to save a verifiable model"
+        )
+    return load_model_folder(path, trust, expected_digests=digests, digest_source=f"study '{study_name}'")
 
 
 _CHOOSE_ATTRS = {"latency": "predict_ms_per_1k", "size": "model_bytes"}
 
 
-def _chosen_path(study: optuna.Study, rule: str) -> str:
+def _chosen(study: optuna.Study, rule: str) -> tuple[int, str]:
     """The saved Pareto-front model that ``rule`` (``latency<=X`` / ``size<=X``) selects."""
     name, _, limit_text = rule.partition("<=")
     name = name.strip()
@@ -365,12 +391,16 @@ def _chosen_path(study: optuna.Study, rule: str) -> str:
     fits = [t for t in ranked(study) if t.number in saved and measured(t) <= limit]
     if not fits:
         raise InputError(f"no saved Pareto-front trial of '{study.study_name}' has {name} <= {limit:g}")
-    return saved[fits[0].number]
+    return fits[0].number, saved[fits[0].number]
 
 
-def load_saved_model(path: str | Path) -> tuple[Any, ModelCard]:
-    """Load a model folder written by a search (``model.skops`` + ``model_card.json``)."""
-    return load_model_folder(path)
+def load_saved_model(path: str | Path, trust: Sequence[str] = ()) -> tuple[Any, ModelCard]:
+    """Load a model folder written by a search (``model.skops`` + ``model_card.json``).
+
+    The folder's card must agree with the model file's SHA-256; ``trust`` names extra types
+    you accept the risk of loading (see :func:`load_best_model`).
+    """
+    return load_model_folder(path, trust)
 
 
 def load_study(study_name: str, storage: str | optuna.storages.BaseStorage | None = None) -> optuna.Study:
@@ -483,6 +513,8 @@ def evaluate(
     seed: int = 0,
     out: str | Path | None = None,
     model_name: str | None = None,
+    trust: Sequence[str] = (),
+    limits: Limits | None = None,
 ) -> EvaluationReport:
     """Evaluate a fitted model offline: baselines, behavioural tests, calibration, slices, ...
 
@@ -492,6 +524,8 @@ def evaluate(
     ``y``/``y_train`` a column name of them (default: the card's target).
     With ``out``, report.json and report.html are written there. ``model_name``
     titles the report (default: the card's family and path, or the class name).
+    ``trust`` names extra types to accept when loading model folders (see :func:`load_best_model`);
+    ``limits`` bounds the tables read from files (see :func:`search`).
 
     Returns:
         automl.evaluation.EvaluationReport
@@ -504,20 +538,20 @@ def evaluate(
     name = model_name
     if isinstance(model, (str, Path)):
         path = model
-        model, card = load_saved_model(path)
+        model, card = load_saved_model(path, trust)
         task, metric, name = task or card.task, metric or card.metric, name or f"{card.family} ({path})"
         y = card.target if y is None else y
     if isinstance(champion, (str, Path)):
-        champion, _ = load_saved_model(champion)
+        champion, _ = load_saved_model(champion, trust)
     if y is None:
         raise InputError("no target given; pass the target values or the name of the column to predict")
-    frame, target = split_target(_table(X, "X"), y, str(X) if isinstance(X, (str, Path)) else "X")
+    frame, target = split_target(_table(X, "X", limits), y, str(X) if isinstance(X, (str, Path)) else "X")
     train_frame = train_target = None
     if X_train is not None:
         train_target_spec = (y if isinstance(y, str) else None) if y_train is None else y_train
         if train_target_spec is None:
             raise InputError("no target given for X_train; pass y_train")
-        train_frame, train_target = split_target(_table(X_train, "X_train"), train_target_spec, "X_train")
+        train_frame, train_target = split_target(_table(X_train, "X_train", limits), train_target_spec, "X_train")
     report = evaluate_model(
         model, frame, target, task=task, metric=metric, slices=slices, invariant=invariant, directional=directional,
         champion=champion, X_train=train_frame, y_train=train_target, cost_fp=cost_fp, cost_fn=cost_fn,
@@ -528,9 +562,9 @@ def evaluate(
     return report
 
 
-def _table(data: str | Path | pd.DataFrame, name: str) -> pd.DataFrame:
+def _table(data: str | Path | pd.DataFrame, name: str, limits: Limits | None = None) -> pd.DataFrame:
     if isinstance(data, (str, Path)):
-        return read_table(data)
+        return read_table(data, limits)
     if not isinstance(data, pd.DataFrame):
         raise InputError(f"{name} must be a path or a pandas DataFrame, got {type(data).__name__}")
     return data

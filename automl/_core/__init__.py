@@ -3,6 +3,7 @@
 from automl._core._atomic import atomic_write, atomic_write_bytes, atomic_write_json
 from automl._core._deadline import Clock, Deadline
 from automl._core._digest import sha256_file
+from automl._core._limits import Limits, describe_bytes, parse_size
 from automl._core._errors import (
     ArtifactError,
     AutomlError,
@@ -11,6 +12,8 @@ from automl._core._errors import (
     InputError,
     SpaceError,
     did_you_mean,
+    printable,
+    quote,
 )
 from automl._core._secrets import MASK, mask_secrets, url_password
 from automl._core._urls import normalize_db_url, sqlite_path
@@ -25,15 +28,20 @@ __all__ = [
     "Deadline",
     "DeadlineExceeded",
     "InputError",
+    "Limits",
     "MASK",
     "SpaceError",
     "atomic_write",
     "atomic_write_bytes",
     "atomic_write_json",
+    "describe_bytes",
     "did_you_mean",
     "mask_secrets",
     "normalize_db_url",
     "package_versions",
+    "parse_size",
+    "printable",
+    "quote",
     "sha256_file",
     "sqlite_path",
     "url_password",

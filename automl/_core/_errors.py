@@ -39,4 +39,25 @@ class DeadlineExceeded(AutomlError, TimeoutError):
 def did_you_mean(value: str, options: Iterable[str]) -> str:
     """Return ' (did you mean 'x'?)' for the closest option, or '' when nothing is close."""
     matches = difflib.get_close_matches(str(value), [str(o) for o in options], n=1)
-    return f" (did you mean '{matches[0]}'?)" if matches else ""
+    return f" (did you mean {quote(matches[0])}?)" if matches else ""
+
+
+def quote(value: object, limit: int = 80) -> str:
+    """A value from the user's input, fit for a one-line message: text in quotes with line breaks
+    and other control characters escaped, numpy scalars as plain numbers, long values cut.
+
+    Example:
+        >>> quote("y\\n")
+        "'y\\\\n'"
+    """
+    item = getattr(value, "item", None)
+    if type(value).__module__ == "numpy" and callable(item):
+        value = item()
+    text = printable(value if isinstance(value, str) else repr(value), limit)
+    return f"'{text}'" if isinstance(value, str) else text
+
+
+def printable(text: str, limit: int = 80) -> str:
+    """``text`` with control characters escaped (``\\n``), cut to ``limit`` characters."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+    return text if len(text) <= limit else text[: limit - 3] + "..."

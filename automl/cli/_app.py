@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Protocol
 
-from automl._core import AutomlError, __version__, mask_secrets
+from automl._core import AutomlError, __version__, mask_secrets, printable
 from automl.cli._clock import process_age_seconds
 
 log = logging.getLogger("automl.cli")
@@ -44,20 +44,19 @@ def build_parser(commands: dict[str, Command]) -> argparse.ArgumentParser:
     return parser
 
 
-def run(commands: dict[str, Command], argv: Sequence[str] | None = None) -> int:
+def run(commands: dict[str, Command], argv: Sequence[str] | None = None, *, process_entry: bool = False) -> int:
     parser = build_parser(commands)
     args = parser.parse_args(argv)
-    # Without argv this process *is* the command, and its promises (the time budget) cover its start-up too;
-    # a caller passing argv (a test, a script) started its own clock.
-    args.startup_seconds = process_age_seconds() if argv is None else 0.0
+    # How long this process ran before the command: the budget of `search` covers the whole command.
+    args.startup_seconds = process_age_seconds() if process_entry else 0.0
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
     _configure_logging(args.verbose)
     try:
         return commands[args.command].run(args)
-    except AutomlError as exc:
-        print(mask_secrets(f"automl {args.command}: error: {exc}"), file=sys.stderr)
+    except AutomlError as exc:  # printable(): a name from the input cannot break the one-line contract
+        print(mask_secrets(f"automl {args.command}: error: {printable(str(exc), 4000)}"), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"automl {args.command}: interrupted", file=sys.stderr)

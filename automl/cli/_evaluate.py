@@ -9,6 +9,7 @@ from rich.table import Table
 
 from automl import api
 from automl._core import InputError
+from automl.cli._limits import add_limit_arguments, limits_from_args
 from automl.cli._model_source import add_model_source, load_model_source
 from automl.cli._render import console
 from automl.data import read_table
@@ -56,11 +57,13 @@ class EvaluateCommand:
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--fail-on-check", action="store_true",
                             help=f"exit with code {EXIT_CHECKS_FAILED} when any check fails (for CI gates)")
+        add_limit_arguments(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         if (args.cost_fp is None) != (args.cost_fn is None):
             raise InputError("give both --cost-fp and --cost-fn (or neither)")
         model, card, name = load_model_source(args)
+        limits = limits_from_args(args)
         target = args.target or card.target
         config = EvaluationConfig(
             n_bootstrap=args.bootstrap,
@@ -70,12 +73,12 @@ class EvaluateCommand:
             target_accuracy=args.target_accuracy,
             positive_class=args.positive_class,
         )
-        champion = api.load_saved_model(args.against)[0] if args.against else None
+        champion = api.load_saved_model(args.against, args.trust)[0] if args.against else None
         report = api.evaluate(
-            model, read_table(args.data), target,
+            model, read_table(args.data, limits), target,
             task=card.task, metric=args.metric or card.metric,
             slices=parse_columns(args.slices), invariant=parse_columns(args.invariant), directional=args.directional or None,
-            champion=champion, X_train=read_table(args.train) if args.train else None,
+            champion=champion, X_train=read_table(args.train, limits) if args.train else None,
             cost_fp=args.cost_fp, cost_fn=args.cost_fn, config=config, thresholds=EvaluationThresholds(), seed=args.seed,
             model_name=name,
         )

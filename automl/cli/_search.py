@@ -6,6 +6,7 @@ import argparse
 import shlex
 
 from automl import api
+from automl.cli._limits import add_limit_arguments, limits_from_args
 from automl.cli._render import RichReporter, console, frame_table, print_leaderboard
 from automl.search import DEFAULT_PRUNER, DEFAULT_STORAGE, PRUNERS, SAMPLERS, describe_storage
 
@@ -47,6 +48,7 @@ class SearchCommand:
         parser.add_argument("--register", metavar="NAME", help="register the final model: NAME's champion if it has none, else its challenger")
         parser.add_argument("--registry", help="registry database URL (default: the --storage URL)")
         parser.add_argument("--registry-artifacts", metavar="DIR", help="registry artifact folder (default: beside the SQLite file)")
+        add_limit_arguments(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         # The promise is about the whole command, so start-up time comes out of the budget.
@@ -57,7 +59,7 @@ class SearchCommand:
             seed=args.seed, n_jobs=args.n_jobs, spaces=args.spaces, output_dir=args.output,
             cv_folds=args.cv_folds, ensemble=args.ensemble, sampler=args.sampler, pruner=args.pruner,
             objectives=args.objectives, reporter=RichReporter(), register=args.register, registry=args.registry,
-            registry_artifacts=args.registry_artifacts,
+            registry_artifacts=args.registry_artifacts, limits=limits_from_args(args),
         )
         print_result(result, args.storage)
         if result.registered is not None:

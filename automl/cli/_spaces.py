@@ -10,7 +10,7 @@ import pandas as pd
 from automl._core import InputError, did_you_mean
 from automl.cli._render import console, frame_table
 from automl.models import builder_names
-from automl.spaces import FamilySpace, default_spaces_dir, load_space, load_spaces
+from automl.spaces import FamilySpace, default_spaces_dir, load_space, load_spaces, load_spaces_with_overrides
 
 
 def _param_rows(space: FamilySpace) -> pd.DataFrame:
@@ -28,25 +28,25 @@ class SpacesCommand:
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("action", choices=["list", "show", "validate"])
         parser.add_argument("name", nargs="?", help="family name (show) or YAML file (validate)")
-        parser.add_argument("--spaces", action="append", default=[], metavar="DIR", help="extra search-space folder")
+        parser.add_argument("--spaces", action="append", default=[], metavar="DIR", help="extra search-space folder (repeatable)")
 
     def run(self, args: argparse.Namespace) -> int:
         if args.action == "validate":
-            if not args.name:
-                raise InputError("spaces validate needs a YAML file")
-            space = load_space(args.name, builder_names())
-            console.print(f"ok: {args.name} defines family '{space.name}' ({len(space.params)} parameters, tasks {', '.join(space.tasks)})")
-            return 0
-        spaces = load_spaces(args.spaces, builder_names())
+            return self._validate(args)
+        spaces, overrides = load_spaces_with_overrides(args.spaces, builder_names())
         if args.action == "list":
             built_in = default_spaces_dir()
+            replaced = {o.family: o.replaced for o in overrides}
             rows = [
                 {"family": s.name, "builder": s.builder, "tasks": ",".join(s.tasks), "params": len(s.params),
-                 "from": "built-in" if Path(s.source).parent == built_in else "--spaces", "file": s.source}
+                 "from": "built-in" if Path(s.source).parent == built_in else "--spaces", "overrides": replaced.get(s.name, ""),
+                 "file": s.source}
                 for s in sorted(spaces.values(), key=lambda s: (s.order, s.name))
             ]
             console.print(frame_table(pd.DataFrame(rows), "Search spaces", max_rows=100, wide=("file",)))
             console.print(f"built-in families: {built_in}", soft_wrap=True)
+            for override in overrides:
+                console.print(f"note: {override.describe()}", soft_wrap=True)
             return 0
         if args.name not in spaces:
             raise InputError(f"unknown family '{args.name}'{did_you_mean(str(args.name), spaces)}")
@@ -54,4 +54,23 @@ class SpacesCommand:
         console.print(f"[bold]{space.name}[/bold] ({space.source}): {space.description}")
         console.print(f"builder {space.builder}; tasks {', '.join(space.tasks)}; preprocessing scale={space.preprocessing.scale}, categorical={space.preprocessing.categorical}; fixed {dict(space.fixed)}")
         console.print(frame_table(_param_rows(space), "Parameters", max_rows=100, wide=()))
+        return 0
+
+    def _validate(self, args: argparse.Namespace) -> int:
+        """Validate one file (``name``) and/or every file of the ``--spaces`` folders; say what each overrides."""
+        if not args.name and not args.spaces:
+            raise InputError("spaces validate needs a YAML file or --spaces DIR")
+        builders = builder_names()
+        spaces, overrides = load_spaces_with_overrides(args.spaces, builders)  # validates every folder file
+        checked = [Path(p) for folder in args.spaces for p in sorted(Path(folder).glob("*.yaml")) + sorted(Path(folder).glob("*.yml"))]
+        checked += [Path(args.name)] if args.name else []
+        builtin = {s.name: s.source for s in load_spaces((), builders).values()}
+        for path in checked:
+            space = load_space(path, builders)
+            console.print(f"ok: {path} defines family '{space.name}' ({len(space.params)} parameters, tasks {', '.join(space.tasks)})", soft_wrap=True)
+            if path == Path(str(args.name)) and space.name in spaces and Path(spaces[space.name].source).resolve() != path.resolve():
+                kind = "the built-in family" if spaces[space.name].source == builtin.get(space.name) else "the family"
+                console.print(f"note: family '{space.name}' from {path} would override {kind} from {spaces[space.name].source}", soft_wrap=True)
+        for override in overrides:
+            console.print(f"note: {override.describe()}", soft_wrap=True)
         return 0

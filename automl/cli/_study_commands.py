@@ -11,6 +11,7 @@ import pandas as pd
 
 from automl import api
 from automl._core import InputError, atomic_write_bytes
+from automl.cli._limits import add_limit_arguments, limits_from_args
 from automl.cli._model_source import add_model_source, load_model_source
 from automl.cli._render import console, frame_table, print_leaderboard
 from automl.data import read_table
@@ -44,10 +45,11 @@ class PredictCommand:
         add_model_source(parser)
         parser.add_argument("data", help="CSV or Parquet file with the feature columns")
         parser.add_argument("--out", type=Path, required=True, help="CSV file to write")
+        add_limit_arguments(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         model, card, _ = load_model_source(args)
-        frame = read_table(args.data)
+        frame = read_table(args.data, limits_from_args(args))
         if frame.empty:
             raise InputError(f"'{args.data}' has no rows to predict")
         features = frame.drop(columns=[card.target]) if card.target in frame.columns else frame

@@ -2,7 +2,8 @@
 
 from automl.data._fingerprint import SKETCH_SIZE, Fingerprint, RowSketch, fingerprint, row_hashes, row_sketch
 from automl.data._frame import as_frame
-from automl.data._load import Dataset, load_dataset, read_table, split_target
+from automl.data._load import Dataset, load_dataset, split_target
+from automl.data._read import LimitExceeded, read_table
 from automl.data._preprocess import DATA_TRUSTED_TYPES, CategoricalEncoding, build_preprocessor
 from automl.data._schema import Schema, infer_schema
 from automl.data._split import DataSplit, order_by_time, split_frame
@@ -20,6 +21,7 @@ __all__ = [
     "ColumnDrift",
     "Dataset",
     "Fingerprint",
+    "LimitExceeded",
     "Schema",
     "Task",
     "as_frame",

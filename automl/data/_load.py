@@ -6,20 +6,15 @@ column or the value, so users never see a parser traceback.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from automl._core import DataFileNotFoundError, InputError, did_you_mean
+from automl._core import InputError, Limits, did_you_mean, quote
+from automl.data._read import read_table
 from automl.data._task import Task, check_target, infer_task
-
-log = logging.getLogger(__name__)
-
-_CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz", ".tsv", ".txt")
-_PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 @dataclass(frozen=True)
@@ -41,34 +36,11 @@ class Dataset:
         return None if self.task == "regression" else np.unique(self.y.to_numpy())
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV (optionally compressed) or Parquet file into a DataFrame."""
-    path = Path(path)
-    if not path.exists():
-        raise DataFileNotFoundError(f"data file not found: '{path}'")
-    if path.is_dir():
-        raise InputError(f"'{path}' is a directory, expected a CSV or Parquet file")
-    name = path.name.lower()
-    try:
-        if name.endswith(_PARQUET_SUFFIXES):
-            frame = pd.read_parquet(path)
-        else:
-            sep = "\t" if name.endswith(".tsv") else ","
-            frame = pd.read_csv(path, sep=sep)
-    except pd.errors.EmptyDataError:
-        raise InputError(f"'{path}' is empty: no header row and no data") from None
-    except (UnicodeDecodeError, pd.errors.ParserError, OSError, EOFError, ValueError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"cannot read '{path}' as {'Parquet' if name.endswith(_PARQUET_SUFFIXES) else 'CSV'}: {reason}") from None
-    if not name.endswith(_CSV_SUFFIXES + _PARQUET_SUFFIXES):
-        log.info("'%s' has no known suffix; read it as CSV", path)
-    return frame
-
-
 def load_dataset(
     data: str | Path | pd.DataFrame,
     target: str | pd.Series | np.ndarray | None,
     task: str = "auto",
+    limits: Limits | None = None,
 ) -> Dataset:
     """Load ``data`` and separate the ``target``.
 
@@ -78,6 +50,7 @@ def load_dataset(
         target: a column name of ``data``, or the target values themselves
             (Series/array aligned with ``data``'s rows).
         task: ``"auto"`` to infer, or ``"binary"``, ``"multiclass"``, ``"regression"``.
+        limits: size limits for files (default ``Limits.from_env()``).
 
     Raises:
         InputError: with a one-line reason for every unusable input.
@@ -89,14 +62,14 @@ def load_dataset(
         'binary'
     """
     source = str(data) if isinstance(data, (str, Path)) else "DataFrame"
-    frame = read_table(data) if isinstance(data, (str, Path)) else data
+    frame = read_table(data, limits) if isinstance(data, (str, Path)) else data
     if not isinstance(frame, pd.DataFrame):
         raise InputError(f"data must be a path or a pandas DataFrame, got {type(frame).__name__}")
     X, y = split_target(frame, target, source)
     if len(X) == 0:
         raise InputError(f"{source}: the table has no rows")
     if X.shape[1] == 0:
-        raise InputError(f"{source}: the table has no feature columns besides target '{y.name}'")
+        raise InputError(f"{source}: the table has no feature columns besides target {quote(y.name)}")
     resolved = infer_task(y) if task == "auto" else task
     check_target(y, resolved, source)  # type: ignore[arg-type]
     return Dataset(X=X.reset_index(drop=True), y=y.reset_index(drop=True), task=resolved, source=source)  # type: ignore[arg-type]
@@ -112,8 +85,8 @@ def split_target(
         columns = [str(c) for c in frame.columns]
         if target not in columns:
             raise InputError(
-                f"{source}: target column '{target}' not found{did_you_mean(target, columns)}; "
-                f"columns are {', '.join(columns[:20])}{'...' if len(columns) > 20 else ''}"
+                f"{source}: target column {quote(target)} not found{did_you_mean(target, columns)}; "
+                f"columns are {', '.join(quote(c, 40) for c in columns[:20])}{'...' if len(columns) > 20 else ''}"
             )
         frame = frame.rename(columns=str)
         return frame.drop(columns=[target]), frame[target]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from automl._core import InputError
+from automl._core import InputError, printable
 
 _DATE_SAMPLE = 200
 
@@ -33,7 +33,7 @@ class Schema:
         missing = [c for c in self.columns if c not in X.columns]
         if missing:
             raise InputError(
-                f"{where}: the data lacks column(s) the model was trained on: {', '.join(missing[:10])}"
+                f"{where}: the data lacks column(s) the model was trained on: {', '.join(printable(c, 40) for c in missing[:10])}"
                 f"{'...' if len(missing) > 10 else ''}"
             )
         return X[list(self.columns)]

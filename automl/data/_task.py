@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, r2_score
 
-from automl._core import InputError
+from automl._core import InputError, quote
 
 Task = Literal["binary", "multiclass", "regression"]
 TASKS: tuple[Task, ...] = ("binary", "multiclass", "regression")
@@ -40,33 +40,34 @@ def infer_task(y: pd.Series) -> Task:
 def check_target(y: pd.Series, task: Task, source: str) -> None:
     """Reject targets no model can learn from, naming the column and the bad value."""
     if task not in TASKS:
-        raise InputError(f"unknown task '{task}'; use auto, {', '.join(TASKS)}")
+        raise InputError(f"unknown task {quote(task)}; use auto, {', '.join(TASKS)}")
     name = y.name
     missing = y.isna().to_numpy()
     if missing.any():
         first = int(np.flatnonzero(missing)[0])
         raise InputError(
-            f"{source}: target '{name}' has {int(missing.sum())} missing (NaN) value(s), first at row {first}; "
+            f"{source}: target {quote(name)} has {int(missing.sum())} missing (NaN) value(s), first at row {first}; "
             "drop or fill those rows"
         )
     if task == "regression":
         if not pd.api.types.is_numeric_dtype(y):
-            raise InputError(f"{source}: target '{name}' is not numeric, so it cannot be a regression target")
+            raise InputError(f"{source}: target {quote(name)} is not numeric, so it cannot be a regression target")
         finite = np.isfinite(y.to_numpy(dtype=float))
         if not finite.all():
             first = int(np.flatnonzero(~finite)[0])
-            raise InputError(f"{source}: target '{name}' has an infinite value at row {first}: {y.iloc[first]}")
+            raise InputError(f"{source}: target {quote(name)} has an infinite value at row {first}: {quote(y.iloc[first])}")
         return
     if pd.api.types.is_float_dtype(y) and not np.isfinite(y.to_numpy(dtype=float)).all():
         first = int(np.flatnonzero(~np.isfinite(y.to_numpy(dtype=float)))[0])
-        raise InputError(f"{source}: target '{name}' has an infinite value at row {first}")
+        raise InputError(f"{source}: target {quote(name)} has an infinite value at row {first}")
     n_classes = y.nunique()
     if n_classes < 2:
         raise InputError(
-            f"{source}: target '{name}' has a single class ({y.iloc[0]!r}); classification needs at least two"
+            f"{source}: target {quote(name)} has a single class ({quote(y.iloc[0])}); classification needs at least two"
         )
     if task == "binary" and n_classes > 2:
-        raise InputError(f"{source}: target '{name}' has {n_classes} classes, so the task cannot be binary")
+        raise InputError(f"{source}: target {quote(name)} has {n_classes} classes, so the task cannot be binary")
+
 
 
 def sklearn_score(task: Task, y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from automl._core import InputError
+from automl._core import InputError, quote
 from automl.data._task import Task
 
 
@@ -19,6 +19,6 @@ def check_enough_rows(y: pd.Series, task: Task, n_folds: int, source: str) -> No
     if not rare.empty:
         label, count = rare.index[0], int(rare.iloc[0])
         raise InputError(
-            f"{source}: class {label!r} of target '{y.name}' has {count} row(s); stratified {n_folds}-fold CV "
+            f"{source}: class {quote(label)} of target {quote(y.name)} has {count} row(s); stratified {n_folds}-fold CV "
             f"needs at least {n_folds} per class (add rows, drop the class, or lower --cv-folds)"
         )

@@ -7,6 +7,7 @@ member is fitted on ``X.iloc[rows]``, so column names and dtypes survive.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -57,7 +58,8 @@ class BaggedModel(BaseEstimator):  # type: ignore[misc]
         Args:
             X: features; a DataFrame is sliced with ``.iloc`` and keeps its columns.
             y: targets.
-            deadline: checked before each member; ``None`` means no limit.
+            deadline: checked before each member and passed to members whose ``fit`` takes one;
+                ``None`` means no limit.
 
         Raises:
             InputError: ``n_estimators`` or ``max_samples`` out of range, or
@@ -82,7 +84,9 @@ class BaggedModel(BaseEstimator):  # type: ignore[misc]
                 np.concatenate([rng.choice(s, size=max(1, round(self.max_samples * len(s)))) for s in strata])
             )
             member = _with_seed(clone(self.estimator), int(rng.integers(2**31 - 1)))
-            members.append(member.fit(_take(X, rows), _take(y, rows)))
+            # Members that take a deadline stop inside their own training, not only between copies.
+            extra = {"deadline": deadline} if "deadline" in inspect.signature(member.fit).parameters else {}
+            members.append(member.fit(_take(X, rows), _take(y, rows), **extra))
             if is_classifier(self.estimator) and not np.array_equal(member.classes_, self.classes_):
                 raise AutomlError(f"member {i} learned classes {list(member.classes_)}, expected {list(self.classes_)}")
         self.estimators_ = members

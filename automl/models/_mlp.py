@@ -13,6 +13,7 @@ loading a model only has to trust the two classes in :data:`MLP_TRUSTED_TYPES`
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 from collections.abc import Callable
 from typing import Any, Self
@@ -33,6 +34,7 @@ from automl.models._mlp_network import (
     build_network,
     device_of,
     forward_in_chunks,
+    n_parameters,
     network_from_bytes,
     weights_to_bytes,
 )
@@ -90,6 +92,26 @@ def _check_value(owner: str, name: str, value: Any) -> None:
     if not ok:
         hint = did_you_mean(value, _PARAM_RULES_OPTIONS.get(name, ())) if isinstance(value, str) else ""
         raise InputError(f"{owner}: {name}={value!r} is invalid; expected {expected}{hint}")
+
+
+def _checked_architecture(stored: Any, weight_bytes: int) -> Architecture:
+    """The saved architecture, refused when malformed or bigger than its stored weights.
+
+    A saved file could otherwise name a network of billions of units: building it would
+    exhaust memory before the (small) stored weights are found not to fit.
+    """
+    fields = {f.name for f in dataclasses.fields(Architecture)}
+    if not isinstance(stored, dict) or set(stored) != fields:
+        raise InputError(f"saved MLP architecture is malformed: expected the fields {sorted(fields)}")
+    for name in ("hidden_sizes", "activation", "dropout", "batch_norm", "residual"):
+        _check_value("saved MLP architecture", name, stored[name])
+    for name in ("n_inputs", "n_outputs"):
+        if not _is_int(stored[name]) or stored[name] < 1:
+            raise InputError(f"saved MLP architecture: {name}={stored[name]!r} is invalid; expected an int >= 1")
+    arch = Architecture.from_dict(stored)
+    if 4 * n_parameters(arch) > weight_bytes:  # float32 weights; the file also holds buffers and headers
+        raise InputError(f"saved MLP architecture needs {n_parameters(arch):,} weights but only {weight_bytes:,} bytes are stored")
+    return arch
 
 
 class _BaseMLP(BaseEstimator):
@@ -150,7 +172,7 @@ class _BaseMLP(BaseEstimator):
         Args:
             X: Preprocessed numeric features, shape (n_samples, n_features); sparse is densified.
             y: Targets (labels for the classifier, numbers for the regressor).
-            deadline: Checked every epoch and every 50 batches; ``None`` means no limit.
+            deadline: Checked before every batch and validation chunk; ``None`` means no limit.
             epoch_callback: Called as ``epoch_callback(epoch, val_loss)`` after each epoch
                 (``epoch`` counts from 1); anything it raises (e.g. ``optuna.TrialPruned``)
                 propagates, which is how per-epoch pruning plugs in. When the data are too
@@ -318,7 +340,9 @@ class _BaseMLP(BaseEstimator):
         state = dict(state)
         weights = state.pop("_weights", None)
         if weights is not None:
-            state["_architecture"] = Architecture.from_dict(dict(state["_architecture"]))
+            if not isinstance(weights, bytes):
+                raise InputError(f"{type(self).__name__}: stored weights are a {type(weights).__name__}, not bytes")
+            state["_architecture"] = _checked_architecture(state.get("_architecture"), len(weights))
         super().__setstate__(state)
         if weights is not None:
             self.module_ = network_from_bytes(self._architecture, weights)

@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from automl._core import InputError
+
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh, "silu": nn.SiLU, "leaky_relu": nn.LeakyReLU,
 }
@@ -64,6 +66,16 @@ class _Block(nn.Module):
         return out if self.skip is None else out + self.skip(x)
 
 
+def n_parameters(arch: Architecture) -> int:
+    """Trainable parameters of the network :func:`build_network` would build (no tensor allocated)."""
+    widths = [arch.n_inputs, *arch.hidden_sizes]
+    total = 0
+    for n_in, n_out in zip(widths[:-1], widths[1:]):
+        total += n_in * n_out + n_out + (2 * n_out if arch.batch_norm else 0)
+        total += n_in * n_out if arch.residual and n_in != n_out else 0
+    return total + widths[-1] * arch.n_outputs + arch.n_outputs
+
+
 def build_network(arch: Architecture) -> nn.Sequential:
     """A freshly initialised network (draws from torch's global generator: seed it first)."""
     widths = [arch.n_inputs, *arch.hidden_sizes]
@@ -98,5 +110,9 @@ def network_from_bytes(arch: Architecture, weights: bytes) -> nn.Sequential:
     """Rebuild the network and load ``weights`` with ``weights_only=True`` (no unpickling of code)."""
     with torch.random.fork_rng(devices=[]):  # building CPU layers draws initial weights
         module = build_network(arch)
-    module.load_state_dict(torch.load(io.BytesIO(weights), weights_only=True))
+    try:
+        module.load_state_dict(torch.load(io.BytesIO(weights), weights_only=True))
+    except Exception as exc:  # torch's reader raises many types on damaged bytes (never runs code: weights_only)
+        reason = (str(exc).strip().splitlines() or [""])[0][:120]
+        raise InputError(f"the stored MLP weights are damaged ({type(exc).__name__}: {reason})") from None
     return module.eval()

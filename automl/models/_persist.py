@@ -1,134 +1,102 @@
-"""Saving and loading models without unpickling untrusted code.
+"""Saving and loading models without running code that came with the file.
 
-A model is a folder: ``model.skops`` (skops format; only types on an explicit
-allow-list are instantiated at load time; XGBoost boosters and torch weights
-travel as bytes in their own formats) and ``model_card.json``. The folder is
-written under a temporary name and renamed into place, so a crash never leaves
-a half-written model where a reader could find it.
+A model is a folder: ``model.skops`` (skops format; XGBoost boosters and torch weights travel
+as bytes in their own formats) and ``model_card.json``. The folder is written under a
+temporary name and renamed into place, so a crash never leaves a half-written model where a
+reader could find it.
+
+Loading reads each file once and checks, in this order, before anything is built:
+
+1. sizes (``Limits.max_model_bytes``, also for the zip's decompressed members);
+2. digests: the card's SHA-256 of ``model.skops`` and, when given, ``expected_digests`` from a
+   record the folder's writer cannot rewrite (the study, the registry);
+3. every skops node's (kind, type) pair against the allow-list (``_trust``), attributes that
+   would shadow methods, and the headers of the stored numpy arrays;
+
+then skops builds the model from those same bytes, given only the allow-list, and the trees
+that compiled code walks are checked (``_structure``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import io
 import json
 import logging
-import zipfile
 import os
 import shutil
+import sys
 import tempfile
-from collections.abc import Collection
+import threading
+import zipfile
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
-from automl._core import ArtifactError, atomic_write_bytes, atomic_write_json, package_versions
+import numpy as np
+
+from automl._core import ArtifactError, AutomlError, Limits, atomic_write_bytes, atomic_write_json, describe_bytes, package_versions, sha256_file
 from automl._core._atomic import DIR_MODE
-from automl.data import DATA_TRUSTED_TYPES
 from automl.models._card import ModelCard
+from automl.models._structure import StructureError, check_loaded_model
+from automl.models._trust import Refusal, SchemaError, audit_schema, trusted_type_names
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the card carries model_sha256, checked on every load
 MODEL_FILE = "model.skops"
 CARD_FILE = "model_card.json"
+ARTIFACT_FILES = (MODEL_FILE, CARD_FILE)
+MAX_CARD_BYTES = 16 << 20
+MAX_SCHEMA_BYTES = 128 << 20  # parsed JSON takes ~10x its text in memory; genuine schemas are a few MB
+MAX_ZIP_MEMBERS = 1_000_000
 
-# sklearn pieces a saved model may contain. Everything else must be allowed by
-# the caller (ensembles, MLPs) or loading refuses the file.
-_SKLEARN_TYPES = [
-    "sklearn.compose._column_transformer.ColumnTransformer",
-    "sklearn.pipeline.Pipeline",
-    "sklearn.impute._base.SimpleImputer",
-    "sklearn.impute._base.MissingIndicator",
-    "sklearn.preprocessing._data.StandardScaler",
-    "sklearn.preprocessing._encoders.OneHotEncoder",
-    "sklearn.preprocessing._encoders.OrdinalEncoder",
-    "sklearn.linear_model._logistic.LogisticRegression",
-    "sklearn.linear_model._ridge.Ridge",
-    "sklearn.linear_model._coordinate_descent.ElasticNet",
-    "sklearn.neighbors._classification.KNeighborsClassifier",
-    "sklearn.neighbors._regression.KNeighborsRegressor",
-    "sklearn.neighbors._kd_tree.KDTree",
-    "sklearn.neighbors._ball_tree.BallTree",
-    "sklearn.metrics._dist_metrics.EuclideanDistance64",
-    "sklearn.metrics._dist_metrics.ManhattanDistance64",
-    "sklearn.metrics._dist_metrics.MinkowskiDistance64",
-    "sklearn.ensemble._forest.RandomForestClassifier",
-    "sklearn.ensemble._forest.RandomForestRegressor",
-    "sklearn.ensemble._forest.ExtraTreesClassifier",
-    "sklearn.ensemble._forest.ExtraTreesRegressor",
-    "sklearn.ensemble._weight_boosting.AdaBoostClassifier",
-    "sklearn.ensemble._weight_boosting.AdaBoostRegressor",
-    "sklearn.tree._classes.DecisionTreeClassifier",
-    "sklearn.tree._classes.DecisionTreeRegressor",
-    "sklearn.tree._classes.ExtraTreeClassifier",
-    "sklearn.tree._classes.ExtraTreeRegressor",
-    "sklearn.tree._tree.Tree",
-    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
-    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingRegressor",
-    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    "sklearn._loss.loss.HalfBinomialLoss",
-    "sklearn._loss._loss.CyHalfBinomialLoss",
-    "sklearn._loss._loss.CyHalfMultinomialLoss",
-    "sklearn._loss._loss.CyHalfSquaredError",
-    "numpy.random._generator.Generator",
-    "numpy.random._pcg64.PCG64",
-    "numpy.random.mtrand.RandomState",
-    "sklearn._loss.loss.HalfMultinomialLoss",
-    "sklearn._loss.loss.HalfSquaredError",
-    "sklearn._loss.link.LogitLink",
-    "sklearn._loss.link.MultinomialLogit",
-    "sklearn._loss.link.IdentityLink",
-    "sklearn._loss.link.Interval",
-    "sklearn.utils._bunch.Bunch",
-    "sklearn.linear_model._ridge.RidgeCV",
-    "sklearn.linear_model._ridge._RidgeGCV",
-    "sklearn.preprocessing._label.LabelEncoder",
-    "sklearn.isotonic.IsotonicRegression",
-    "sklearn.calibration.CalibratedClassifierCV",
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
-    "sklearn.utils._tags.Tags",
-    "numpy.ndarray",
-    "numpy.dtype",
-    "builtins.slice",
-    "builtins.functools.partial",
-    "functools.partial",
-    "collections.OrderedDict",
-]
-_OWN_TYPES = [
-    "automl.models._tabular.TabularModel",
-    "automl.models._xgboost.XGBoostModel",
-    "automl.models._mlp.MLPClassifier",
-    "automl.models._mlp.MLPRegressor",
-]
-MODEL_TRUSTED_TYPES: list[str] = _SKLEARN_TYPES + _OWN_TYPES + DATA_TRUSTED_TYPES
-# Types that packages above this one (ensembles) declare trusted when they are imported: a
-# registry or serving code that loads a saved ensemble cannot import the ensembles package.
-_DECLARED_TRUSTED: set[str] = set()
-
-
-def declare_trusted(names: Collection[str]) -> None:
-    """Add exact type names that :func:`load_model` accepts in every call (used by ``automl.ensembles``)."""
-    _DECLARED_TRUSTED.update(names)
+#: Every type name a built-in saved model may contain (what skops is told to trust).
+MODEL_TRUSTED_TYPES: list[str] = trusted_type_names()
 
 
 def prepare_saving() -> None:
-    """Import skops now: its import takes seconds (it scans sklearn), and a search
-    must pay that inside its budget, not after the deadline when it saves."""
-    import skops.io  # noqa: F401
+    """Import skops now, inside the search's budget rather than after the deadline when it saves."""
+    skops_io()
+
+
+_SKOPS_IMPORT = threading.Lock()
+
+
+def skops_io() -> Any:
+    """``skops.io``, imported without the scan of every scikit-learn estimator it does at import.
+
+    That scan (``sklearn.utils.all_estimators``, which imports all of sklearn) only builds
+    skops' *default* trusted list, which automl never relies on: it passes its own allow-list.
+    Skipping it takes the import from ~3 s to ~0.3 s (and from ~9 s to ~1 s on a loaded
+    machine, where it used to eat a small search budget), and skops trusts nothing by default.
+    """
+    if "skops.io" in sys.modules:
+        return sys.modules["skops.io"]
+    import sklearn.utils
+
+    with _SKOPS_IMPORT:
+        original = sklearn.utils.all_estimators
+        sklearn.utils.all_estimators = lambda *args, **kwargs: []
+        try:
+            import skops.io as sio
+        finally:
+            sklearn.utils.all_estimators = original
+    return sio
 
 
 def save_model(model: Any, directory: str | Path, card: ModelCard) -> Path:
-    """Write ``model`` and ``card`` to the new folder ``directory`` (atomically); return it."""
+    """Write ``model`` and ``card`` (with the model file's SHA-256) to the new folder ``directory``, atomically."""
     final = Path(directory)
     if final.exists():
         raise ArtifactError(f"refusing to overwrite existing model folder '{final}'")
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
-    import skops.io as sio  # imported here: it takes seconds to import (it scans sklearn)
-
     try:
-        atomic_write_bytes(staging / MODEL_FILE, sio.dumps(model))
+        data = skops_io().dumps(model)
+        card = dataclasses.replace(card, model_sha256=hashlib.sha256(data).hexdigest())
+        atomic_write_bytes(staging / MODEL_FILE, data)
         atomic_write_json(staging / CARD_FILE, {"format_version": FORMAT_VERSION, **card.to_dict()})
         os.chmod(staging, DIR_MODE)  # mkdtemp creates 0700
         os.rename(staging, final)
@@ -139,72 +107,225 @@ def save_model(model: Any, directory: str | Path, card: ModelCard) -> Path:
     return final
 
 
-def load_card(directory: str | Path) -> ModelCard:
-    path = Path(directory) / CARD_FILE
-    if not path.is_file():
-        raise ArtifactError(f"no model card at '{path}': not a saved automl model folder")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ArtifactError(f"model card '{path}' is corrupt: {exc}") from None
-    version = data.pop("format_version", None)
-    if version != FORMAT_VERSION:
-        raise ArtifactError(f"model card '{path}' has format version {version!r}; this automl reads {FORMAT_VERSION}")
-    return ModelCard.from_dict(data, source=str(path))
-
-
-def load_model(directory: str | Path, trusted: Collection[str] = ()) -> tuple[Any, ModelCard]:
-    """Load a saved model folder, instantiating only allow-listed types.
+def artifact_digests(directory: str | Path) -> dict[str, str]:
+    """SHA-256 of every file of a saved model folder, keyed by file name (what a study or registry records).
 
     Raises:
-        ArtifactError: missing/corrupt files, or a type outside ``MODEL_TRUSTED_TYPES`` + ``trusted``.
+        ArtifactError: a file of the folder is missing.
     """
     directory = Path(directory)
+    digests = {}
+    for name in ARTIFACT_FILES:
+        path = directory / name
+        if not path.is_file():
+            raise ArtifactError(f"model folder '{directory}' has no {name}")
+        digests[name] = sha256_file(path)
+    return digests
+
+
+def load_card(directory: str | Path) -> ModelCard:
+    """The model card of a saved folder (no digest check: use :func:`load_model` to use the model)."""
+    path = Path(directory) / CARD_FILE
+    return _parse_card(_read(path, MAX_CARD_BYTES, "model card"), path)
+
+
+def load_model(
+    directory: str | Path,
+    trusted: Collection[str] = (),
+    *,
+    expected_digests: Mapping[str, str] | None = None,
+    digest_source: str | None = None,
+    limits: Limits | None = None,
+) -> tuple[Any, ModelCard]:
+    """Load a saved model folder after checking its digests, its types and its trees.
+
+    Args:
+        directory: the model folder.
+        trusted: extra exact type names the caller accepts in any node kind (``--trust``), a
+            named risk: each one lets the file build that type.
+        expected_digests: ``{file name: sha256}`` recorded elsewhere (study, registry); each
+            listed file must match.
+        digest_source: who recorded ``expected_digests``, for the error message
+            (``"study 'churn'"``, ``"registry version churn@3"``).
+        limits: size limits (default: ``Limits.from_env()``).
+
+    Raises:
+        ArtifactError: one line naming the file: missing, too large, corrupt, changed since a
+            digest was recorded (and which record disagrees), or containing a type/node pair
+            automl does not trust (each listed with its node kind).
+    """
+    directory = Path(directory)
+    limits = limits or Limits.from_env()
     if not directory.is_dir():
         raise ArtifactError(f"model folder not found: '{directory}'")
-    import skops.io as sio
-
-    card = load_card(directory)
-    path = directory / MODEL_FILE
+    card_path, model_path = directory / CARD_FILE, directory / MODEL_FILE
+    card_bytes = _read(card_path, MAX_CARD_BYTES, "model card")
+    data = _read(model_path, limits.max_model_bytes, "model file")
+    actual = {CARD_FILE: hashlib.sha256(card_bytes).hexdigest(), MODEL_FILE: hashlib.sha256(data).hexdigest()}
+    if expected_digests is not None:
+        _check_expected(directory, actual, expected_digests, digest_source or "the caller's record")
+    card = _parse_card(card_bytes, card_path)
+    _check_digest(model_path, actual[MODEL_FILE], card.model_sha256, "its model card")
+    schema = _checked_schema(data, model_path, limits)
     try:
-        data = path.read_bytes()
-        found = _types_in(data) | set(sio.get_untrusted_types(data=data))
-    except FileNotFoundError:
-        raise ArtifactError(f"model file missing: '{path}'") from None
-    except Exception as exc:  # skops raises zipfile/json errors on corrupt files
-        raise ArtifactError(f"model file '{path}' is corrupt or not a skops file: {exc}") from None
-    allowed = set(MODEL_TRUSTED_TYPES) | _DECLARED_TRUSTED | set(trusted)
-    refused = sorted(t for t in found - allowed if not t.startswith(_ALWAYS_SAFE))
-    if refused:
-        raise ArtifactError(f"'{path}' contains types automl does not trust: {', '.join(refused[:5])}")
-    _warn_on_version_drift(card, path)
-    try:
-        model = sio.loads(data, trusted=sorted(found))
-    except Exception as exc:
-        raise ArtifactError(f"cannot load '{path}': {exc}") from None
+        refusals = audit_schema(schema, trusted)
+    except SchemaError as exc:
+        raise ArtifactError(f"model file '{model_path}' is corrupt or not a skops file: {exc}") from None
+    if refusals:
+        raise ArtifactError(_refusal_message(model_path, refusals))
+    _warn_on_version_drift(card, model_path)
+    model = _build(data, model_path, trusted)
     return model, card
 
 
-# Plain containers and numpy scalars/arrays carry data, not behaviour.
-_ALWAYS_SAFE = ("builtins.", "numpy.float", "numpy.int", "numpy.uint", "numpy.bool", "numpy.str", "numpy.object")
+def _refusal_message(path: Path, refusals: list[Refusal]) -> str:
+    """One line: the refused (type, node kind) pairs, then other reasons (attributes shadowing methods)."""
+    types = [r.describe() for r in refusals if not r.detail]
+    others = [r.describe() for r in refusals if r.detail]
+
+    def listed(items: list[str]) -> str:
+        return ", ".join(items[:8]) + (f" and {len(items) - 8} more" if len(items) > 8 else "")
+
+    parts = []
+    if types:
+        parts.append(f"contains types automl does not trust: {listed(types)}; load it only if you accept that risk, "
+                     "with --trust TYPE (Python: trust=[...])")
+    if others:
+        parts.append(f"{'also ' if types else 'is refused: '}{listed(others)}")
+    return f"'{path}' " + "; ".join(parts)
 
 
-def _types_in(data: bytes) -> set[str]:
-    """Every type named in a skops file's schema (skops itself trusts many sklearn types by default;
-    we do not: everything must be on our list)."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        schema = json.loads(archive.read("schema.json"))
-    found: set[str] = set()
-    stack: list[Any] = [schema]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if "__class__" in node and "__module__" in node:
-                found.add(f"{node['__module__']}.{node['__class__']}")
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return found
+def _read(path: Path, max_bytes: int, what: str) -> bytes:
+    """The file's bytes, read once (what is checked is what is loaded), refusing oversized files."""
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > max_bytes:
+                raise ArtifactError(f"{what} '{path}' is {describe_bytes(size)}, over the {describe_bytes(max_bytes)} limit")
+            data = handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        if what == "model card":
+            raise ArtifactError(f"no model card at '{path}': not a saved automl model folder") from None
+        raise ArtifactError(f"{what} missing: '{path}'") from None
+    except IsADirectoryError:
+        raise ArtifactError(f"{what} '{path}' is a directory") from None
+    except OSError as exc:
+        raise ArtifactError(f"cannot read {what} '{path}': {exc.strerror or exc}") from None
+    if len(data) > max_bytes:
+        raise ArtifactError(f"{what} '{path}' grew over the {describe_bytes(max_bytes)} limit while it was read")
+    return data
+
+
+def _short(digest: str | None) -> str:
+    return "none" if not digest else str(digest)[:12]
+
+
+def _check_digest(path: Path, actual: str, recorded: str | None, source: str) -> None:
+    if recorded != actual:
+        raise ArtifactError(
+            f"'{path}' does not match the SHA-256 {source} records: file {_short(actual)}, {source} records "
+            f"{_short(recorded)}; the file was changed (or replaced) after it was saved"
+        )
+
+
+def _check_expected(directory: Path, actual: Mapping[str, str], expected: Mapping[str, str], source: str) -> None:
+    for name, digest in sorted(expected.items()):
+        path = directory / name
+        found = actual.get(name)
+        if found is None:
+            if not path.is_file():
+                raise ArtifactError(f"'{path}' is missing, but {source} records its SHA-256 {_short(digest)}")
+            found = sha256_file(path)
+        _check_digest(path, found, digest, source)
+
+
+def _parse_card(data: bytes, path: Path) -> ModelCard:
+    try:
+        content = json.loads(data.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise ArtifactError(f"model card '{path}' is corrupt: {_first_line(exc)}") from None
+    if not isinstance(content, dict):
+        raise ArtifactError(f"model card '{path}' is corrupt: not a JSON object")
+    version = content.pop("format_version", None)
+    if version != FORMAT_VERSION:
+        raise ArtifactError(f"model card '{path}' has format version {version!r}; this automl reads {FORMAT_VERSION} (save the model again)")
+    return ModelCard.from_dict(content, source=str(path))
+
+
+def _checked_schema(data: bytes, path: Path, limits: Limits) -> Any:
+    """The parsed ``schema.json``, after checking the zip's sizes and the stored arrays' headers."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            if len(members) > MAX_ZIP_MEMBERS:
+                raise ArtifactError(f"'{path}' has {len(members):,} members, over the {MAX_ZIP_MEMBERS:,} limit")
+            unpacked = sum(m.file_size for m in members)
+            if unpacked > limits.max_model_bytes:
+                raise ArtifactError(f"'{path}' unpacks to {describe_bytes(unpacked)}, over the {describe_bytes(limits.max_model_bytes)} limit")
+            info = archive.getinfo("schema.json")
+            if info.file_size > MAX_SCHEMA_BYTES:
+                raise ArtifactError(f"'{path}': schema.json is {describe_bytes(info.file_size)}, over the {describe_bytes(MAX_SCHEMA_BYTES)} limit")
+            schema = json.loads(archive.read(info).decode("utf-8"))
+            for member in members:
+                if member.filename.endswith(".npy"):
+                    _check_npy_header(archive, member, path)
+    except ArtifactError:
+        raise
+    except KeyError:
+        raise ArtifactError(f"model file '{path}' is corrupt or not a skops file: it has no schema.json") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, UnicodeDecodeError, RecursionError, EOFError, OSError, NotImplementedError) as exc:
+        raise ArtifactError(f"model file '{path}' is corrupt or not a skops file: {_first_line(exc)}") from None
+    if not isinstance(schema, dict) or not isinstance(schema.get("__loader__"), str):
+        raise ArtifactError(f"model file '{path}' is corrupt or not a skops file: schema.json is not a skops node")
+    return schema
+
+
+def _check_npy_header(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path) -> None:
+    """An array must fit in its member: numpy allocates what the header claims before reading."""
+    from numpy.lib import format as npy
+
+    try:
+        with archive.open(member) as handle:
+            version = npy.read_magic(handle)
+            header = npy.read_array_header_1_0(handle) if version == (1, 0) else npy.read_array_header_2_0(handle)
+            offset = handle.tell()
+    except zipfile.BadZipFile:
+        raise
+    except Exception as exc:  # numpy parses the header with ast/tokenize: ValueError, SyntaxError, TokenError...
+        raise ArtifactError(f"'{path}': array {member.filename} has an unreadable header: {_first_line(exc)}") from None
+    shape, _, dtype = header
+    if dtype.hasobject:
+        raise ArtifactError(f"'{path}': array {member.filename} holds Python objects")
+    claimed = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if claimed > member.file_size - offset:
+        raise ArtifactError(f"'{path}': array {member.filename} claims {describe_bytes(claimed)} but stores {describe_bytes(member.file_size - offset)}")
+
+
+def _build(data: bytes, path: Path, trusted: Collection[str]) -> Any:
+    """Let skops build the audited file (given only the allow-list), then check the compiled trees."""
+    sio = skops_io()
+    try:
+        model = sio.loads(data, trusted=trusted_type_names(trusted))
+        check_loaded_model(model)
+    except StructureError as exc:
+        raise ArtifactError(f"'{path}' holds a damaged or hostile model: {exc}") from None
+    except MemoryError:
+        raise ArtifactError(f"'{path}' needs more memory to load than is available") from None
+    except RecursionError:
+        raise ArtifactError(f"'{path}' nests its objects too deeply to load") from None
+    except AutomlError as exc:
+        raise ArtifactError(f"cannot load '{path}': {exc}") from None
+    except Exception as exc:  # the loader's boundary: whatever a corrupt file makes a library raise
+        raise ArtifactError(f"cannot load '{path}': {type(exc).__name__}: {_first_line(exc)}") from None
+    if not callable(getattr(model, "predict", None)):
+        raise ArtifactError(f"'{path}' does not hold a model (a {type(model).__name__} without predict)")
+    return model
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return line if len(line) <= 200 else line[:197] + "..."
 
 
 def _warn_on_version_drift(card: ModelCard, path: Path) -> None:

@@ -17,6 +17,7 @@ from sklearn.ensemble import (
 )
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
+from automl._core import Deadline, DeadlineExceeded
 from automl.data import Task
 from automl.models._builders import register_builder
 
@@ -43,9 +44,35 @@ def build_hist_gradient_boosting(task: Task, params: Mapping[str, Any], *, seed:
     return cls(**params, random_state=seed)
 
 
+class _BoostingDeadline:
+    """Checks a deadline before each boosting round: sklearn's AdaBoost has no callback, and a
+    fit of hundreds of rounds on tens of thousands of rows takes tens of seconds in one call."""
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, deadline: Deadline | None = None) -> Any:
+        self._deadline = deadline
+        try:
+            return super().fit(X, y, sample_weight)  # type: ignore[misc]
+        finally:
+            del self._deadline
+
+    def _boost(self, iboost: int, X: Any, y: Any, sample_weight: Any, random_state: Any) -> Any:
+        deadline = getattr(self, "_deadline", None)
+        if deadline is not None and deadline.expired():
+            raise DeadlineExceeded(f"AdaBoost stopped after {iboost} of {self.n_estimators} rounds: the time budget ran out")  # type: ignore[attr-defined]
+        return super()._boost(iboost, X, y, sample_weight, random_state)  # type: ignore[misc]
+
+
+class BudgetedAdaBoostClassifier(_BoostingDeadline, AdaBoostClassifier):
+    """``AdaBoostClassifier`` whose ``fit`` takes a ``deadline``, checked between rounds."""
+
+
+class BudgetedAdaBoostRegressor(_BoostingDeadline, AdaBoostRegressor):
+    """``AdaBoostRegressor`` whose ``fit`` takes a ``deadline``, checked between rounds."""
+
+
 @register_builder("adaboost")
 def build_adaboost(task: Task, params: Mapping[str, Any], *, seed: int, n_jobs: int) -> Any:
     kwargs = dict(params)
     depth = kwargs.pop("max_depth", 1)
     tree = _pick(task, DecisionTreeClassifier, DecisionTreeRegressor)(max_depth=depth, random_state=seed)
-    return _pick(task, AdaBoostClassifier, AdaBoostRegressor)(estimator=tree, **kwargs, random_state=seed)
+    return _pick(task, BudgetedAdaBoostClassifier, BudgetedAdaBoostRegressor)(estimator=tree, **kwargs, random_state=seed)

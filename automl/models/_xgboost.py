@@ -18,7 +18,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from automl._core import Deadline, DeadlineExceeded, InputError
 from automl.data import Task, sklearn_score
+from automl.models import _ubjson
 from automl.models._builders import register_builder
+from automl.models._structure import StructureError, check_xgboost_document
 
 
 class _DeadlineCallback(xgb.callback.TrainingCallback):
@@ -127,6 +129,13 @@ class XGBoostModel(ClassifierMixin, BaseEstimator):
         raw = state.pop("booster_ubj_", None)
         self.__dict__.update(state)
         if raw is not None:
+            # XGBoost's parser crashes the process on damaged or crafted bytes: check them first.
+            if not isinstance(raw, bytes):
+                raise InputError(f"XGBoostModel: the stored booster is a {type(raw).__name__}, not bytes")
+            try:
+                check_xgboost_document(_ubjson.loads(raw), state.get("n_features_in_"))
+            except (_ubjson.UBJSONError, StructureError) as exc:
+                raise InputError(f"XGBoostModel: the stored booster is damaged or hostile: {exc}") from None
             model = self._booster_model()
             model.load_model(bytearray(raw))
             self.model_ = model

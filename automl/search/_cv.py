@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,8 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl._core import Deadline
+from automl._core import Deadline, DeadlineExceeded
 from automl.evaluation import Metric
+from automl.models import model_size_bytes, predict_budgeted
 from automl.search._resampling import Resampling
 
 FoldCallback = Callable[[int, float], None]
@@ -48,6 +48,12 @@ def cross_validate(
     """Score a fresh model per split; ``on_fold(i, running_mean)`` may raise to stop early.
 
     ``on_epoch(epoch, val_loss)`` follows the first fold's training of epoch-based families.
+    Everything is bounded by ``deadline``: fits stop (or are refused) inside the family, the
+    out-of-fold prediction runs in chunks, and a fold is not started when the previous one
+    took longer than the time left.
+
+    Raises:
+        DeadlineExceeded: the deadline passed, or the next fold would not end before it.
     """
     width = 0 if classes is None else len(classes)
     oof = np.full((resampling.n_rows, width) if width else resampling.n_rows, np.nan)
@@ -56,12 +62,14 @@ def cross_validate(
     fit_seconds, predict_seconds, predicted_rows = 0.0, 0.0, 0
     labels = y.to_numpy()
     for i, (train, valid) in enumerate(resampling.splits):
+        if i > 0 and (fit_seconds + predict_seconds) / i > deadline.remaining():
+            raise DeadlineExceeded(f"cross-validation stopped before fold {i + 1}: a fold takes longer than the time left")
         model = make_model()
         started = time.perf_counter()
         model.fit(X.iloc[train], labels[train], deadline=deadline, epoch_callback=on_epoch if i == 0 else None)
         fit_seconds += time.perf_counter() - started
         started = time.perf_counter()
-        pred = model.predict(X.iloc[valid]) if width == 0 else model.predict_proba(X.iloc[valid])
+        pred = predict_budgeted(model.predict if width == 0 else model.predict_proba, X.iloc[valid], deadline, "out-of-fold prediction")
         predict_seconds += time.perf_counter() - started
         predicted_rows += len(valid)
         oof[valid] = pred
@@ -74,6 +82,6 @@ def cross_validate(
         oof=oof,
         fit_seconds=fit_seconds,
         predict_ms_per_1k=1e6 * predict_seconds / max(predicted_rows, 1),
-        model_bytes=len(pickle.dumps(models[0])),
+        model_bytes=model_size_bytes(models[0]),
         fold_models=tuple(models),
     )

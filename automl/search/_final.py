@@ -3,6 +3,11 @@
 Ensembles are chosen on out-of-fold (OOF) scores only, so no candidate is refit
 just to be scored; members are refit on all rows only once chosen, within the
 remaining budget, and the best single model is kept when they do not fit.
+
+Every refit goes through :func:`refit_bounded`, which never runs past its deadline:
+when a refit of the best configuration would overrun, the trial's fold models (kept in
+memory by this run) are averaged instead, or, for a trial of an earlier run (a resumed
+study), the configuration is fit on a subsample sized to the time that is left.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import logging
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -20,7 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import optuna
 
-from automl._core import Deadline, DeadlineExceeded, InputError
+from automl._core import ArtifactError, Deadline, DeadlineExceeded, InputError
 from automl.data import Dataset
 from automl.ensembles import (
     BaggedModel,
@@ -32,6 +37,7 @@ from automl.ensembles import (
     stacking_oof_score,
 )
 from automl.evaluation import Metric
+from automl.models import load_card, load_model
 from automl.search._cv import CVResult
 from automl.search._objective import FAMILY_PARAM, make_model, params_of
 from automl.search._trials import ranked, score
@@ -45,11 +51,21 @@ ENSEMBLE_KINDS: tuple[str, ...] = ("none", "selection", "stacking", "bagging", "
 LIBRARY_SIZE = 20
 STACKING_MEMBERS = 5
 BAGGING_COPIES = 5
+# A resumed study's best trial has no fold models in memory: a quarter of the time left is
+# kept back from its full refit, for a refit on a subsample if the full one overruns.
+SUBSAMPLE_SHARE = 0.25
+MIN_SUBSAMPLE_ROWS = 50
+FOLD_TO_FULL_SCALE = 1.3  # all rows take a little longer to fit than a fold's share of them
+LOAD_BYTES_PER_SECOND = 50e6  # skops loads ~130 MB/s on a quiet machine; plan with less
 
 
 @dataclass(frozen=True)
 class FinalModel:
-    """The model to save, what it is, and the evidence it was chosen on."""
+    """The model to save, what it is, and the evidence it was chosen on.
+
+    ``single`` is the best single model when this one is an ensemble: the runner saves it
+    instead when the ensemble could not be saved within the budget.
+    """
 
     model: Any
     kind: str
@@ -57,6 +73,7 @@ class FinalModel:
     best_single_score: float
     members: list[dict[str, Any]] = field(default_factory=list)
     notes: dict[str, Any] = field(default_factory=dict)
+    single: FinalModel | None = None
 
 
 @dataclass
@@ -78,6 +95,10 @@ class RunMemory:
             if self.best_score is None or self.metric.better(result.mean, self.best_score):
                 self.best_trial, self.best_score, self.best_fold_models = trial_number, result.mean, result.fold_models
 
+    def fold_models_of(self, trial_number: int) -> tuple[Any, ...]:
+        """The fold models this run kept for ``trial_number`` (only its best trial's are kept)."""
+        return self.best_fold_models if trial_number == self.best_trial else ()
+
 
 def check_ensemble(kind: str) -> None:
     if kind not in ENSEMBLE_KINDS:
@@ -96,11 +117,18 @@ def build_final_model(
     deadline: Deadline,
     memory: RunMemory,
     store: optuna.artifacts.FileSystemArtifactStore | None,
+    promise: Deadline | None = None,
 ) -> FinalModel:
-    """Refit ``best``, then try the requested ensemble; return whichever is chosen."""
-    single = _refit_best(best, spaces, dataset, seed, threads, deadline, memory)
-    if ensemble == "none" or single.kind == "fold-average":
+    """Refit ``best``, then try the requested ensemble; return whichever is chosen (within ``deadline``).
+
+    ``promise`` is the hard end of the whole search (budget x 1.05 + 5 s): a model an earlier
+    run saved is loaded as a fallback as long as that fits before it.
+    """
+    single = _final_single(study, best, spaces, dataset, seed, threads, deadline, memory, promise or deadline)
+    if ensemble == "none" or single.kind != "single":
         return single
+    if deadline.expired():
+        return _with_note(single, "ensemble", "skipped: the time budget ran out")
     if ensemble == "bagging":
         return _bagging(best, spaces, dataset, seed, threads, deadline, single)
     trials = _library(study, memory, store)
@@ -109,50 +137,137 @@ def build_final_model(
     candidates = []
     if ensemble in ("selection", "auto"):
         candidates.append(_selection_plan(trials, memory, dataset, metric))
-    if ensemble in ("stacking", "auto"):
+    if ensemble in ("stacking", "auto") and not deadline.expired():
         candidates.append(_stacking_plan(trials, memory, dataset, metric, seed))
     plan = min(candidates, key=lambda p: -p.score if metric.greater_is_better else p.score)
     if not metric.better(plan.score, score(best)):
         return _with_note(single, "ensemble", f"{plan.kind} OOF {plan.score:.6g} did not beat the best single trial")
     try:
-        return plan.realise(single.model, best.number, spaces, dataset, seed, threads, deadline, score(best))
+        final = plan.realise(single.model, best.number, spaces, dataset, seed, threads, deadline, score(best))
     except DeadlineExceeded:
         return _with_note(single, "ensemble", f"{plan.kind} won on OOF but its members could not be refit within the budget")
+    return dataclasses.replace(final, single=single)
 
 
 def _with_note(final: FinalModel, key: str, value: str) -> FinalModel:
     return dataclasses.replace(final, notes={**final.notes, key: value})
 
 
-def refit_trial(trial: optuna.trial.FrozenTrial, spaces: Mapping[str, FamilySpace], dataset: Dataset, seed: int, threads: int, deadline: Deadline) -> Any:
-    """A trial's configuration fitted on all rows within ``deadline``."""
+def refit_bounded(
+    trial: optuna.trial.FrozenTrial, spaces: Mapping[str, FamilySpace], dataset: Dataset, seed: int, threads: int,
+    deadline: Deadline, memory: RunMemory | None = None, *, fallback: bool = False,
+    previous: Callable[[Deadline], Any | None] | None = None,
+) -> tuple[Any, str, str]:
+    """``trial``'s configuration fitted on all rows, never past ``deadline``: ``(model, kind, note)``.
+
+    Without ``fallback`` a refit that would overrun raises :class:`DeadlineExceeded` (ensemble
+    members, Pareto-front models: optional extras). With it, the model is still delivered:
+    the average of the trial's fold models when this run kept them (``kind="fold-average"``),
+    else the refit an earlier run saved (``previous(deadline)``, ``kind="saved"``), else a fit on
+    a subsample sized to the time left (``kind="subsample"``); a part of the time is kept back
+    from the full refit for these.
+    """
     space = spaces[trial.params[FAMILY_PARAM]]
-    return make_model(space, params_of(trial, space), dataset.task, seed, threads).fit(dataset.X, dataset.y, deadline=deadline)
-
-
-def _refit_best(
-    best: optuna.trial.FrozenTrial, spaces: Mapping[str, FamilySpace], dataset: Dataset, seed: int, threads: int,
-    deadline: Deadline, memory: RunMemory,
-) -> FinalModel:
-    """Refit the best configuration on all rows; if that would overrun, average its fold models."""
-    space = spaces[best.params[FAMILY_PARAM]]
-    member = [{"family": space.name, "trial": best.number, "weight": 1.0}]
-    model = make_model(space, params_of(best, space), dataset.task, seed, threads)
+    folds = memory.fold_models_of(trial.number) if memory is not None else ()
+    reserve = 0.0 if (not fallback or folds or not deadline.is_limited) else SUBSAMPLE_SHARE * max(deadline.remaining(), 0.0)
     started = time.perf_counter()
     try:
-        model.fit(dataset.X, dataset.y, deadline=deadline)
-        notes = {"final_model": "refit on all rows", "refit_seconds": round(time.perf_counter() - started, 3)}
-        return FinalModel(model, "single", score(best), score(best), member, notes)
+        model = make_model(space, params_of(trial, space), dataset.task, seed, threads)
+        model.fit(dataset.X, dataset.y, deadline=deadline.earlier(reserve))
+        return model, "single", f"refit on all rows in {time.perf_counter() - started:.1f} s"
     except DeadlineExceeded:
-        if memory.best_trial != best.number or not memory.best_fold_models:
-            log.warning("refit overran the budget and no fold models were kept; refitting without a limit")
-            model.fit(dataset.X, dataset.y)
-            return FinalModel(model, "single", score(best), score(best), member, {"final_model": "refit on all rows (over budget)"})
-    folds = memory.best_fold_models
-    log.warning("refit would overrun the budget; using the average of trial %d's %d fold models", best.number, len(folds))
-    model = WeightedAverageEnsemble(list(folds), None, dataset.task).fit()
-    notes = {"final_model": f"average of {len(folds)} fold models (a refit would overrun the budget)"}
-    return FinalModel(model, "fold-average", score(best), score(best), member, notes)
+        if not fallback:
+            raise
+    if folds:
+        log.warning("refit of trial %d would overrun the budget; averaging its %d fold models", trial.number, len(folds))
+        return WeightedAverageEnsemble(list(folds), None, dataset.task).fit(), "fold-average", (
+            f"average of {len(folds)} fold models (a refit would overrun the budget)")
+    saved = previous(deadline) if previous is not None else None
+    if saved is not None:
+        log.warning("refit of trial %d would overrun the budget; using the refit an earlier run saved", trial.number)
+        return saved, "saved", "the refit on all rows saved by an earlier run of this study (a new one would overrun the budget)"
+    return _subsample_refit(trial, space, dataset, seed, threads, deadline)
+
+
+def saved_refit_of(study: optuna.Study, trial: optuna.trial.FrozenTrial | None, promise: Deadline) -> Callable[[Deadline], Any | None]:
+    """A loader for the model an earlier run of ``study`` saved as its best (checked against the study's
+    digests): only when it is the full refit of ``trial`` (any saved best model when ``trial`` is None).
+    It returns None when there is none, or it cannot be loaded before ``promise`` (loading is cheap
+    next to a refit, so it is measured against the search's hard end)."""
+
+    def load(deadline: Deadline) -> Any | None:
+        path, digests = study.user_attrs.get("best_model_path"), study.user_attrs.get("best_model_digests")
+        if not path or not isinstance(digests, dict):
+            return None
+        try:
+            card = load_card(path)
+            if trial is not None:
+                single = [m.get("trial") for m in card.members] == [trial.number]
+                if card.trial_number != trial.number or not single or not str(card.notes.get("final_model", "")).startswith("refit on all rows"):
+                    return None
+            if 0.5 + Path(path, "model.skops").stat().st_size / LOAD_BYTES_PER_SECOND > promise.remaining():
+                return None
+            return load_model(path, expected_digests=digests, digest_source=f"study '{study.study_name}'")[0]
+        except (ArtifactError, OSError) as exc:
+            log.warning("the model an earlier run saved cannot be reused: %s", exc)
+            return None
+
+    return load
+
+
+def _subsample_refit(
+    trial: optuna.trial.FrozenTrial, space: FamilySpace, dataset: Dataset, seed: int, threads: int, deadline: Deadline,
+) -> tuple[Any, str, str]:
+    """Fit on as many rows as the trial's recorded fold times say fit in the time left."""
+    n_rows = len(dataset.y)
+    # fit_seconds sums the trial's folds; per row of *all* folds it would be smaller, so this overestimates: safe.
+    per_row = float(trial.user_attrs.get("fit_seconds", 0.0)) / max(n_rows, 1) * FOLD_TO_FULL_SCALE
+    fraction = min(1.0, 0.5 * max(deadline.remaining(), 0.0) / max(per_row * n_rows, 1e-9))
+    rows = _subsample(dataset.y.to_numpy(), int(fraction * n_rows), seed)
+    if len(rows) < min(n_rows, MIN_SUBSAMPLE_ROWS):
+        raise DeadlineExceeded(f"trial {trial.number} cannot be refit on enough rows in the time left")
+    log.warning("refit of trial %d would overrun the budget; fitting it on %d of %d rows", trial.number, len(rows), n_rows)
+    model = make_model(space, params_of(trial, space), dataset.task, seed, threads)
+    model.fit(dataset.X.iloc[rows], dataset.y.iloc[rows], deadline=deadline)
+    return model, "subsample", f"refit on {len(rows)} of {n_rows} rows (a full refit would overrun the budget)"
+
+
+def _subsample(y: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """``n`` rows drawn with ``seed``, plus one row of any class they miss (classifiers need every class)."""
+    rows = np.sort(np.random.default_rng(seed).permutation(len(y))[:n])
+    if y.dtype.kind not in "fc" and n > 0:
+        _, first = np.unique(y, return_index=True)
+        rows = np.union1d(rows, first)
+    return rows
+
+
+def _final_single(
+    study: optuna.Study, best: optuna.trial.FrozenTrial, spaces: Mapping[str, FamilySpace], dataset: Dataset, seed: int,
+    threads: int, deadline: Deadline, memory: RunMemory, promise: Deadline,
+) -> FinalModel:
+    """The best configuration as one model. If even the bounded fallbacks fail: this run's best fold
+    models, then the best model an earlier run of the study saved; an error only when there is neither."""
+    member = [{"family": best.params[FAMILY_PARAM], "trial": best.number, "weight": 1.0}]
+    try:
+        model, kind, note = refit_bounded(best, spaces, dataset, seed, threads, deadline, memory, fallback=True,
+                                          previous=saved_refit_of(study, best, promise))
+        return FinalModel(model, kind, score(best), score(best), member, {"final_model": note})
+    except DeadlineExceeded:
+        pass
+    ours = next((t for t in ranked(study) if t.number == memory.best_trial), None)
+    if ours is not None and memory.best_fold_models:
+        folds = memory.best_fold_models
+        note = f"average of {len(folds)} fold models of trial {ours.number} (this run's best; trial {best.number} could not be refit in time)"
+        members = [{"family": ours.params[FAMILY_PARAM], "trial": ours.number, "weight": 1.0}]
+        model = WeightedAverageEnsemble(list(folds), None, dataset.task).fit()
+        return FinalModel(model, "fold-average", score(ours), score(ours), members, {"final_model": note})
+    previous = saved_refit_of(study, None, promise)(deadline)
+    if previous is not None:
+        log.warning("trial %d could not be refit in time and this run kept no fold models: keeping the study's saved best model", best.number)
+        return FinalModel(previous, "saved", score(best), score(best), member, {"final_model": "the model saved by an earlier run"})
+    raise InputError(
+        f"the time budget ran out before trial {best.number} could be refit, and this run kept no fold models; raise --time-budget"
+    )
 
 
 def _library(
@@ -192,7 +307,7 @@ class _Plan:
         seed: int, threads: int, deadline: Deadline, best_score: float,
     ) -> FinalModel:
         used = [(t, w) for t, w in zip(self.trials, self.weights) if w > 0]
-        models = [best_model if t.number == best_number else refit_trial(t, spaces, dataset, seed, threads, deadline) for t, _ in used]
+        models = [best_model if t.number == best_number else refit_bounded(t, spaces, dataset, seed, threads, deadline)[0] for t, _ in used]
         weights = np.asarray([w for _, w in used])
         if self.kind == "selection":
             model = WeightedAverageEnsemble(models, weights, dataset.task).fit()
@@ -231,4 +346,4 @@ def _bagging(
         return _with_note(single, "ensemble", "bagging could not be fit within the budget")
     members = [{"family": space.name, "trial": best.number, "weight": 1 / BAGGING_COPIES, "copies": BAGGING_COPIES}]
     notes = {"final_model": f"bagging: {BAGGING_COPIES} bootstrap copies of trial {best.number}", "ensemble": "bagging"}
-    return FinalModel(model, "bagging", None, score(best), members, notes)
+    return FinalModel(model, "bagging", None, score(best), members, notes, single=single)

@@ -45,6 +45,9 @@ class SearchContext:
     artifact_store: optuna.artifacts.FileSystemArtifactStore | None
     objectives: tuple[str, ...] = ("score",)
     epoch_pruning: bool = False
+    # Until one trial has completed, trials may run to this later deadline (the refit's):
+    # a search starved by a busy machine then still delivers a model (its fold models).
+    first_trial_deadline: Deadline | None = None
 
     @property
     def multi_objective(self) -> bool:
@@ -75,6 +78,13 @@ class Objective:
     def __init__(self, ctx: SearchContext, on_result: Callable[[int, CVResult], None] | None = None) -> None:
         self.ctx = ctx
         self.on_result = on_result
+        self.completed = 0
+
+    def deadline(self) -> Deadline:
+        """The trial's deadline: the refit's own for the first trial of a study with none completed."""
+        if self.completed == 0 and self.ctx.first_trial_deadline is not None:
+            return self.ctx.first_trial_deadline
+        return self.ctx.deadline
 
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, ...]:
         ctx = self.ctx
@@ -87,7 +97,7 @@ class Objective:
         try:
             result = cross_validate(
                 lambda: make_model(space, params, ctx.task, ctx.seed, ctx.model_threads),
-                ctx.X, ctx.y, ctx.resampling, ctx.metric, ctx.classes, ctx.deadline, on_fold, on_epoch,
+                ctx.X, ctx.y, ctx.resampling, ctx.metric, ctx.classes, self.deadline(), on_fold, on_epoch,
             )
         except DeadlineExceeded as exc:
             trial.set_user_attr("stopped", str(exc))
@@ -99,6 +109,7 @@ class Objective:
             log.warning("trial %d (%s) failed: %s", trial.number, family, exc)
             raise
         self._record(trial, result)
+        self.completed += 1
         if self.on_result is not None:
             self.on_result(trial.number, result)
         if not ctx.multi_objective:

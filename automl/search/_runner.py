@@ -7,6 +7,7 @@ and ``automl finalize`` run them apart (see ``_workers``), on any number of mach
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -20,8 +21,8 @@ import pandas as pd
 from automl._core import Clock, Deadline, DeadlineExceeded, InputError
 from automl.data import Dataset, Fingerprint
 from automl.evaluation import Metric
-from automl.models import ModelCard, prepare_saving, save_model
-from automl.search._final import STACKING_MEMBERS, FinalModel, RunMemory, build_final_model, check_ensemble, refit_trial
+from automl.models import ModelCard, artifact_digests, load_card, model_size_bytes, prepare_saving, save_model
+from automl.search._final import STACKING_MEMBERS, FinalModel, RunMemory, build_final_model, check_ensemble, refit_bounded
 from automl.search._leaderboard import family_summary, leaderboard
 from automl.search._objective import FAMILY_PARAM, params_of
 from automl.search._resampling import Resampling
@@ -34,6 +35,16 @@ from automl.spaces import FamilySpace
 log = logging.getLogger(__name__)
 
 SAVE_RESERVE_SECONDS = 1.0
+# Saving (skops) writes about 200 MB/s on a quiet machine; plan with a quarter of that.
+SAVE_BYTES_PER_SECOND = 50e6
+# The promise: the whole search ends within budget x 1.05 + 5 s; saves aim a second inside it.
+PROMISE_FACTOR, PROMISE_GRACE_SECONDS, PROMISE_MARGIN_SECONDS = 1.05, 5.0, 1.0
+SINGLE_KINDS = ("single", "fold-average", "subsample", "saved")  # one trial's configuration (the card lists its params)
+
+
+def save_seconds(n_bytes: float) -> float:
+    """Forecast of how long saving a model of ``n_bytes`` (pickled) takes."""
+    return 0.5 + n_bytes / SAVE_BYTES_PER_SECOND
 
 
 @dataclass(frozen=True)
@@ -113,10 +124,11 @@ class _RefitWouldOverrun:
         self.deadline, self.train_fraction, self.n_splits, self.members = deadline, train_fraction, n_splits, members
 
     def refit_seconds(self, study: optuna.Study) -> float:
-        """Estimated seconds to refit the best ``members`` trials on all rows (fold time scaled up)."""
+        """Estimated seconds to refit the best ``members`` trials on all rows (fold time scaled up) and save them."""
         top = ranked(study)[: self.members]
         fold_seconds = sum(t.user_attrs.get("fit_seconds", 0.0) for t in top) / self.n_splits
-        return 1.3 * fold_seconds / self.train_fraction
+        saved_bytes = sum(t.user_attrs.get("model_bytes", 0) for t in top) / self.train_fraction
+        return 1.3 * fold_seconds / self.train_fraction + save_seconds(saved_bytes)
 
     def __call__(self, study: optuna.Study) -> str | None:
         if self.deadline.remaining() < self.refit_seconds(study):
@@ -124,15 +136,21 @@ class _RefitWouldOverrun:
         return None
 
 
-def run_search(dataset: Dataset, config: SearchConfig, reporter: ProgressReporter | None = None, clock: Clock = time.monotonic) -> SearchOutcome:
+def run_search(
+    dataset: Dataset, config: SearchConfig, reporter: ProgressReporter | None = None, clock: Clock = time.monotonic,
+    started: float | None = None,
+) -> SearchOutcome:
     """Search ``config``'s families on ``dataset``; refit and save the best candidate.
+
+    ``started`` (on ``clock``) is when the budget began, e.g. before the data was loaded;
+    default: now.
 
     Raises:
         InputError: bad options, or no trial finished within the budget.
     """
-    started = clock()
+    started = clock() if started is None else started
     config.check_bounded()
-    budget_end = Deadline.after(config.time_budget, clock)
+    budget_end = Deadline.unlimited(clock) if config.time_budget is None else Deadline(started + config.time_budget, clock)
     setup = create_study(
         dataset, config.settings(dataset), study_name=config.study_name, storage=config.storage, output_dir=config.output_dir,
         first=config.enqueue,
@@ -144,23 +162,30 @@ def run_search(dataset: Dataset, config: SearchConfig, reporter: ProgressReporte
     ensemble = "none" if setup.multi_objective else config.ensemble
     members = 1 if ensemble == "none" else STACKING_MEMBERS
     refit = _RefitWouldOverrun(trial_deadline, setup.resampling.train_fraction, setup.resampling.n_splits, members)
-    run_trials(setup, n_trials=config.n_trials, deadline=trial_deadline, n_jobs=config.n_jobs, on_result=memory.offer,
-               reporter=reporter, stop_when=refit, clock=clock)
-    log.info("trials done at %.1f s", clock() - started)
     # Refits end a second before the budget; the 5 % + 5 s grace covers the last chunk and reporting.
     final_deadline = budget_end.earlier(SAVE_RESERVE_SECONDS)
-    return finalize(setup, ensemble, final_deadline, config.n_jobs, memory, config.time_budget, started, clock)
+    # A study with no completed trial gets one trial even when only the refit's time is left:
+    # a search slowed down by a busy machine still ends with a model.
+    nothing_completed = not setup.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    run_trials(setup, n_trials=config.n_trials, deadline=trial_deadline, n_jobs=config.n_jobs, on_result=memory.offer,
+               reporter=reporter, stop_when=refit, clock=clock, first_trial_deadline=final_deadline if nothing_completed else None)
+    log.info("trials done at %.1f s", clock() - started)
+    promise = (Deadline(started + PROMISE_FACTOR * config.time_budget + PROMISE_GRACE_SECONDS - PROMISE_MARGIN_SECONDS, clock)
+               if config.time_budget is not None else Deadline.unlimited(clock))
+    return finalize(setup, ensemble, final_deadline, config.n_jobs, memory, config.time_budget, started, clock, promise)
 
 
 def finalize(
     setup: StudySetup, ensemble: str, deadline: Deadline, n_jobs: int, memory: RunMemory, time_budget: float | None,
-    started: float, clock: Clock = time.monotonic,
+    started: float, clock: Clock = time.monotonic, promise: Deadline | None = None,
 ) -> SearchOutcome:
     """Build the final model once from all the study's trials (every worker's) and save it with its card.
 
     Out-of-fold predictions of trials run by other processes come from the study's
     artifact store; ``memory`` holds this process's own (and its best trial's fold models).
+    ``promise`` is when the whole command must have ended: saves are planned inside it.
     """
+    promise = promise or Deadline.unlimited(clock)
     study, dataset, metric, fp, resampling, spaces = (
         setup.study, setup.dataset, setup.metric, setup.fingerprint, setup.resampling, setup.spaces
     )
@@ -168,14 +193,22 @@ def finalize(
     log.info("best trial %d at %.1f s", best.number, clock() - started)
     threads = n_jobs if n_jobs > 0 else -1
     final = build_final_model(
-        study, best, spaces, dataset, metric, ensemble, setup.settings.seed, threads, deadline, memory, setup.artifact_store
+        study, best, spaces, dataset, metric, ensemble, setup.settings.seed, threads, deadline, memory, setup.artifact_store, promise
     )
     log.info("final model (%s) ready at %.1f s", final.kind, clock() - started)
-    card = _card(final, best, spaces, dataset, metric, fp, study, resampling)
-    model_path = _save(final.model, card, study, setup.study_dir)
+    if setup.study_dir is not None:
+        final = _savable_in_time(final, promise)
+    card_trial = _trial_of(study, final, best)
+    if final.kind == "saved":  # an earlier run's refit of the same trial, already saved and recorded
+        model_path: Path | None = Path(study.user_attrs["best_model_path"])
+        card = load_card(model_path)
+    else:
+        card = _card(final, card_trial, spaces, dataset, metric, fp, study, resampling)
+        model_path = _save(final.model, card, study, setup.study_dir)
     log.info("model saved at %.1f s", clock() - started)
     if setup.multi_objective and setup.study_dir is not None:
-        _save_pareto_front(study, best, model_path, spaces, dataset, metric, fp, resampling, setup.settings.seed, threads, deadline, setup.study_dir)
+        _save_pareto_front(study, card_trial, model_path, spaces, dataset, metric, fp, resampling, setup.settings.seed, threads,
+                           deadline, promise, setup.study_dir)
     return SearchOutcome(
         study=study, best_model=final.model, best_trial=best, card=card, model_path=model_path,
         leaderboard=leaderboard(study), family_summary=family_summary(study),
@@ -188,7 +221,7 @@ def _card(
     fp: Fingerprint, study: optuna.Study, resampling: Resampling,
 ) -> ModelCard:
     space = spaces[best.params[FAMILY_PARAM]]
-    single = final.kind in ("single", "fold-average")
+    single = final.kind in SINGLE_KINDS
     return ModelCard(
         task=dataset.task, metric=metric.name, family=space.name if single else final.kind,
         params=params_of(best, space) if single or final.kind == "bagging" else {},
@@ -200,26 +233,50 @@ def _card(
     )
 
 
+def _savable_in_time(final: FinalModel, promise: Deadline) -> FinalModel:
+    """``final``, or the best single model when saving the ensemble would break the budget's promise."""
+    if final.single is None or not promise.is_limited:
+        return final
+    needed = save_seconds(model_size_bytes(final.model))
+    if needed <= promise.remaining():
+        return final
+    log.warning("the %s ensemble would take ~%.1f s to save, %.1f s are left: saving the best single model", final.kind, needed, promise.remaining())
+    note = f"{final.kind} won on OOF but saving it (~{needed:.0f} s) would overrun the budget"
+    return dataclasses.replace(final.single, notes={**final.single.notes, "ensemble": note})
+
+
+def _trial_of(study: optuna.Study, final: FinalModel, best: optuna.trial.FrozenTrial) -> optuna.trial.FrozenTrial:
+    """The trial a single final model comes from (the best one, unless only another's fold models were at hand)."""
+    number = final.members[0]["trial"] if final.members and final.kind in SINGLE_KINDS else best.number
+    return best if number == best.number else next((t for t in ranked(study) if t.number == number), best)
+
+
 def _save_pareto_front(
     study: optuna.Study, best: optuna.trial.FrozenTrial, best_path: Path | None, spaces: dict[str, FamilySpace],
     dataset: Dataset, metric: Metric, fp: Fingerprint, resampling: Resampling, seed: int, threads: int,
-    deadline: Deadline, study_dir: Path,
+    deadline: Deadline, promise: Deadline, study_dir: Path,
 ) -> None:
-    """Refit and save every Pareto-front trial that fits in the budget, so ``load_best_model(choose=...)``
-    can pick a trade-off later; the front is small (a handful of trials)."""
+    """Refit and save every Pareto-front trial that fits in the budget (refit and save both bounded),
+    so ``load_best_model(choose=...)`` can pick a trade-off later; the front is small."""
     saved = {str(best.number): str(best_path.resolve())} if best_path else {}
+    digests = {str(best.number): artifact_digests(best_path)} if best_path else {}
     for trial in sorted(study.best_trials, key=lambda t: t.number):
         if str(trial.number) in saved:
             continue
         try:
-            model = refit_trial(trial, spaces, dataset, seed, threads, deadline)
+            model, _, note = refit_bounded(trial, spaces, dataset, seed, threads, deadline)
         except DeadlineExceeded:
             log.warning("Pareto-front trial %d not saved: the time budget ran out", trial.number)
             continue
-        final = FinalModel(model, "single", score(trial), score(trial), [{"family": trial.params[FAMILY_PARAM], "trial": trial.number, "weight": 1.0}], {"final_model": "refit on all rows"})
+        if save_seconds(model_size_bytes(model)) > promise.remaining():
+            log.warning("Pareto-front trial %d not saved: saving it would overrun the budget", trial.number)
+            continue
+        final = FinalModel(model, "single", score(trial), score(trial), [{"family": trial.params[FAMILY_PARAM], "trial": trial.number, "weight": 1.0}], {"final_model": note})
         path = save_model(model, study_dir / "models" / f"trial-{trial.number}-{_stamp()}", _card(final, trial, spaces, dataset, metric, fp, study, resampling))
         saved[str(trial.number)] = str(path.resolve())
+        digests[str(trial.number)] = artifact_digests(path)
     study.set_user_attr("pareto_models", saved)
+    study.set_user_attr("pareto_model_digests", digests)
 
 
 def _stamp() -> str:
@@ -247,5 +304,7 @@ def _save(model: Any, card: ModelCard, study: optuna.Study, study_dir: Path | No
     if study_dir is None:
         return None
     path = save_model(model, study_dir / "models" / f"trial-{card.trial_number}-{_stamp()}", card)
+    # The digests live in the study: whoever can rewrite the model folder cannot rewrite them too.
+    study.set_user_attr("best_model_digests", artifact_digests(path))
     study.set_user_attr("best_model_path", str(path.resolve()))
     return path

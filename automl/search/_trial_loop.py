@@ -77,13 +77,13 @@ class _Stop:
                 study.stop()  # the rest of the target is running (here or elsewhere)
 
 
-def context_for(setup: StudySetup, deadline: Deadline) -> SearchContext:
+def context_for(setup: StudySetup, deadline: Deadline, first_trial_deadline: Deadline | None = None) -> SearchContext:
     """What every trial of this process needs (one thread per model: parallelism is across trials)."""
     return SearchContext(
         X=setup.dataset.X, y=setup.dataset.y, task=setup.dataset.task, metric=setup.metric, classes=setup.dataset.classes,
         resampling=setup.resampling, spaces=setup.spaces, seed=setup.settings.seed, model_threads=1, deadline=deadline,
         artifact_store=setup.artifact_store, objectives=setup.settings.objectives,
-        epoch_pruning=setup.settings.pruner == "median",
+        epoch_pruning=setup.settings.pruner == "median", first_trial_deadline=first_trial_deadline,
     )
 
 
@@ -97,11 +97,19 @@ def run_trials(
     reporter: ProgressReporter | None = None,
     stop_when: StopCondition | None = None,
     clock: Callable[[], float] = time.monotonic,
+    first_trial_deadline: Deadline | None = None,
 ) -> None:
     """Add trials to ``setup.study`` until it has ``n_trials`` finished ones, ``deadline`` passes,
-    or ``stop_when(study)`` gives a reason to stop (checked after every trial)."""
+    or ``stop_when(study)`` gives a reason to stop (checked after every trial).
+
+    ``first_trial_deadline`` (later than ``deadline``) bounds a first trial of a study with
+    none completed: started even when ``deadline`` has passed, so there is a model at all.
+    """
     study = setup.study
-    objective = Objective(context_for(setup, deadline), on_result)
+    objective = Objective(context_for(setup, deadline, first_trial_deadline), on_result)
+    if deadline.expired() and first_trial_deadline is not None and not first_trial_deadline.expired():
+        done = count_trials(study).done
+        deadline, n_trials = first_trial_deadline, done + 1 if n_trials is None else min(n_trials, done + 1)
     stop = _Stop(n_trials, stop_when)
     callbacks: list[Any] = [stop]
     if reporter is not None:

@@ -1,11 +1,12 @@
 """Declarative search spaces: YAML files -> frozen dataclasses -> Optuna suggestions."""
 
-from automl.spaces._loader import default_spaces_dir, load_space, load_spaces
+from automl.spaces._loader import Override, default_spaces_dir, load_space, load_spaces, load_spaces_with_overrides, parse_space
 from automl.spaces._schema import FamilySpace, Param, ParamType, Preprocessing
 from automl.spaces._suggest import default_trial_params, suggest, trial_key
 
 __all__ = [
     "FamilySpace",
+    "Override",
     "Param",
     "ParamType",
     "Preprocessing",
@@ -13,6 +14,8 @@ __all__ = [
     "default_trial_params",
     "load_space",
     "load_spaces",
+    "load_spaces_with_overrides",
+    "parse_space",
     "suggest",
     "trial_key",
 ]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import math
+import string
 from importlib import resources
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,25 @@ log = logging.getLogger(__name__)
 _TOP_KEYS = {"name", "builder", "tasks", "params", "fixed", "defaults", "preprocessing", "order", "description"}
 _PARAM_KEYS = {"type", "low", "high", "log", "step", "choices", "when", "repeat"}
 _TYPES = ("int", "float", "categorical", "bool")
+# Search-space files are a few KB; a bigger one is a mistake or an attempt to exhaust memory.
+MAX_SPACE_FILE_BYTES = 1 << 20
+# A repeated parameter is suggested once per index: more copies than this is a mistake (or a
+# way to make every trial hang in millions of suggest calls).
+MAX_REPEAT = 64
+
+
+@dataclass(frozen=True)
+class Override:
+    """A family defined again by a later file: ``source`` replaces ``replaced`` (``builtin`` when shipped)."""
+
+    family: str
+    source: str
+    replaced: str
+    builtin: bool
+
+    def describe(self) -> str:
+        origin = "the built-in family" if self.builtin else "the family"
+        return f"family '{self.family}' from {self.source} overrides {origin} from {self.replaced}"
 
 
 def default_spaces_dir() -> Path:
@@ -45,16 +67,30 @@ def load_spaces(
     extra_dirs: Collection[str | Path] = (), known_builders: Collection[str] | None = None
 ) -> dict[str, FamilySpace]:
     """All families: the built-in folder first, then each of ``extra_dirs`` (later files override)."""
+    return load_spaces_with_overrides(extra_dirs, known_builders)[0]
+
+
+def load_spaces_with_overrides(
+    extra_dirs: Collection[str | Path] = (), known_builders: Collection[str] | None = None
+) -> tuple[dict[str, FamilySpace], list[Override]]:
+    """Like :func:`load_spaces`, also saying which families a later file replaced (the CLI shows it)."""
+    builtin_dir = default_spaces_dir()
     spaces: dict[str, FamilySpace] = {}
-    for folder in (default_spaces_dir(), *map(Path, extra_dirs)):
+    builtin: set[str] = set()
+    overrides: list[Override] = []
+    for folder in (builtin_dir, *map(Path, extra_dirs)):
         if not folder.is_dir():
             raise SpaceError(f"search-space folder not found: '{folder}'")
         for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
             space = load_space(path, known_builders)
             if space.name in spaces:
-                log.info("family '%s' from %s overrides %s", space.name, path, spaces[space.name].source)
+                override = Override(space.name, str(path), spaces[space.name].source, space.name in builtin)
+                log.info("%s", override.describe())
+                overrides.append(override)
+            elif folder == builtin_dir:
+                builtin.add(space.name)
             spaces[space.name] = space
-    return spaces
+    return spaces, overrides
 
 
 def load_space(path: str | Path, known_builders: Collection[str] | None = None) -> FamilySpace:
@@ -66,15 +102,53 @@ def load_space(path: str | Path, known_builders: Collection[str] | None = None) 
     path = Path(path)
     if not path.is_file():
         raise SpaceError(f"search-space file not found: '{path}'")
-    text = path.read_text(encoding="utf-8")
+    if path.stat().st_size > MAX_SPACE_FILE_BYTES:
+        raise SpaceError(f"{path}: {path.stat().st_size:,} bytes is too large for a search-space file (limit {MAX_SPACE_FILE_BYTES:,})")
     try:
-        node = yaml.compose(text)
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpaceError(f"{path}: not UTF-8 text (byte {exc.start}): {exc.reason}") from None
+    return parse_space(text, path, known_builders)
+
+
+def parse_space(text: str, path: str | Path, known_builders: Collection[str] | None = None) -> FamilySpace:
+    """Parse and validate the YAML ``text`` of a search-space file named ``path`` (for messages).
+
+    Only plain YAML is read (``SafeLoader``: no Python tags); anchors and aliases are refused,
+    since a few aliases can make a tiny file expand into a huge (or self-referencing) document.
+
+    Raises:
+        SpaceError: ``"<file>:<line>: <key>: <problem>"`` for the first problem found.
+    """
+    path = Path(path)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        _refuse_aliases(node, path)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise SpaceError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        problem = (getattr(exc, "problem", None) or str(exc)).strip().splitlines() or ["unreadable"]
+        raise SpaceError(f"{where}: not valid YAML: {problem[0]}") from None
+    except RecursionError:
+        raise SpaceError(f"{path}: the YAML nests too deeply") from None
     return _Parser(path, _key_lines(node), known_builders).parse(data)
+
+
+def _refuse_aliases(node: yaml.Node | None, path: Path) -> None:
+    """Raise SpaceError at the first node reached twice (an alias): walked iteratively, each node once."""
+    seen: set[int] = set()
+    stack = [node] if node is not None else []
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            raise SpaceError(f"{path}:{item.start_mark.line + 1}: YAML anchors and aliases are not allowed in search spaces")
+        seen.add(id(item))
+        if isinstance(item, yaml.MappingNode):
+            for key, value in item.value:
+                stack.extend((key, value))
+        elif isinstance(item, yaml.SequenceNode):
+            stack.extend(item.value)
 
 
 def _key_lines(node: yaml.Node | None, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], int]:
@@ -180,12 +254,15 @@ class _Parser:
             raise self.fail((*key, "type"), f"must be one of {', '.join(_TYPES)}, got {kind!r}")
         repeat = body.get("repeat")
         if repeat is not None:
-            if repeat not in earlier or earlier[repeat].type != "int":
+            if not isinstance(repeat, str) or repeat not in earlier or earlier[repeat].type != "int":
                 raise self.fail((*key, "repeat"), f"must name an earlier int parameter, got {repeat!r}")
-            if "{i}" not in name:
-                raise self.fail(key, "a repeated parameter's name must contain '{i}'")
-        elif "{i}" in name:
-            raise self.fail(key, "'{i}' in a name needs 'repeat: <int parameter>'")
+            counter = earlier[repeat]
+            if counter.low < 0 or counter.high > MAX_REPEAT:  # type: ignore[operator]
+                raise self.fail((*key, "repeat"), f"'{repeat}' must range within 0..{MAX_REPEAT} to repeat a parameter, got {counter.low}..{counter.high}")
+            if _template_fields(name) != {"i"}:
+                raise self.fail(key, "a repeated parameter's name must contain '{i}' and no other '{...}' field")
+        elif "{" in name or "}" in name:
+            raise self.fail(key, "'{i}' in a name needs 'repeat: <int parameter>' (and names have no other braces)")
         when = self._when(key, body.get("when") or {}, earlier)
         if kind in ("int", "float"):
             return self._numeric(key, name, kind, body, when, repeat)
@@ -194,6 +271,9 @@ class _Parser:
         choices = body.get("choices")
         if not isinstance(choices, list) or not choices:
             raise self.fail((*key, "choices"), "a categorical parameter needs a non-empty 'choices' list")
+        odd = next((c for c in choices if c is not None and not isinstance(c, (bool, int, float, str))), None)
+        if odd is not None:
+            raise self.fail((*key, "choices"), f"choices must be strings, numbers, booleans or null, got {odd!r}")
         if len(set(map(repr, choices))) != len(choices):
             raise self.fail((*key, "choices"), "choices must be distinct")
         return Param(name, "categorical", choices=tuple(choices), when=when, repeat=repeat)
@@ -201,8 +281,8 @@ class _Parser:
     def _numeric(self, key: tuple[str, ...], name: str, kind: Any, body: dict[str, Any], when: Any, repeat: Any) -> Param:
         for bound in ("low", "high"):
             value = body.get(bound)
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise self.fail((*key, bound), f"a {kind} parameter needs a numeric '{bound}', got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise self.fail((*key, bound), f"a{'n' if kind == 'int' else ''} {kind} parameter needs a finite numeric '{bound}', got {value!r}")
             if kind == "int" and int(value) != value:
                 raise self.fail((*key, bound), f"an int parameter needs an integer bound, got {value!r}")
         low, high, log, step = body["low"], body["high"], body.get("log", False), body.get("step")
@@ -212,8 +292,10 @@ class _Parser:
             raise self.fail((*key, "log"), f"must be true or false, got {log!r}")
         if log and low <= 0:
             raise self.fail((*key, "low"), f"log scale needs low > 0, got {low}")
-        if step is not None and (log or isinstance(step, bool) or not isinstance(step, (int, float)) or step <= 0):
+        if step is not None and (log or isinstance(step, bool) or not isinstance(step, (int, float)) or not math.isfinite(step) or step <= 0):
             raise self.fail((*key, "step"), "step must be a positive number and cannot be combined with log")
+        if step is not None and kind == "int" and int(step) != step:
+            raise self.fail((*key, "step"), f"an int parameter needs an integer step, got {step!r}")
         return Param(name, kind, low=low, high=high, log=log, step=step, when=when, repeat=repeat)
 
     def _when(self, key: tuple[str, ...], value: Any, earlier: dict[str, Param]) -> tuple[tuple[str, tuple[Any, ...]], ...]:
@@ -240,6 +322,15 @@ class _Parser:
             if not param.contains(val):
                 raise self.fail(("defaults", name), f"value {val!r} is outside the parameter's range")
         return defaults
+
+
+def _template_fields(name: str) -> set[str]:
+    """The ``{field}`` names in ``name`` (``{"i"}`` for ``units_l{i}``); a malformed one counts as ``"?"``."""
+    try:
+        parsed = list(string.Formatter().parse(name))
+    except ValueError:
+        return {"?"}
+    return {field + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "") for _, field, spec, conv in parsed if field is not None}
 
 
 def _matches_template(template: str, name: str) -> bool:

@@ -102,3 +102,18 @@ def test_gzip_csv_is_read(tmp_path: Path, regression_frame: pd.DataFrame) -> Non
     with gzip.open(path, "wt") as handle:
         regression_frame.to_csv(handle, index=False)
     assert load_dataset(path, "y").task == "regression"
+
+
+def test_names_with_line_breaks_stay_on_one_line(tmp_path) -> None:
+    """Found by the fuzzer: a column named 'y\\n' made a two-line error."""
+    import pandas as pd
+    import pytest
+
+    from automl._core import InputError
+    from automl.data import load_dataset
+
+    path = tmp_path / "d.csv"
+    pd.DataFrame({"y\n": [0, 0, 0], "x": [1, 2, 3]}).to_csv(path, index=False)
+    with pytest.raises(InputError) as info:
+        load_dataset(path, "y\n")
+    assert "\n" not in str(info.value) and "target 'y\\n' has a single class (0)" in str(info.value)

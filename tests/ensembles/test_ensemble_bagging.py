@@ -94,3 +94,21 @@ def test_bad_parameters_are_rejected_in_fit(params, match) -> None:
     bag = BaggedModel(DecisionTreeClassifier(), **params)  # __init__ only stores
     with pytest.raises(InputError, match=match):
         bag.fit(X[["a"]], y)
+
+
+def test_a_member_that_takes_a_deadline_stops_inside_its_own_fit() -> None:
+    """Checked only between copies, one slow member (400 AdaBoost rounds on 20k rows) would run to its end."""
+    import time
+
+    import pandas as pd
+    from sklearn.datasets import make_classification
+
+    from automl._core import Deadline, DeadlineExceeded
+    from automl.models import TabularModel
+
+    X, y = make_classification(n_samples=20_000, n_features=10, n_informative=5, flip_y=0.2, random_state=0)
+    member = TabularModel("adaboost", {"n_estimators": 400, "max_depth": 5}, "binary")
+    started = time.perf_counter()
+    with pytest.raises(DeadlineExceeded, match="AdaBoost stopped"):
+        BaggedModel(member, n_estimators=3).fit(pd.DataFrame(X), y, deadline=Deadline.after(0.5))
+    assert time.perf_counter() - started < 3.0

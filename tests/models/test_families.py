@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +85,10 @@ def test_corrupt_model_file_and_missing_card(tmp_path: Path, binary_frame: pd.Da
     X, y = binary_frame.drop(columns="label"), binary_frame["label"]
     folder = save_model(_model("logistic_regression", "binary").fit(X, y), tmp_path / "m", _card("binary"))
     (folder / "model.skops").write_bytes(b"garbage")
+    with pytest.raises(ArtifactError, match="does not match the SHA-256 its model card records"):
+        load_model(folder)
+    card = json.loads((folder / "model_card.json").read_text())
+    (folder / "model_card.json").write_text(json.dumps({**card, "model_sha256": hashlib.sha256(b"garbage").hexdigest()}))
     with pytest.raises(ArtifactError, match="corrupt or not a skops file"):
         load_model(folder)
     (folder / "model_card.json").unlink()
@@ -107,7 +113,7 @@ class _StepClock:
         return self.now
 
 
-@pytest.mark.parametrize("family", ["random_forest", "hist_gradient_boosting", "xgboost", "mlp"])
+@pytest.mark.parametrize("family", ["random_forest", "hist_gradient_boosting", "xgboost", "mlp", "adaboost"])
 def test_fit_stops_at_the_deadline(family: str, regression_frame: pd.DataFrame) -> None:
     X, y = regression_frame.drop(columns="y").to_numpy(), regression_frame["y"].to_numpy()
     space = SPACES[family]

@@ -25,9 +25,10 @@ class _Clock:
 class _StudyStub:
     """A real study with one finished trial, recording ``stop()`` (which Optuna only allows inside optimize)."""
 
-    def __init__(self, fit_seconds: float) -> None:
+    def __init__(self, fit_seconds: float, model_bytes: int = 0) -> None:
         self.study = optuna.create_study()
-        self.study.add_trial(optuna.trial.create_trial(value=1.0, params={}, distributions={}, user_attrs={"fit_seconds": fit_seconds}))
+        attrs = {"fit_seconds": fit_seconds, "model_bytes": model_bytes}
+        self.study.add_trial(optuna.trial.create_trial(value=1.0, params={}, distributions={}, user_attrs=attrs))
         self.directions = self.study.directions
         self.get_trials = self.study.get_trials
         self.best_trial = self.study.best_trial
@@ -40,11 +41,12 @@ class _StudyStub:
 def test_search_stops_when_only_refit_time_is_left() -> None:
     clock = _Clock()
     rule = _RefitWouldOverrun(Deadline(100.0, clock), train_fraction=0.8, n_splits=5)
-    study = _StudyStub(fit_seconds=50.0)  # 10 s per fold -> ~16 s to refit on all rows
-    assert rule.refit_seconds(study) == pytest.approx(1.3 * 10 / 0.8)  # type: ignore[arg-type]
+    study = _StudyStub(fit_seconds=50.0, model_bytes=40_000_000)  # 10 s per fold -> ~16 s to refit on all rows
+    # refit (fold time scaled to all rows) + saving 50 MB (a fold model scaled to all rows) at 50 MB/s + 0.5 s
+    assert rule.refit_seconds(study) == pytest.approx(1.3 * 10 / 0.8 + 1.0 + 0.5)  # type: ignore[arg-type]
     clock.now = 80.0
     assert rule(study) is None  # type: ignore[arg-type]
-    clock.now = 90.0
+    clock.now = 85.0
     assert rule(study) == "the time left is needed to refit the best model"  # type: ignore[arg-type]
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from automl._core import SpaceError
 from automl.models import builder_names
-from automl.spaces import default_spaces_dir, default_trial_params, load_space, load_spaces, suggest, trial_key
+from automl.spaces import default_spaces_dir, default_trial_params, load_space, load_spaces, load_spaces_with_overrides, suggest, trial_key
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -93,3 +93,77 @@ def test_user_folder_adds_and_overrides_families(tmp_path: Path) -> None:
     spaces = load_spaces([tmp_path], builder_names())
     assert spaces["ridge"].param("alpha").low == 0.5
     assert "toy" in spaces and "xgboost" in spaces
+
+
+def test_folder_overriding_a_builtin_family_is_reported(tmp_path: Path) -> None:
+    _write(tmp_path, GOOD.replace("name: toy", "name: ridge"), "ridge.yaml")
+    spaces, overrides = load_spaces_with_overrides([tmp_path], builder_names())
+    assert spaces["ridge"].source == str(tmp_path / "ridge.yaml")
+    assert [(o.family, o.builtin) for o in overrides] == [("ridge", True)]
+    assert "overrides the built-in family from" in overrides[0].describe()
+
+
+def test_spaces_cli_says_when_a_folder_overrides_a_builtin(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from automl.cli import main
+
+    _write(tmp_path, GOOD.replace("name: toy", "name: ridge"), "ridge.yaml")
+    assert main(["spaces", "validate", "--spaces", str(tmp_path)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"family 'ridge' from {tmp_path / 'ridge.yaml'} overrides the built-in family" in out
+    assert main(["spaces", "list", "--spaces", str(tmp_path)]) == 0
+    assert "overrides the built-in family" in " ".join(capsys.readouterr().out.split())
+    assert main(["spaces", "validate", str(tmp_path / "ridge.yaml")]) == 0
+    assert "would override the built-in family" in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name: !!python/object/apply:os.system ['true']\n", "not valid YAML"),
+        ("a: &x {b: 1}\nc: *x\n", "anchors and aliases are not allowed"),
+        ("a: &x [*x]\n", "anchors and aliases are not allowed"),
+    ],
+    ids=["python-tag", "alias", "recursive-alias"],
+)
+def test_yaml_that_could_run_code_or_expand_is_refused(text: str, message: str, tmp_path: Path) -> None:
+    with pytest.raises(SpaceError, match=message):
+        load_space(_write(tmp_path, text))
+
+
+def test_non_utf8_and_oversized_files_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "latin.yaml"
+    path.write_bytes("name: caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(SpaceError, match="not UTF-8"):
+        load_space(path)
+    path.write_bytes(b"# " + b"x" * (2 << 20))
+    with pytest.raises(SpaceError, match="too large for a search-space file"):
+        load_space(path)
+
+
+_BASE = "name: toy\nbuilder: ridge\ntasks: [regression]\nparams:\n"
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ("  a: {type: int, low: .nan, high: 3}\n", r"params\.a\.low: an int parameter needs a finite numeric 'low', got nan"),
+        ("  a: {type: float, low: 0, high: .inf}\n", r"params\.a\.high: a float parameter needs a finite numeric 'high'"),
+        ("  a: {type: int, low: 0, high: 10, step: 0.5}\n", r"params\.a\.step: an int parameter needs an integer step"),
+        ("  n: {type: int, low: 1, high: 3}\n  u{i}: {type: int, low: 1, high: 3, repeat: [n]}\n", r"repeat: must name an earlier int parameter"),
+        ("  n: {type: int, low: 1, high: 100000000}\n  u{i}: {type: int, low: 1, high: 3, repeat: n}\n", r"'n' must range within 0\.\.64"),
+        ("  n: {type: int, low: 1, high: 3}\n  u{i}{0}: {type: int, low: 1, high: 3, repeat: n}\n", r"no other '\{\.\.\.\}' field"),
+        ("  a: {type: categorical, choices: [[1], {x: 1}]}\n", r"choices must be strings, numbers, booleans or null"),
+    ],
+    ids=["int-nan", "float-inf", "int-step-fraction", "repeat-unhashable", "repeat-millions", "template-field", "choice-list"],
+)
+def test_validator_refuses_what_the_fuzzer_found(params: str, message: str, tmp_path: Path) -> None:
+    """Each of these used to pass validation and then fail (or hang) when a trial sampled it."""
+    with pytest.raises(SpaceError, match=message):
+        load_space(_write(tmp_path, _BASE + params))
+
+
+def test_yaml_reader_errors_are_one_line(tmp_path: Path) -> None:
+    """Found by the fuzzer: PyYAML's reader errors span two lines."""
+    with pytest.raises(SpaceError) as info:
+        load_space(_write(tmp_path, "\x1f"))
+    assert "unacceptable character" in str(info.value) and "\n" not in str(info.value)

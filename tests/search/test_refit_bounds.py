@@ -1,0 +1,113 @@
+"""The final refit never runs past its deadline: fold models, a subsample, or an honest error instead."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+from sklearn.datasets import make_classification
+
+from automl._core import Deadline, DeadlineExceeded, InputError
+from automl.data import load_dataset
+from automl.evaluation import get_metric
+from automl.models import TabularModel, builder_names
+from automl.search import SearchConfig, run_search
+from automl.search._final import FinalModel, RunMemory, refit_bounded
+from automl.search._runner import _savable_in_time
+from automl.spaces import load_spaces
+
+SPACES = load_spaces((), builder_names())
+SLOW = {"family": "adaboost", "adaboost.n_estimators": 400, "adaboost.learning_rate": 0.5, "adaboost.max_depth": 5}
+
+
+def _dataset(n_rows: int = 20_000):  # noqa: ANN202
+    X, y = make_classification(n_samples=n_rows, n_features=10, n_informative=5, flip_y=0.2, random_state=0)
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(10)])
+    frame["label"] = y
+    return load_dataset(frame, "label")
+
+
+def _trial(fit_seconds: float) -> optuna.trial.FrozenTrial:
+    """A finished trial of a slow configuration (400 depth-5 AdaBoost rounds: ~20 s on 20k rows)."""
+    distributions = {
+        "family": optuna.distributions.CategoricalDistribution(["adaboost"]),
+        "adaboost.n_estimators": optuna.distributions.IntDistribution(10, 400, log=True),
+        "adaboost.learning_rate": optuna.distributions.FloatDistribution(0.01, 2.0, log=True),
+        "adaboost.max_depth": optuna.distributions.IntDistribution(1, 5),
+    }
+    return optuna.trial.create_trial(value=0.8, params=SLOW, distributions=distributions, user_attrs={"fit_seconds": fit_seconds})
+
+
+def test_refit_that_would_overrun_averages_the_kept_fold_models() -> None:
+    dataset = _dataset()
+    trial = _trial(fit_seconds=100.0)
+    memory = RunMemory(get_metric(None, "binary"))
+    folds = tuple(TabularModel("adaboost", {"n_estimators": 3}, "binary").fit(dataset.X.iloc[i::2], dataset.y.iloc[i::2]) for i in range(2))
+    memory.best_trial, memory.best_score, memory.best_fold_models = trial.number, 0.8, folds
+    started = time.perf_counter()
+    model, kind, note = refit_bounded(trial, SPACES, dataset, 0, 1, Deadline.after(1.0), memory, fallback=True)
+    assert kind == "fold-average" and "average of 2 fold models" in note
+    assert time.perf_counter() - started < 4.0
+    assert model.predict_proba(dataset.X.head(5)).shape == (5, 2)
+
+
+def test_refit_of_a_resumed_studys_trial_falls_back_to_a_subsample() -> None:
+    """No fold models in memory (the trial came from an earlier run): a quarter of the time is kept
+    back for a fit on as many rows as the trial's recorded fold times say fit in it."""
+    dataset = _dataset()
+    trial = _trial(fit_seconds=200.0)  # its folds took long: only a small subsample fits in the time left
+    started = time.perf_counter()
+    model, kind, note = refit_bounded(trial, SPACES, dataset, 0, 1, Deadline.after(6.0), RunMemory(get_metric(None, "binary")), fallback=True)
+    assert kind == "subsample" and note.startswith("refit on ") and "of 20000 rows" in note
+    assert time.perf_counter() - started < 6.0 + 2.0
+    assert set(model.classes_) == {0, 1}
+
+
+def test_refit_without_fallback_raises_at_the_deadline() -> None:
+    started = time.perf_counter()
+    with pytest.raises(DeadlineExceeded):
+        refit_bounded(_trial(100.0), SPACES, _dataset(), 0, 1, Deadline.after(0.5))
+    assert time.perf_counter() - started < 3.0
+
+
+def test_an_ensemble_too_large_to_save_in_time_gives_way_to_the_single_model() -> None:
+    single = FinalModel(np.zeros(10), "single", 0.8, 0.8, [{"family": "ridge", "trial": 0, "weight": 1.0}], {"final_model": "refit"})
+    ensemble = FinalModel(np.zeros(10_000_000), "selection", 0.81, 0.8, [], {"final_model": "selection"}, single=single)
+    kept = _savable_in_time(ensemble, Deadline.after(0.6))  # 80 MB need ~2 s to save
+    assert kept.kind == "single" and "would overrun the budget" in kept.notes["ensemble"]
+    assert _savable_in_time(ensemble, Deadline.after(600)).kind == "selection"
+
+
+def test_the_budget_clock_starts_before_the_data_is_loaded(binary_frame: pd.DataFrame) -> None:
+    """run_search counts from ``started`` (api.search passes the time before loading)."""
+    config = SearchConfig(time_budget=5.0, families=("logistic_regression",), storage=optuna.storages.InMemoryStorage(), output_dir=None)
+    with pytest.raises(InputError, match="no trial finished"):
+        run_search(load_dataset(binary_frame, "label"), config, started=time.monotonic() - 60.0)
+
+
+def test_a_resumed_study_falls_back_to_the_refit_an_earlier_run_saved(binary_frame: pd.DataFrame, tmp_path) -> None:  # noqa: ANN001
+    import automl
+    from automl.search._final import saved_refit_of
+
+    storage = f"sqlite:///{tmp_path}/r.db"
+    automl.search(binary_frame, "label", n_trials=1, time_budget=None, families=["logistic_regression"], ensemble="none",
+                  study_name="r", storage=storage, output_dir=str(tmp_path / "runs"))
+    study = optuna.load_study(study_name="r", storage=storage)
+    trial = study.best_trial
+    expired = Deadline.after(-1.0)  # no time at all for a refit: the earlier run's model is the answer
+    model, kind, note = refit_bounded(trial, SPACES, load_dataset(binary_frame, "label"), 0, 1, expired, RunMemory(get_metric(None, "binary")),
+                                      fallback=True, previous=saved_refit_of(study, trial, Deadline.after(60)))
+    assert kind == "saved" and "saved by an earlier run" in note
+    assert model.predict(binary_frame.drop(columns="label")).shape == (len(binary_frame),)
+
+
+def test_a_starved_search_still_runs_one_trial_on_the_refit_reserve(binary_frame: pd.DataFrame) -> None:
+    """Start-up on a busy machine ate the trials' time (their deadline passed), not the refit's:
+    one trial still runs, so the search delivers a model instead of 'no trial finished'."""
+    config = SearchConfig(time_budget=100.0, families=("logistic_regression",), storage=optuna.storages.InMemoryStorage(),
+                          output_dir=None, ensemble="none")
+    outcome = run_search(load_dataset(binary_frame, "label"), config, started=time.monotonic() - 92.0)  # trials' deadline: 90 s
+    assert len(outcome.leaderboard) == 1 and outcome.best_model is not None
