@@ -159,6 +159,8 @@ def load_model(
     if not directory.is_dir():
         raise ArtifactError(f"model folder not found: '{directory}'")
     card_path, model_path = directory / CARD_FILE, directory / MODEL_FILE
+    if expected_digests is not None:  # name the record that expected a file the folder lacks
+        _check_present(directory, expected_digests, digest_source or "the caller's record")
     card_bytes = _read(card_path, MAX_CARD_BYTES, "model card")
     data = _read(model_path, limits.max_model_bytes, "model file")
     actual = {CARD_FILE: hashlib.sha256(card_bytes).hexdigest(), MODEL_FILE: hashlib.sha256(data).hexdigest()}
@@ -228,15 +230,17 @@ def _check_digest(path: Path, actual: str, recorded: str | None, source: str) ->
         )
 
 
+def _check_present(directory: Path, expected: Mapping[str, str], source: str) -> None:
+    for name, digest in sorted(expected.items()):
+        if not (directory / name).is_file():
+            raise ArtifactError(f"'{directory / name}' is missing, but {source} records its SHA-256 {_short(digest)}")
+
+
 def _check_expected(directory: Path, actual: Mapping[str, str], expected: Mapping[str, str], source: str) -> None:
     for name, digest in sorted(expected.items()):
         path = directory / name
         found = actual.get(name)
-        if found is None:
-            if not path.is_file():
-                raise ArtifactError(f"'{path}' is missing, but {source} records its SHA-256 {_short(digest)}")
-            found = sha256_file(path)
-        _check_digest(path, found, digest, source)
+        _check_digest(path, sha256_file(path) if found is None else found, digest, source)
 
 
 def _parse_card(data: bytes, path: Path) -> ModelCard:

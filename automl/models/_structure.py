@@ -31,8 +31,6 @@ def check_loaded_model(model: Any) -> None:
     from sklearn.neighbors import BallTree, KDTree
     from sklearn.tree import BaseDecisionTree
 
-    from automl.models._xgboost import XGBoostModel
-
     for obj in _objects(model):
         if isinstance(obj, BaseDecisionTree) and hasattr(obj, "tree_"):
             _check_decision_tree(obj)
@@ -40,7 +38,7 @@ def check_loaded_model(model: Any) -> None:
             _check_hist_gradient_boosting(obj)
         elif isinstance(obj, (KDTree, BallTree)):
             _check_binary_tree(obj)
-        elif isinstance(obj, XGBoostModel) and hasattr(obj, "model_"):
+        elif hasattr(getattr(obj, "model_", None), "get_booster"):  # an XGBoost wrapper (XGBoostModel)
             _check_xgboost(obj)
 
 

@@ -124,9 +124,10 @@ def test_pickle_and_skops_round_trips_keep_predictions(
 
 
 def test_a_model_saved_by_automl_0_1_0_still_loads_and_predicts_the_same() -> None:
-    """tests/models/data/mlp-0.1.0 was written by the single-file _mlp.py (before the network and
-    the training loop moved to their own modules): saved MLPs name only the estimator classes,
-    which stay at automl.models._mlp, and keep the architecture as a plain dict."""
+    """tests/models/data/mlp-0.1.0/model.skops was written by the single-file _mlp.py (before the network
+    and the training loop moved to their own modules): saved MLPs name only the estimator classes,
+    which stay at automl.models._mlp, and keep the architecture as a plain dict. (Its card was
+    rewritten to format 2, which records the model file's SHA-256; the model bytes are the old ones.)"""
     folder = Path(__file__).parent / "data" / "mlp-0.1.0"
     expected = json.loads(folder.with_name("mlp-0.1.0.expected.json").read_text())
     model, card = load_model(folder)
