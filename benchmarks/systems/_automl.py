@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import optuna
 import pandas as pd
 
 from systems._base import FitContext, Fitted, System
@@ -17,14 +16,17 @@ from systems._base import FitContext, Fitted, System
 
 def _searcher(**options: Any):  # noqa: ANN202 - returns a FitFn
     def fit(X: pd.DataFrame, y: pd.Series, ctx: FitContext) -> Fitted:
+        import optuna
+
         import automl
 
         result = automl.search(
-            X, y, task=ctx.task, metric=ctx.metric, time_budget=ctx.budget, seed=ctx.seed, n_jobs=ctx.n_jobs,
+            X, y, task=ctx.task, metric=ctx.metric, time_budget=ctx.budget, seed=ctx.seed,
             study_name="benchmark", storage=optuna.storages.InMemoryStorage(), output_dir=None, **options,
         )
         summary = result.family_summary
-        detail = (f"{result.model_card.family}, {int(summary['trials'].sum())} trials "
+        notes = result.model_card.notes
+        detail = (f"{result.model_card.family} [{notes.get('resampling')}], {int(summary['trials'].sum())} trials "
                   f"({int(summary['complete'].sum())} complete, {int(summary['pruned'].sum())} pruned, "
                   f"{int(summary['stopped'].sum())} stopped by the budget), "
                   f"best single OOF {result.model_card.notes['best_single_score']:.5g}")
@@ -33,7 +35,7 @@ def _searcher(**options: Any):  # noqa: ANN202 - returns a FitFn
     return fit
 
 
-_DESCRIPTION = "automl.search(time_budget=budget, n_jobs=1), in-memory study, nothing written"
+_DESCRIPTION = "automl.search(time_budget=budget, metric) at its defaults (n_jobs: all cores), in-memory study, nothing written"
 AUTOML = System("automl", _searcher(), _DESCRIPTION)
 AUTOML_SINGLE = System("automl_single", _searcher(ensemble="none"), _DESCRIPTION + "; ensemble='none'")
 AUTOML_MLP = System("automl_mlp", _searcher(families=["mlp"], ensemble="none"), _DESCRIPTION + "; families=['mlp']")
