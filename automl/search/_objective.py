@@ -101,10 +101,11 @@ class Objective:
         self._record(trial, result)
         if self.on_result is not None:
             self.on_result(trial.number, result)
+        value = trial_score(result, ctx)
         if not ctx.multi_objective:
-            return result.mean
+            return value
         extra = {"latency": result.predict_ms_per_1k, "size": float(result.model_bytes)}
-        return (result.mean, *(extra[name] for name in ctx.objectives[1:]))
+        return (value, *(extra[name] for name in ctx.objectives[1:]))
 
     def _reporters(self, trial: optuna.Trial) -> tuple[Callable[[int, float], None] | None, Callable[[int, float], None] | None]:
         """Intermediate-value reporters (see ``_strategies``); none for multi-objective studies."""
@@ -131,6 +132,19 @@ class Objective:
         trial.set_user_attr("model_bytes", result.model_bytes)
         if self.ctx.artifact_store is not None:
             trial.set_user_attr("oof_artifact", _upload_oof(self.ctx.artifact_store, trial, result.oof))
+
+
+def trial_score(result: CVResult, ctx: SearchContext) -> float:
+    """The mean of the fold scores; on the pooled out-of-fold rows when a fold has no score.
+
+    A metric can be undefined on one small fold (ROC AUC of a fold holding one class, on
+    a tiny table); pooling the rows still scores the candidate instead of failing it.
+    """
+    value = result.mean
+    if np.isfinite(value):
+        return value
+    rows = ctx.resampling.scored_rows
+    return float(ctx.metric.score(ctx.y.to_numpy()[rows], result.oof[rows], ctx.classes))
 
 
 def _upload_oof(store: optuna.artifacts.FileSystemArtifactStore, trial: optuna.Trial, oof: np.ndarray) -> str:

@@ -50,7 +50,8 @@ class SearchConfig:
     n_jobs: int = 1
     spaces_dirs: tuple[str, ...] = ()
     output_dir: str | None = "automl_runs"
-    cv_folds: int = 5
+    cv_folds: int | None = None  # None: by rows (see search._resampling.auto_folds)
+    time_col: str | None = None  # validate on rows that come after the training rows in this column's order
     ensemble: str = "selection"
     sampler: str = "tpe"
     pruner: str = DEFAULT_PRUNER
@@ -63,7 +64,7 @@ class SearchConfig:
             raise InputError(f"time budget must be positive, got {self.time_budget}")
         if self.n_trials is not None and self.n_trials < 1:
             raise InputError(f"n_trials must be at least 1, got {self.n_trials}")
-        if self.cv_folds < 2:
+        if self.cv_folds is not None and self.cv_folds < 2:
             raise InputError(f"cv_folds must be at least 2, got {self.cv_folds}")
         check_ensemble(self.ensemble)
         check_choice("sampler", self.sampler, SAMPLERS)
@@ -83,7 +84,7 @@ class SearchConfig:
         """What the study records from this configuration (metric and families resolved on creation)."""
         return StudySettings(
             task=dataset.task, metric=self.metric or "", target=dataset.target, seed=self.seed,
-            families=tuple(self.families or ()), objectives=self.objectives, cv_folds=self.cv_folds,
+            families=tuple(self.families or ()), objectives=self.objectives, cv_folds=self.cv_folds, time_col=self.time_col,
             sampler=self.sampler, pruner=self.pruner, ensemble=self.ensemble,
             data_path=None if dataset.source == "DataFrame" else str(Path(dataset.source).resolve()),
             spaces_dirs=tuple(str(Path(d).resolve()) for d in self.spaces_dirs), artifact_dir=None, n_trials=self.n_trials,
