@@ -103,7 +103,7 @@ def search(
     study_name: str | None = None,
     storage: str | optuna.storages.BaseStorage | None = None,
     seed: int = 0,
-    n_jobs: int = 1,
+    n_jobs: int = -1,
     spaces: Sequence[str] = (),
     output_dir: str | None = "automl_runs",
     cv_folds: int | None = None,
@@ -130,6 +130,9 @@ def search(
     seen once is trained on, never validated) and said so on the model card
     (``notes["resampling"]``). ``time_col`` names a column that orders the rows in time:
     every split then validates on rows that come after the rows it trains on.
+
+    ``n_jobs`` is the number of cores to use (default ``-1``: all): several trials at once on
+    small tables, threads inside each model on large ones.
 
     ``ensemble`` picks the final model: ``"selection"`` (default; greedy ensemble
     selection over the best trials' out-of-fold predictions, used when it beats the
@@ -412,7 +415,7 @@ class AutoML(BaseEstimator):
         n_trials: int | None = None,
         families: Sequence[str] | None = None,
         seed: int = 0,
-        n_jobs: int = 1,
+        n_jobs: int = -1,
         storage: str | None = None,
         study_name: str | None = None,
         output_dir: str | None = None,

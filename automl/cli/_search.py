@@ -46,7 +46,8 @@ class SearchCommand:
         add_study_arguments(parser)
         parser.add_argument("--time-budget", type=float, default=60.0, help="seconds for the whole search, refit included (default 60)")
         parser.add_argument("--n-trials", type=int, help="stop once the study has this many finished trials")
-        parser.add_argument("--n-jobs", type=int, default=1, help="trials run in parallel")
+        parser.add_argument("--n-jobs", type=int, default=-1,
+                            help="cores to use (default -1: all): trials at once on small tables, model threads on large ones")
         parser.add_argument("--register", metavar="NAME", help="register the final model: NAME's champion if it has none, else its challenger")
         parser.add_argument("--registry", help="registry database URL (default: the --storage URL)")
         parser.add_argument("--registry-artifacts", metavar="DIR", help="registry artifact folder (default: beside the SQLite file)")

@@ -47,7 +47,7 @@ class SearchConfig:
     study_name: str | None = None
     storage: str | optuna.storages.BaseStorage | None = None
     seed: int = 0
-    n_jobs: int = 1
+    n_jobs: int = -1  # cores: -1 = all (trials at once or threads per model, see _parallel)
     spaces_dirs: tuple[str, ...] = ()
     output_dir: str | None = "automl_runs"
     cv_folds: int | None = None  # None: by rows (see search._resampling.auto_folds)

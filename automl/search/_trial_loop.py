@@ -22,6 +22,7 @@ from automl._core import Deadline
 from automl.search._cv import CVResult
 from automl.search._liveness import fail_dead_trials
 from automl.search._objective import Objective, SearchContext
+from automl.search._parallel import plan_parallelism
 from automl.search._storage import GRACE_SECONDS, HEARTBEAT_SECONDS
 from automl.search._study import StudySetup
 
@@ -77,11 +78,11 @@ class _Stop:
                 study.stop()  # the rest of the target is running (here or elsewhere)
 
 
-def context_for(setup: StudySetup, deadline: Deadline) -> SearchContext:
-    """What every trial of this process needs (one thread per model: parallelism is across trials)."""
+def context_for(setup: StudySetup, deadline: Deadline, model_threads: int = 1) -> SearchContext:
+    """What every trial of this process needs (``model_threads``: see ``_parallel``)."""
     return SearchContext(
         X=setup.dataset.X, y=setup.dataset.y, task=setup.dataset.task, metric=setup.metric, classes=setup.dataset.classes,
-        resampling=setup.resampling, spaces=setup.spaces, seed=setup.settings.seed, model_threads=1, deadline=deadline,
+        resampling=setup.resampling, spaces=setup.spaces, seed=setup.settings.seed, model_threads=model_threads, deadline=deadline,
         artifact_store=setup.artifact_store, objectives=setup.settings.objectives,
         epoch_pruning=setup.settings.pruner == "median",
     )
@@ -99,9 +100,16 @@ def run_trials(
     clock: Callable[[], float] = time.monotonic,
 ) -> None:
     """Add trials to ``setup.study`` until it has ``n_trials`` finished ones, ``deadline`` passes,
-    or ``stop_when(study)`` gives a reason to stop (checked after every trial)."""
+    or ``stop_when(study)`` gives a reason to stop (checked after every trial).
+
+    ``n_jobs`` cores (``-1``: all) go to concurrent trials or to each model's threads,
+    by the table's size (``plan_parallelism``); without a deadline, one trial at a time, so
+    that the same seed gives the same trials.
+    """
     study = setup.study
-    objective = Objective(context_for(setup, deadline), on_result)
+    plan = plan_parallelism(n_jobs, *setup.dataset.X.shape, reproducible=not deadline.is_limited)
+    log.info("parallelism: %s", plan.describe())
+    objective = Objective(context_for(setup, deadline, plan.model_threads), on_result)
     stop = _Stop(n_trials, stop_when)
     callbacks: list[Any] = [stop]
     if reporter is not None:
@@ -121,7 +129,7 @@ def run_trials(
                     return
                 continue
             waiting = None
-            _optimize(study, objective, batch, deadline, n_jobs, callbacks)
+            _optimize(study, objective, batch, deadline, plan.trials, callbacks)
             if n_trials is None:
                 return
     finally:

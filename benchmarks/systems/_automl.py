@@ -40,6 +40,7 @@ AUTOML = System("automl", _searcher(), _DESCRIPTION)
 AUTOML_SINGLE = System("automl_single", _searcher(ensemble="none"), _DESCRIPTION + "; ensemble='none'")
 AUTOML_MLP = System("automl_mlp", _searcher(families=["mlp"], ensemble="none"), _DESCRIPTION + "; families=['mlp']")
 AUTOML_PRUNED = System("automl_pruned", _searcher(pruner="median"), _DESCRIPTION + "; pruner='median'")
+AUTOML_1CORE = System("automl_1core", _searcher(n_jobs=1), _DESCRIPTION + "; n_jobs=1 (one trial at a time, one thread)")
 AUTOML_MLP_PRUNED = System(
     "automl_mlp_pruned", _searcher(families=["mlp"], ensemble="none", pruner="median"), _DESCRIPTION + "; families=['mlp'], pruner='median'"
 )
