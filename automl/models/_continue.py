@@ -56,11 +56,14 @@ def _boost_xgboost(estimator: Any, X: np.ndarray, y: np.ndarray, share: float, d
 
 def _grow_hgb(estimator: Any, X: np.ndarray, y: np.ndarray, share: float, deadline: Deadline) -> str:
     before = int(estimator.n_iter_)
-    estimator.set_params(warm_start=True, max_iter=before + added_units(before, share, _MIN_ROUNDS))
+    stopping = estimator.get_params()["early_stopping"]
+    # The added iterations are the update: early stopping (its validation history is the old rows')
+    # would end them at once.
+    estimator.set_params(warm_start=True, early_stopping=False, max_iter=before + added_units(before, share, _MIN_ROUNDS))
     try:
         estimator.fit(X, y)
     finally:
-        estimator.set_params(warm_start=False)
+        estimator.set_params(warm_start=False, early_stopping=stopping)
     deadline.check("stateful update")
     return f"{estimator.n_iter_ - before} boosting iterations added ({before} -> {estimator.n_iter_})"
 

@@ -74,7 +74,7 @@ class TabularModel(BaseEstimator):
         self.preprocessor_ = build_preprocessor(self.schema_, scale=self.scale, categorical=self.categorical)
         matrix = self.preprocessor_.fit_transform(frame)
         estimator = get_builder(self.builder)(self.task, dict(self.params or {}), seed=self.random_state, n_jobs=self.n_jobs)
-        _cap_to_rows(estimator, len(frame))
+        _adapt_to_rows(estimator, target, self.task)
         with self._thread_limit():
             self.estimator_ = fit_budgeted(estimator, matrix, target, deadline or Deadline.unlimited(), epoch_callback)
         self.feature_names_in_ = np.asarray(self.schema_.columns, dtype=object)
@@ -162,8 +162,25 @@ def _usable_schema(frame: pd.DataFrame) -> Schema:
     return Schema(columns=schema.columns, numeric=numeric, categorical=categorical, datetime=(), dropped={})
 
 
-def _cap_to_rows(estimator: Any, n_rows: int) -> None:
-    """Parameters that cannot exceed the training rows (k-NN's ``n_neighbors``) are capped at them."""
+# Boosting iterations when sklearn's early stopping cannot get a validation part (n_iter is then no bound).
+ITERATIONS_WITHOUT_VALIDATION = 200
+_MIN_VALIDATION_ROWS = 20
+
+
+def _adapt_to_rows(estimator: Any, target: np.ndarray, task: Task) -> None:
+    """Settings that the training rows cannot support are scaled down to them.
+
+    k-NN's ``n_neighbors`` is capped at the rows. HistGradientBoosting's early stopping draws
+    a (stratified) validation part of ``validation_fraction``; when that part would be under
+    20 rows, or miss a class, or a class has a single row (it cannot be stratified), early
+    stopping is off and ``max_iter`` is capped instead.
+    """
     params = estimator.get_params(deep=False)
+    n_rows = len(target)
     if isinstance(params.get("n_neighbors"), int) and params["n_neighbors"] > n_rows:
         estimator.set_params(n_neighbors=n_rows)
+    if params.get("early_stopping") is True and "validation_fraction" in params:
+        n_valid = int(np.ceil(n_rows * float(params["validation_fraction"] or 0)))
+        counts = np.unique(target, return_counts=True)[1] if task != "regression" else np.array([n_rows])
+        if n_valid < _MIN_VALIDATION_ROWS or counts.min() < 2 or n_valid < len(counts) or n_rows - n_valid < len(counts):
+            estimator.set_params(early_stopping=False, max_iter=min(int(params.get("max_iter") or 100), ITERATIONS_WITHOUT_VALIDATION))

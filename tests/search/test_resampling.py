@@ -89,8 +89,9 @@ def test_acceptance_a_model_where_a_peer_trains_with_the_adaptation_reported(cas
     frame.to_csv(path, index=False)
     code = main(["search", str(path), "--target", "y", "--n-trials", "3", "--families", "logistic_regression,hist_gradient_boosting",
                  "--storage", f"sqlite:///{tmp_path}/s.db", "--output", str(tmp_path / "runs"), "--study", case])
-    out = capsys.readouterr().out
-    assert code == 0
+    captured = capsys.readouterr()
+    out = captured.out
+    assert code == 0, captured.err
     model, card = api.load_best_model_and_card(case, f"sqlite:///{tmp_path}/s.db")
     proba = model.predict_proba(frame.drop(columns=["y"]))
     assert proba.shape == (len(frame), frame["y"].nunique())
