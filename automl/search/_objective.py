@@ -83,6 +83,10 @@ class Objective:
         space = ctx.spaces[family]
         params = suggest(trial, space)
         trial.set_user_attr("family", family)
+        too_slow = cannot_finish(trial.study, family, ctx.deadline)
+        if too_slow:
+            trial.set_user_attr("stopped", too_slow)
+            raise optuna.TrialPruned(too_slow)
         on_fold, on_epoch = self._reporters(trial)
         try:
             result = cross_validate(
@@ -132,6 +136,22 @@ class Objective:
         trial.set_user_attr("model_bytes", result.model_bytes)
         if self.ctx.artifact_store is not None:
             trial.set_user_attr("oof_artifact", _upload_oof(self.ctx.artifact_store, trial, result.oof))
+
+
+def cannot_finish(study: optuna.Study, family: str, deadline: Deadline) -> str | None:
+    """Why a trial of ``family`` would not finish before ``deadline``, from this study's measured fits.
+
+    The prediction is the family's fastest finished trial so far (its fits on every split): a
+    configuration is not sampled blindly when even that does not fit in the time left.
+    """
+    if not deadline.is_limited:
+        return None
+    finished = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    costs = [float(t.user_attrs["fit_seconds"]) for t in finished if t.params.get(FAMILY_PARAM) == family and "fit_seconds" in t.user_attrs]
+    left = deadline.remaining()
+    if costs and min(costs) > left:
+        return f"skipped: {family} trials took at least {min(costs):.1f} s, {left:.1f} s left"
+    return None
 
 
 def trial_score(result: CVResult, ctx: SearchContext) -> float:

@@ -31,7 +31,7 @@ from automl.search._objective import FAMILY_PARAM
 from automl.search._resampling import Resampling, make_resampling
 from automl.search._storage import open_storage
 from automl.search._strategies import make_pruner, make_sampler
-from automl.spaces import FamilySpace, default_trial_params, load_spaces
+from automl.spaces import FamilySpace, load_spaces, portfolio_trials
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +211,8 @@ def create_study(
 def prepare_study(
     study: optuna.Study, attrs: Mapping[str, Any], spaces: Mapping[str, FamilySpace], first: Sequence[Mapping[str, Any]] = ()
 ) -> bool:
-    """Set attributes on a new study and enqueue ``first`` then each family's defaults; check a resumed one.
+    """Set attributes on a new study and enqueue ``first`` then the portfolio (every family's defaults and
+    ``portfolio`` entries, by priority, sized to ``attrs["n_rows"]``); check a resumed one.
 
     Returns True when the study is resumed. A resumed study must be about the same
     data, task, metric, families, objectives, spaces and splits: mixing them would make
@@ -225,8 +226,8 @@ def prepare_study(
         for params in first:
             if params.get(FAMILY_PARAM) in spaces:
                 study.enqueue_trial(dict(params), skip_if_exists=True)
-        for space in sorted(spaces.values(), key=lambda s: (s.order, s.name)):
-            study.enqueue_trial({FAMILY_PARAM: space.name, **default_trial_params(space)}, skip_if_exists=True)
+        for family, params in portfolio_trials(spaces, int(attrs.get("n_rows") or 0)):
+            study.enqueue_trial({FAMILY_PARAM: family, **params}, skip_if_exists=True)
         return False
     checked = _RESUME_KEYS + tuple(k for k in ("space_hashes", "cv_plan") if k in existing)
     for key in checked:

@@ -1,18 +1,20 @@
 """Declarative search spaces: YAML files -> frozen dataclasses -> Optuna suggestions."""
 
 from automl.spaces._loader import default_spaces_dir, load_space, load_spaces
-from automl.spaces._schema import FamilySpace, Param, ParamType, Preprocessing
-from automl.spaces._suggest import default_trial_params, suggest, trial_key
+from automl.spaces._schema import FamilySpace, Param, ParamType, PortfolioEntry, Preprocessing
+from automl.spaces._suggest import default_trial_params, portfolio_trials, suggest, trial_key
 
 __all__ = [
     "FamilySpace",
     "Param",
     "ParamType",
+    "PortfolioEntry",
     "Preprocessing",
     "default_spaces_dir",
     "default_trial_params",
     "load_space",
     "load_spaces",
+    "portfolio_trials",
     "suggest",
     "trial_key",
 ]

@@ -7,6 +7,7 @@ the refit best trial), ``automl_mlp`` (the PyTorch MLP family only) and
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -40,6 +41,9 @@ AUTOML = System("automl", _searcher(), _DESCRIPTION)
 AUTOML_SINGLE = System("automl_single", _searcher(ensemble="none"), _DESCRIPTION + "; ensemble='none'")
 AUTOML_MLP = System("automl_mlp", _searcher(families=["mlp"], ensemble="none"), _DESCRIPTION + "; families=['mlp']")
 AUTOML_PRUNED = System("automl_pruned", _searcher(pruner="median"), _DESCRIPTION + "; pruner='median'")
+_VARIANTS = Path(__file__).resolve().parents[1] / "variants"
+AUTOML_NO_ES = System("automl_no_es", _searcher(spaces=[str(_VARIANTS / "no_early_stopping")]),
+                      _DESCRIPTION + "; XGBoost and HGB spaces without native early stopping (n_estimators / max_iter searched)")
 AUTOML_1CORE = System("automl_1core", _searcher(n_jobs=1), _DESCRIPTION + "; n_jobs=1 (one trial at a time, one thread)")
 AUTOML_MLP_PRUNED = System(
     "automl_mlp_pruned", _searcher(families=["mlp"], ensemble="none", pruner="median"), _DESCRIPTION + "; families=['mlp'], pruner='median'"
