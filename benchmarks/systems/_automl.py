@@ -44,6 +44,8 @@ AUTOML_PRUNED = System("automl_pruned", _searcher(pruner="median"), _DESCRIPTION
 _VARIANTS = Path(__file__).resolve().parents[1] / "variants"
 AUTOML_NO_ES = System("automl_no_es", _searcher(spaces=[str(_VARIANTS / "no_early_stopping")]),
                       _DESCRIPTION + "; XGBoost and HGB spaces without native early stopping (n_estimators / max_iter searched)")
+AUTOML_NO_PORTFOLIO = System("automl_no_portfolio", _searcher(spaces=[str(_VARIANTS / "no_portfolio")]),
+                             _DESCRIPTION + "; no portfolio entries, forests not sized to the table (each family's defaults first)")
 AUTOML_1CORE = System("automl_1core", _searcher(n_jobs=1), _DESCRIPTION + "; n_jobs=1 (one trial at a time, one thread)")
 AUTOML_MLP_PRUNED = System(
     "automl_mlp_pruned", _searcher(families=["mlp"], ensemble="none", pruner="median"), _DESCRIPTION + "; families=['mlp'], pruner='median'"
