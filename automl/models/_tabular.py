@@ -75,6 +75,7 @@ class TabularModel(BaseEstimator):
         matrix = self.preprocessor_.fit_transform(frame)
         estimator = get_builder(self.builder)(self.task, dict(self.params or {}), seed=self.random_state, n_jobs=self.n_jobs)
         _adapt_to_rows(estimator, target, self.task)
+        _declare_categories(estimator, self.preprocessor_)
         with self._thread_limit():
             self.estimator_ = fit_budgeted(estimator, matrix, target, deadline or Deadline.unlimited(), epoch_callback)
         self.feature_names_in_ = np.asarray(self.schema_.columns, dtype=object)
@@ -160,6 +161,28 @@ def _usable_schema(frame: pd.DataFrame) -> Schema:
     numeric = tuple(c for c in schema.columns if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]))
     categorical = tuple(c for c in schema.columns if c not in numeric)
     return Schema(columns=schema.columns, numeric=numeric, categorical=categorical, datetime=(), dropped={})
+
+
+# A family's ``categorical_features: encoded`` (YAML) becomes the mask of its ordinal-encoded category
+# columns, for estimators that split on categories natively (HistGradientBoosting). Categories beyond
+# the estimator's 255 bins stay ordinal numbers.
+ENCODED_CATEGORIES = "encoded"
+_MAX_NATIVE_LEVELS = 254
+
+
+def _declare_categories(estimator: Any, preprocessor: Any) -> None:
+    """Replace the ``encoded`` sentinel by a boolean mask over the preprocessed columns."""
+    params = estimator.get_params(deep=False)
+    if params.get("categorical_features") != ENCODED_CATEGORIES:
+        return
+    width = sum(len(range(*part.indices(10**9))) for part in preprocessor.output_indices_.values())
+    mask = np.zeros(width, dtype=bool)
+    part = preprocessor.output_indices_.get("cat")
+    if part is not None and part.stop > part.start:
+        encoder = preprocessor.named_transformers_["cat"].named_steps["encode"]
+        for j, levels in enumerate(getattr(encoder, "categories_", [])):
+            mask[part.start + j] = len(levels) <= _MAX_NATIVE_LEVELS
+    estimator.set_params(categorical_features=mask if mask.any() else None)
 
 
 # Boosting iterations when sklearn's early stopping cannot get a validation part (n_iter is then no bound).

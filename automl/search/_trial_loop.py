@@ -11,6 +11,7 @@ count (its retry does), so the study completes with ``n_trials`` finished trials
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -109,6 +110,8 @@ def run_trials(
     study = setup.study
     plan = plan_parallelism(n_jobs, *setup.dataset.X.shape, reproducible=not deadline.is_limited)
     log.info("parallelism: %s", plan.describe())
+    if plan.trials > 1:
+        serialize_trial_starts(setup.storage)
     objective = Objective(context_for(setup, deadline, plan.model_threads), on_result)
     stop = _Stop(n_trials, stop_when)
     callbacks: list[Any] = [stop]
@@ -135,6 +138,30 @@ def run_trials(
     finally:
         if reporter is not None:
             reporter.finish()
+
+
+def serialize_trial_starts(storage: optuna.storages.BaseStorage) -> None:
+    """Make this process's threads take a queued trial one at a time.
+
+    Optuna starts a queued (enqueued) trial by reading that it is WAITING and writing
+    RUNNING. On SQLite, whose transactions do not lock rows on read, two threads can both
+    read WAITING and both run the trial; the second one's result then cannot be stored
+    ("Cannot tell a COMPLETE trial"). A lock around that transition, in this process,
+    closes the race for trials run side by side.
+    """
+    original = storage.set_trial_state_values
+    if getattr(original, "serialized", False):
+        return
+    lock = threading.Lock()
+
+    def set_trial_state_values(trial_id: int, state: optuna.trial.TrialState, values: Sequence[float] | None = None) -> bool:
+        if state != _STATE.RUNNING:
+            return original(trial_id, state, values)
+        with lock:
+            return original(trial_id, state, values)
+
+    set_trial_state_values.serialized = True  # type: ignore[attr-defined]
+    storage.set_trial_state_values = set_trial_state_values  # type: ignore[method-assign]
 
 
 def _optimize(study: optuna.Study, objective: Objective, batch: int | None, deadline: Deadline, n_jobs: int, callbacks: Sequence[Any]) -> None:

@@ -42,3 +42,20 @@ def test_a_budgeted_search_runs_trials_side_by_side(binary_frame: pd.DataFrame) 
                            output_dir=None, families=["random_forest"], ensemble="none")
     spans = sorted((t.datetime_start, t.datetime_complete) for t in result.study.trials if t.datetime_complete)
     assert any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:])), spans
+
+
+def test_threads_never_run_the_same_queued_trial_twice_on_sqlite(tmp_path) -> None:  # noqa: ANN001
+    """Without the lock, two threads both start a queued trial on SQLite and the second cannot
+    store its result ("Cannot tell a COMPLETE trial"): this failed 5 runs out of 5 before."""
+    from automl.search import open_storage
+    from automl.search._trial_loop import serialize_trial_starts
+
+    storage = open_storage(f"sqlite:///{tmp_path}/s.db")
+    serialize_trial_starts(storage)
+    serialize_trial_starts(storage)  # idempotent
+    study = optuna.create_study(storage=storage)
+    for k in range(40):
+        study.enqueue_trial({"x": float(k)})
+    study.optimize(lambda t: t.suggest_float("x", 0, 100), n_trials=40, n_jobs=2)
+    done = [t.params["x"] for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert sorted(done) == [float(k) for k in range(40)]
