@@ -10,7 +10,9 @@ count (its retry does), so the study completes with ``n_trials`` finished trials
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -62,16 +64,30 @@ def count_trials(study: optuna.Study) -> TrialCounts:
 
 
 class _Stop:
-    """The callback that ends ``study.optimize``, remembering why (so that the loop does not restart)."""
+    """The callback that ends ``study.optimize``, remembering why (so that the loop does not restart).
+
+    When ``condition`` gives a reason (the time left is needed for the final model), trials
+    still running in other threads are stopped too: their deadline (:meth:`deadline`) passes
+    at once. Left running, they would take the time the condition kept for the final model.
+    """
 
     def __init__(self, n_trials: int | None, condition: StopCondition | None) -> None:
         self.n_trials, self.condition, self.reason = n_trials, condition, None
+        self.stopping = threading.Event()
+
+    def deadline(self, deadline: Deadline) -> Deadline:
+        """``deadline``, passed as soon as this callback stops the study for a reason."""
+        def clock() -> float:
+            return math.inf if self.stopping.is_set() else deadline.clock()
+
+        return dataclasses.replace(deadline, clock=clock)
 
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         reason = self.condition(study) if self.condition is not None else None
         if reason is not None:
             self.reason = reason
             log.info("stopping: %s", reason)
+            self.stopping.set()
             study.stop()
         elif self.n_trials is not None:
             counts = count_trials(study)
@@ -112,8 +128,8 @@ def run_trials(
     log.info("parallelism: %s", plan.describe())
     if plan.trials > 1:
         serialize_trial_starts(setup.storage)
-    objective = Objective(context_for(setup, deadline, plan.model_threads), on_result)
     stop = _Stop(n_trials, stop_when)
+    objective = Objective(context_for(setup, stop.deadline(deadline), plan.model_threads), on_result)
     callbacks: list[Any] = [stop]
     if reporter is not None:
         reporter.start(study, None if n_trials is None else max(0, n_trials - count_trials(study).done), deadline)
