@@ -74,9 +74,10 @@ class XGBoostModel(ClassifierMixin, BaseEstimator):
             target, self.task, float(params.get("validation_fraction", 0.1)), self.random_state,
         ) if params.get("early_stopping_rounds") else (None, None)
         if valid_rows is None:
-            rounds = min(int(model.get_params()["n_estimators"] or ROUNDS_WITHOUT_VALIDATION), ROUNDS_WITHOUT_VALIDATION) \
-                if params.get("early_stopping_rounds") else model.get_params()["n_estimators"]
-            model.set_params(callbacks=callbacks, early_stopping_rounds=None, n_estimators=rounds)
+            if params.get("early_stopping_rounds"):  # too few rows to stop on: n_estimators is only an upper bound
+                upper = int(model.get_params()["n_estimators"] or ROUNDS_WITHOUT_VALIDATION)
+                model.set_params(n_estimators=min(upper, ROUNDS_WITHOUT_VALIDATION))
+            model.set_params(callbacks=callbacks, early_stopping_rounds=None)
             model.fit(X, target)
         else:
             model.set_params(callbacks=callbacks)

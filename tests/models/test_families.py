@@ -148,3 +148,17 @@ def test_encoded_categories_become_a_native_categorical_mask(tmp_path: Path) -> 
     # that the model allow-list does not trust, so such a model cannot be saved yet.
     with pytest.raises(ArtifactError, match="FunctionTransformer"):
         load_model(save_model(model, tmp_path / "m", _card("binary")))
+
+
+def test_early_stopping_split_keeps_every_class_in_the_fitted_part() -> None:
+    from automl.models._xgboost import MIN_VALIDATION_ROWS, early_stopping_split
+
+    target = np.r_[np.zeros(300, dtype=int), np.ones(100, dtype=int), [2]]  # class 2: a single row
+    fit_rows, valid_rows = early_stopping_split(target, "multiclass", 0.1, seed=0)
+    assert set(target[fit_rows]) == {0, 1, 2} and len(valid_rows) == 40
+    assert not set(fit_rows) & set(valid_rows) and len(fit_rows) + len(valid_rows) == len(target)
+    assert early_stopping_split(np.zeros(10 * MIN_VALIDATION_ROWS - 1), "regression", 0.1, seed=0) == (None, None)
+    # too few rows: no early stopping, and n_estimators (an upper bound) is capped
+    model = TabularModel("xgboost", {"n_estimators": 3000, "early_stopping_rounds": 50}, "binary").fit(
+        pd.DataFrame({"x": np.arange(60.0)}), np.arange(60) % 2)
+    assert model.estimator_.n_rounds_ == 200
