@@ -24,6 +24,7 @@ from automl.models import ModelCard, prepare_saving, save_model
 from automl.search._final import STACKING_MEMBERS, FinalModel, RunMemory, build_final_model, check_ensemble, refit_trial
 from automl.search._leaderboard import family_summary, leaderboard
 from automl.search._objective import FAMILY_PARAM, params_of
+from automl.search._parallel import plan_parallelism
 from automl.search._resampling import Resampling
 from automl.search._strategies import DEFAULT_PRUNER, PRUNERS, SAMPLERS, check_choice, check_objectives
 from automl.search._study import StudySettings, StudySetup, create_study
@@ -167,7 +168,9 @@ def finalize(
     )
     best = _best_trial(study, time_budget)
     log.info("best trial %d at %.1f s", best.number, clock() - started)
-    threads = n_jobs if n_jobs > 0 else -1
+    # The final fits use the threads the trials' fits had: the time they need is forecast from
+    # those fits, and an OpenMP model given every core of a busy machine can be many times slower.
+    threads = plan_parallelism(n_jobs, *dataset.X.shape).model_threads
     final = build_final_model(
         study, best, spaces, dataset, metric, ensemble, setup.settings.seed, threads, deadline, memory, setup.artifact_store
     )
