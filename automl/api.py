@@ -103,10 +103,11 @@ def search(
     study_name: str | None = None,
     storage: str | optuna.storages.BaseStorage | None = None,
     seed: int = 0,
-    n_jobs: int = 1,
+    n_jobs: int = -1,
     spaces: Sequence[str] = (),
     output_dir: str | None = "automl_runs",
-    cv_folds: int = 5,
+    cv_folds: int | None = None,
+    time_col: str | None = None,
     ensemble: str = "selection",
     sampler: str = "tpe",
     pruner: str = DEFAULT_PRUNER,
@@ -124,6 +125,15 @@ def search(
     (default: ``sqlite:///automl.db`` in the working directory) under
     ``study_name`` (default: derived from the file name, target and data
     fingerprint, so the same command resumes the same study).
+
+    Candidates are scored by cross-validation (``cv_folds``; default by rows: 5, 3 from
+    10,000 rows, one 80/20 holdout split from 30,000), adapted to rare classes (a class
+    seen once is trained on, never validated) and said so on the model card
+    (``notes["resampling"]``). ``time_col`` names a column that orders the rows in time:
+    every split then validates on rows that come after the rows it trains on.
+
+    ``n_jobs`` is the number of cores to use (default ``-1``: all): several trials at once on
+    small tables, threads inside each model on large ones.
 
     ``ensemble`` picks the final model: ``"selection"`` (default; greedy ensemble
     selection over the best trials' out-of-fold predictions, used when it beats the
@@ -155,7 +165,7 @@ def search(
     config = SearchConfig(
         metric=metric, time_budget=time_budget, n_trials=n_trials, families=tuple(families) if families else None,
         study_name=study_name, storage=storage, seed=seed, n_jobs=n_jobs, spaces_dirs=tuple(spaces),
-        output_dir=output_dir, cv_folds=cv_folds, ensemble=ensemble, sampler=sampler, pruner=pruner,
+        output_dir=output_dir, cv_folds=cv_folds, time_col=time_col, ensemble=ensemble, sampler=sampler, pruner=pruner,
         objectives=tuple(objectives),
     )
     result = SearchResult.from_outcome(run_search(dataset, config, reporter, started=started))
@@ -233,7 +243,8 @@ def create_study(
     seed: int = 0,
     spaces: Sequence[str] = (),
     output_dir: str | None = "automl_runs",
-    cv_folds: int = 5,
+    cv_folds: int | None = None,
+    time_col: str | None = None,
     ensemble: str = "selection",
     sampler: str = "tpe",
     pruner: str = DEFAULT_PRUNER,
@@ -254,7 +265,7 @@ def create_study(
     config = SearchConfig(
         metric=metric, time_budget=None, n_trials=n_trials, families=tuple(families) if families else None,
         study_name=study_name, storage=storage, seed=seed, spaces_dirs=tuple(spaces), output_dir=output_dir,
-        cv_folds=cv_folds, ensemble=ensemble, sampler=sampler, pruner=pruner, objectives=tuple(objectives),
+        cv_folds=cv_folds, time_col=time_col, ensemble=ensemble, sampler=sampler, pruner=pruner, objectives=tuple(objectives),
     )
     return _create_study(dataset, config.settings(dataset), study_name=study_name, storage=storage, output_dir=output_dir).study
 
@@ -434,12 +445,13 @@ class AutoML(BaseEstimator):
         n_trials: int | None = None,
         families: Sequence[str] | None = None,
         seed: int = 0,
-        n_jobs: int = 1,
+        n_jobs: int = -1,
         storage: str | None = None,
         study_name: str | None = None,
         output_dir: str | None = None,
-        cv_folds: int = 5,
+        cv_folds: int | None = None,
         ensemble: str = "selection",
+        time_col: str | None = None,
     ) -> None:
         self.task = task
         self.metric = metric
@@ -453,6 +465,7 @@ class AutoML(BaseEstimator):
         self.output_dir = output_dir
         self.cv_folds = cv_folds
         self.ensemble = ensemble
+        self.time_col = time_col
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -468,7 +481,7 @@ class AutoML(BaseEstimator):
             task=self.task, metric=self.metric, time_budget=self.time_budget, n_trials=self.n_trials,
             families=self.families, study_name=self.study_name,
             storage=self.storage or optuna.storages.InMemoryStorage(), seed=self.seed, n_jobs=self.n_jobs,
-            output_dir=self.output_dir, cv_folds=self.cv_folds, ensemble=self.ensemble,
+            output_dir=self.output_dir, cv_folds=self.cv_folds, time_col=self.time_col, ensemble=self.ensemble,
         )
         self.result_ = result
         self.best_model_ = result.best_model

@@ -63,3 +63,24 @@ def git_revision(repo: Path) -> str:
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return f"{commit} (+ uncommitted changes)" if dirty else commit
+
+
+PEER_PACKAGES = ("autogluon.tabular", "torch", "xgboost", "lightgbm", "catboost", "fastai", "pandas", "numpy", "scikit-learn")
+
+
+def peer_versions(repo: Path) -> dict[str, str]:
+    """Package versions inside the peers' venv (``make bench-peers``), read by its own interpreter."""
+    python = repo / "benchmarks" / ".peers-venv" / "bin" / "python"
+    if not python.exists():
+        return {"status": "not installed"}
+    script = ("import json; from importlib import metadata as m\n"
+              f"names = {list(PEER_PACKAGES)!r}\n"
+              "def v(n):\n    try:\n        return m.version(n)\n    except m.PackageNotFoundError:\n        return 'not installed'\n"
+              "print(json.dumps({n: v(n) for n in names}))")
+    try:
+        out = subprocess.run([str(python), "-c", script], capture_output=True, text=True, timeout=60, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {"status": "unreadable"}
+    import json
+
+    return dict(json.loads(out))

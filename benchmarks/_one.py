@@ -25,8 +25,10 @@ from _protocol import load_split, read_manifest, score
 
 
 def _peak_memory_mb() -> float:
-    # Linux reports ru_maxrss in KiB.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """The larger of this process's peak RSS and its largest finished child's (Linux: KiB)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024.0
 
 
 def _write_json(path: Path, record: dict[str, Any]) -> None:
@@ -45,12 +47,13 @@ def run_one(record: dict[str, Any], datasets_dir: Path) -> None:
     record.update(task=spec.task, metric=spec.metric)
     split = load_split(spec, seed)
     record.update(n_train=len(split.X_train), n_test=len(split.X_test))
-    ctx = FitContext(task=spec.task, metric=spec.metric, budget=budget, seed=seed, n_jobs=1)
+    ctx = FitContext(task=spec.task, metric=spec.metric, budget=budget, seed=seed)
     start = time.perf_counter()
     fitted = system.fit(split.X_train, split.y_train, ctx)
     record["fit_seconds"] = time.perf_counter() - start
     value, predict_seconds = score(spec, fitted.model, split.X_test, split.y_test)
-    record.update(value=value, predict_seconds=predict_seconds, detail=fitted.detail, status="ok", error="")
+    record.update(value=value, predict_seconds=predict_seconds, predict_ms_per_1k=1e6 * predict_seconds / max(len(split.X_test), 1),
+                  detail=fitted.detail, status="ok", error="")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,9 +68,12 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     warnings.simplefilter("ignore", category=FutureWarning)
-    import optuna
+    try:  # not installed in the peers' venv
+        import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+    except ImportError:
+        pass
     record: dict[str, Any] = {"dataset": args.dataset, "system": args.system, "budget": args.budget, "seed": args.seed}
     try:
         run_one(record, args.datasets_dir)

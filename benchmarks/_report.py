@@ -12,9 +12,12 @@ import pandas as pd
 from _protocol import GREATER_IS_BETTER
 
 BASELINE = "zero_rule"
+# The system whose peak memory is the bar (SPEC section 13: at or below AutoGluon's).
+MEMORY_BAR = "autogluon"
 COLUMNS = [
-    "dataset", "task", "system", "metric", "value", "normalized", "fit_seconds", "budget", "over_budget",
-    "predict_seconds", "peak_memory_mb", "wall_seconds", "status", "error", "detail", "seed", "n_train", "n_test",
+    "dataset", "task", "system", "metric", "value", "normalized", "rank", "fit_seconds", "budget", "over_budget",
+    "predict_seconds", "predict_ms_per_1k", "peak_memory_mb", "wall_seconds", "status", "error", "detail", "seed",
+    "n_train", "n_test",
 ]
 
 
@@ -24,24 +27,29 @@ def over_budget(fit_seconds: float, budget: float) -> bool:
 
 
 def results_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """One row per run with ``over_budget`` and ``normalized`` filled in."""
+    """One row per run with ``over_budget``, ``normalized`` and ``rank`` filled in."""
     frame = pd.DataFrame(list(records))
     for column in COLUMNS:
         if column not in frame:
             frame[column] = np.nan
     frame = frame[COLUMNS].copy()
+    frame["seed"] = pd.to_numeric(frame["seed"]).fillna(0).astype(int)
     frame["over_budget"] = [
         bool(status == "timeout") or (not _missing(fit) and over_budget(float(fit), float(budget)))
         for status, fit, budget in zip(frame["status"], frame["fit_seconds"], frame["budget"])
     ]
+    if frame["predict_ms_per_1k"].isna().any():  # records of earlier versions: derive it
+        derived = 1e6 * pd.to_numeric(frame["predict_seconds"]) / pd.to_numeric(frame["n_test"])
+        frame["predict_ms_per_1k"] = pd.to_numeric(frame["predict_ms_per_1k"]).fillna(derived)
     frame["normalized"] = normalized_scores(frame)
-    for column in ("seed", "n_train", "n_test"):
+    frame["rank"] = ranks(frame)
+    for column in ("n_train", "n_test"):
         frame[column] = pd.to_numeric(frame[column]).astype("Int64")
     return frame
 
 
 def normalized_scores(frame: pd.DataFrame) -> pd.Series:
-    """0 = zero_rule, 1 = the best system on the dataset; NaN when a run or the baseline failed.
+    """0 = zero_rule, 1 = the best system on the dataset and seed; NaN when a run or the baseline failed.
 
     ``(value - zero) / (best - zero)`` is the same formula for both directions:
     for log loss / RMSE it equals ``(zero - value) / (zero - best)``. If no system
@@ -49,7 +57,7 @@ def normalized_scores(frame: pd.DataFrame) -> pd.Series:
     """
     scores = pd.Series(np.nan, index=frame.index, dtype=float)
     ok = frame["status"] == "ok"
-    for _, rows in frame[ok].groupby("dataset", sort=False):
+    for _, rows in frame[ok].groupby(["dataset", "seed"], sort=False):
         baseline = rows.loc[rows["system"] == BASELINE, "value"]
         if baseline.empty:
             continue
@@ -63,28 +71,60 @@ def normalized_scores(frame: pd.DataFrame) -> pd.Series:
     return scores + 0.0  # no "-0.0" for the baseline
 
 
+def ranks(frame: pd.DataFrame) -> pd.Series:
+    """Rank of each run among the systems that ran on the same dataset and seed (1 = best; ties share
+    the mean rank); a failed or timed-out run ranks last. The zero_rule baseline is not ranked."""
+    result = pd.Series(np.nan, index=frame.index, dtype=float)
+    ranked = frame[(frame["system"] != BASELINE) & (frame["status"] != "skipped")]
+    for _, rows in ranked.groupby(["dataset", "seed"], sort=False):
+        metric = rows["metric"].dropna()
+        if metric.empty or metric.iloc[0] not in GREATER_IS_BETTER:
+            continue
+        greater = GREATER_IS_BETTER[metric.iloc[0]]
+        value = pd.to_numeric(rows["value"]).where(rows["status"] == "ok")
+        worst = -np.inf if greater else np.inf
+        result[rows.index] = value.fillna(worst).rank(ascending=not greater, method="average")
+    return result
+
+
 def system_summary(frame: pd.DataFrame, systems: Sequence[str]) -> pd.DataFrame:
-    """Per system: mean normalized score (failed runs count as 0, like zero_rule), counts, times, memory."""
-    scored = set(frame.loc[(frame["system"] == BASELINE) & (frame["status"] == "ok"), "dataset"])
+    """Per system over every (dataset, seed): mean normalized score (failed runs count as 0, like
+    zero_rule), mean rank, counts, times, predict latency and memory."""
+    scored = frame.loc[(frame["system"] == BASELINE) & (frame["status"] == "ok"), ["dataset", "seed"]]
+    scored_keys = set(map(tuple, scored.to_numpy().tolist()))
+    bar = _memory_by_dataset(frame, MEMORY_BAR)
     rows = []
     for system in systems:
         runs = frame[frame["system"] == system]
         ran = runs[runs["status"] != "skipped"]
-        on_scored = ran[ran["dataset"].isin(scored)]
+        on_scored = ran[[(d, s) in scored_keys for d, s in zip(ran["dataset"], ran["seed"])]]
         mean = float(on_scored["normalized"].fillna(0.0).mean()) if len(on_scored) else math.nan
+        ok = ran[ran["status"] == "ok"]
+        memory = _memory_by_dataset(frame, system)
+        common = [d for d in memory.index if d in bar.index]
         rows.append({
             "system": system,
             "mean_normalized": mean,
-            "ok": int((ran["status"] == "ok").sum()),
+            "mean_rank": float(ran["rank"].mean()) if ran["rank"].notna().any() else math.nan,
+            "ok": int(len(ok)),
             "failed": int((ran["status"].isin(["error", "timeout"])).sum()),
             "skipped": int((runs["status"] == "skipped").sum()),
             "over_budget": int(ran["over_budget"].sum()),
             "median_fit_seconds": float(ran["fit_seconds"].median()) if len(ran) else math.nan,
             "max_fit_seconds": float(ran["fit_seconds"].max()) if len(ran) else math.nan,
-            "median_predict_seconds": float(ran["predict_seconds"].median()) if len(ran) else math.nan,
+            "mean_predict_seconds": float(ok["predict_seconds"].mean()) if len(ok) else math.nan,
+            "mean_predict_ms_per_1k": float(ok["predict_ms_per_1k"].mean()) if len(ok) else math.nan,
             "max_peak_memory_mb": float(ran["peak_memory_mb"].max()) if len(ran) else math.nan,
+            "memory_at_or_below_bar": (f"{sum(memory[d] <= bar[d] for d in common)}/{len(common)}"
+                                       if common and system != MEMORY_BAR else "–"),
         })
     return pd.DataFrame(rows)
+
+
+def _memory_by_dataset(frame: pd.DataFrame, system: str) -> pd.Series:
+    """The largest peak memory of ``system`` per dataset (over seeds), ok runs only."""
+    runs = frame[(frame["system"] == system) & (frame["status"] == "ok")]
+    return pd.to_numeric(runs["peak_memory_mb"]).groupby(runs["dataset"]).max()
 
 
 def _missing(value: Any) -> bool:
@@ -119,98 +159,163 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]], align_left: int
     return lines
 
 
-def _pivot_cell(frame: pd.DataFrame, dataset: str, system: str) -> pd.Series | None:
-    rows = frame[(frame["dataset"] == dataset) & (frame["system"] == system)]
-    return None if rows.empty else rows.iloc[0]
+def _cell_rows(frame: pd.DataFrame, dataset: str, system: str) -> pd.DataFrame:
+    return frame[(frame["dataset"] == dataset) & (frame["system"] == system)]
 
 
-def _status_cell(row: pd.Series | None) -> str | None:
-    """The text for a run that has no number: skipped / error / timeout."""
-    if row is None:
+def _status_text(rows: pd.DataFrame) -> str | None:
+    """The text for a cell with no ok run: skipped / error / timeout; None when some run is ok."""
+    if rows.empty:
         return "–"
-    if row["status"] != "ok":
-        return str(row["status"])
-    return None
+    if (rows["status"] == "ok").any():
+        return None
+    return str(rows["status"].iloc[0])
 
 
-def render_markdown(frame: pd.DataFrame, systems: Sequence[str], header: Sequence[str]) -> str:
+def _failures_suffix(rows: pd.DataFrame) -> str:
+    """`` (1 error)`` when some but not all of a cell's seeds failed."""
+    bad = rows[rows["status"].isin(["error", "timeout"])]
+    return f" ({len(bad)} {'/'.join(sorted(set(bad['status'])))})" if len(bad) and len(bad) < len(rows) else ""
+
+
+def render_markdown(frame: pd.DataFrame, systems: Sequence[str], header: Sequence[str],
+                    baseline: pd.DataFrame | None = None) -> str:
     datasets = list(dict.fromkeys(frame["dataset"]))
+    seeds = sorted(set(frame["seed"].tolist()))
     budget = frame["budget"].dropna().iloc[0] if frame["budget"].notna().any() else math.nan
+    per_seed = f" over {len(seeds)} seeds" if len(seeds) > 1 else ""
     lines = list(header)
 
     summary = system_summary(frame, systems)
     lines += ["", "## Summary", "",
-              "Mean normalized score over the datasets where zero_rule ran (failed or timed-out runs count as 0); "
-              f"fit seconds against a budget of {_seconds(budget)} s (over budget = fit > budget*1.05 + 5 s).", ""]
+              f"Over every dataset and seed ({len(seeds)} seed{'s' if len(seeds) > 1 else ''}): mean normalized score over the runs where zero_rule ran (failed or "
+              "timed-out runs count as 0); mean rank among the systems (zero_rule not ranked; a failed run ranks last); "
+              f"fit seconds against a budget of {_seconds(budget)} s (over budget = fit > budget*1.05 + 5 s); predict "
+              "seconds for the whole test split and ms per 1,000 test rows; peak memory of the run's process group, "
+              f"and on how many datasets the system's largest peak is at or below {MEMORY_BAR}'s.", ""]
     best_mean = summary["mean_normalized"].max()
+    best_rank = summary["mean_rank"].min()
     lines += _table(
-        ["system", "mean normalized", "ok", "failed", "skipped", "over budget", "median fit s", "max fit s",
-         "median predict s", "max peak MB"],
-        [[s.system, _bold(_num(s.mean_normalized, 3), s.mean_normalized == best_mean), s.ok, s.failed, s.skipped,
+        ["system", "mean normalized", "mean rank", "ok", "failed", "skipped", "over budget", "median fit s", "max fit s",
+         "mean predict s", "predict ms / 1k rows", "max peak MB", f"peak <= {MEMORY_BAR}"],
+        [[s.system, _bold(_num(s.mean_normalized, 3), s.mean_normalized == best_mean),
+          _bold(_num(s.mean_rank, 2), s.mean_rank == best_rank), s.ok, s.failed, s.skipped,
           s.over_budget, _seconds(s.median_fit_seconds), _seconds(s.max_fit_seconds),
-          _seconds(s.median_predict_seconds), _megabytes(s.max_peak_memory_mb)] for s in summary.itertuples()],
+          _seconds(s.mean_predict_seconds), _num(s.mean_predict_ms_per_1k, 2), _megabytes(s.max_peak_memory_mb),
+          s.memory_at_or_below_bar] for s in summary.itertuples()],
     )
 
-    lines += ["", "## Test metric", "", "roc_auc: higher is better; log_loss and rmse: lower is better. Best in bold.", ""]
+    lines += ["", "## Test metric", "",
+              f"Mean{per_seed}. roc_auc: higher is better; log_loss and rmse: lower is better. Best in bold.", ""]
     rows = []
     for dataset in datasets:
         first = frame[frame["dataset"] == dataset].dropna(subset=["metric"])
         metric = first["metric"].iloc[0] if len(first) else "?"
         task = first["task"].iloc[0] if len(first) else "?"
-        ok = frame[(frame["dataset"] == dataset) & (frame["status"] == "ok")]
+        means = {s: _mean(_cell_rows(frame, dataset, s), "value") for s in systems}
+        values = [v for v in means.values() if not _missing(v)]
         best = None
-        if len(ok) and metric in GREATER_IS_BETTER:
-            best = ok["value"].max() if GREATER_IS_BETTER[metric] else ok["value"].min()
+        if values and metric in GREATER_IS_BETTER:
+            best = max(values) if GREATER_IS_BETTER[metric] else min(values)
         cells = []
         for system in systems:
-            row = _pivot_cell(frame, dataset, system)
-            text = _status_cell(row)
-            cells.append(text if text is not None else _bold(_num(row["value"]), row["value"] == best))
+            cell = _cell_rows(frame, dataset, system)
+            text = _status_text(cell)
+            cells.append(text if text is not None else _bold(_num(means[system]), means[system] == best) + _failures_suffix(cell))
         rows.append([dataset, task, metric, *cells])
     lines += _table(["dataset", "task", "metric", *systems], rows, align_left=3)
 
-    lines += ["", "## Normalized score", "", "0 = zero_rule, 1 = best system on the dataset; negative = worse than zero_rule.", ""]
-    rows = []
-    for dataset in datasets:
-        cells = []
-        for system in systems:
-            row = _pivot_cell(frame, dataset, system)
-            text = _status_cell(row)
-            cells.append(text if text is not None else _num(row["normalized"], 3))
-        rows.append([dataset, *cells])
-    rows.append(["**mean**", *[_num(m, 3) for m in summary["mean_normalized"]]])
-    lines += _table(["dataset", *systems], rows)
+    lines += ["", "## Normalized score", "",
+              f"Mean{per_seed}; 0 = zero_rule, 1 = best system on the dataset and seed; negative = worse than zero_rule; "
+              "a failed run counts 0.", ""]
+    lines += _mean_table(frame, datasets, systems, "normalized", 3, summary["mean_normalized"], fill_failed=0.0)
+    lines += ["", "## Rank", "", f"Mean{per_seed} (1 = best; zero_rule not ranked).", ""]
+    lines += _mean_table(frame, datasets, systems, "rank", 2, summary["mean_rank"])
 
     lines += _per_run_table(frame, datasets, systems, "Fit seconds",
-                            f"Wall-clock seconds of the fit call, refit included (budget {_seconds(budget)} s); "
-                            "`!` marks a run over budget.", "fit_seconds", _seconds, mark_over=True)
-    lines += _per_run_table(frame, datasets, systems, "Predict seconds", "Predicting the whole test split once.",
-                            "predict_seconds", _seconds)
+                            f"Wall-clock seconds of the fit call, refit included (budget {_seconds(budget)} s), mean{per_seed}; "
+                            "`!` marks a dataset where a run went over budget.", "fit_seconds", _seconds, "mean", mark_over=True)
+    lines += _per_run_table(frame, datasets, systems, "Predict ms per 1,000 rows",
+                            f"Predicting the whole test split once, ms per 1,000 rows, mean{per_seed}.",
+                            "predict_ms_per_1k", lambda v: _num(v, 2), "mean")
     lines += _per_run_table(frame, datasets, systems, "Peak memory (MB)",
-                            "`ru_maxrss` of the run's process (data loading and imports included).",
-                            "peak_memory_mb", _megabytes)
+                            f"Largest{per_seed}: summed RSS of the run's process group (data loading and imports included).",
+                            "peak_memory_mb", _megabytes, "max")
+    if baseline is not None:
+        lines += _baseline_section(frame, baseline, datasets, systems)
 
     problems = frame[frame["status"] != "ok"]
     if len(problems):
         lines += ["", "## Failures and skips", ""]
-        lines += [f"- {r.dataset} / {r.system}: **{r.status}**: {_one_line(r.error)}" for r in problems.itertuples()]
+        lines += [f"- {r.dataset} / {r.system} (seed {r.seed}): **{r.status}**: {_one_line(r.error)}"
+                  for r in problems.itertuples()]
     return "\n".join(lines) + "\n"
 
 
-def _per_run_table(frame: pd.DataFrame, datasets: Sequence[str], systems: Sequence[str], title: str, note: str,
-                   column: str, fmt: Any, mark_over: bool = False) -> list[str]:
+def _mean(rows: pd.DataFrame, column: str) -> float:
+    ok = rows[rows["status"] == "ok"]
+    return float(pd.to_numeric(ok[column]).mean()) if len(ok) else math.nan
+
+
+def _mean_table(frame: pd.DataFrame, datasets: Sequence[str], systems: Sequence[str], column: str, digits: int,
+                means: pd.Series, fill_failed: float | None = None) -> list[str]:
     rows = []
     for dataset in datasets:
         cells = []
         for system in systems:
-            row = _pivot_cell(frame, dataset, system)
-            if row is None or row["status"] == "skipped":
-                cells.append("–")
+            cell = _cell_rows(frame, dataset, system)
+            ran = cell[cell["status"] != "skipped"]
+            values = pd.to_numeric(ran[column])
+            if fill_failed is not None:  # a failed run counts as fill_failed, as in the summary
+                values = values.where(ran["status"] == "ok", fill_failed)
+            cells.append("–" if values.dropna().empty else _num(float(values.mean()), digits))
+        rows.append([dataset, *cells])
+    rows.append(["**mean**", *[_num(m, digits) for m in means]])
+    return _table(["dataset", *systems], rows)
+
+
+def _baseline_section(frame: pd.DataFrame, baseline: pd.DataFrame, datasets: Sequence[str], systems: Sequence[str]) -> list[str]:
+    """This run's test metric next to an earlier run's (e.g. 300 s vs 60 s), per system, dataset and seed."""
+    earlier = baseline[baseline["status"] == "ok"]
+    earlier_budget = earlier["budget"].dropna().iloc[0] if len(earlier) else math.nan
+    lines = ["", "## Against the baseline run", "",
+             f"Test metric of this run vs the `--baseline-results` run (budget {_seconds(earlier_budget)} s), same seeds; "
+             "`worse` counts the seeds where this run scored worse.", ""]
+    rows = []
+    for system in systems:
+        for dataset in datasets:
+            now = _cell_rows(frame, dataset, system)
+            now = now[now["status"] == "ok"].set_index("seed")
+            then = earlier[(earlier["dataset"] == dataset) & (earlier["system"] == system)].set_index("seed")
+            common = sorted(set(now.index) & set(then.index))
+            if not common or system == BASELINE:
                 continue
-            text = fmt(row[column])
-            if row["status"] != "ok":
-                text = f"{text} ({row['status']})"
-            if mark_over and row["over_budget"]:
+            metric = now["metric"].iloc[0]
+            greater = GREATER_IS_BETTER[metric]
+            worse = sum((now.at[s, "value"] < then.at[s, "value"]) if greater else (now.at[s, "value"] > then.at[s, "value"])
+                        for s in common)
+            rows.append([system, dataset, metric, _num(float(then.loc[common, "value"].mean())),
+                         _num(float(now.loc[common, "value"].mean())), f"{worse}/{len(common)}"])
+    if not rows:
+        return lines + ["No (system, dataset, seed) in common with the baseline run."]
+    return lines + _table(["system", "dataset", "metric", "baseline", "this run", "worse"], rows, align_left=3)
+
+
+def _per_run_table(frame: pd.DataFrame, datasets: Sequence[str], systems: Sequence[str], title: str, note: str,
+                   column: str, fmt: Any, how: str, mark_over: bool = False) -> list[str]:
+    rows = []
+    for dataset in datasets:
+        cells = []
+        for system in systems:
+            cell = _cell_rows(frame, dataset, system)
+            ran = cell[cell["status"] != "skipped"]
+            values = pd.to_numeric(ran[column]).dropna()
+            if ran.empty or values.empty:
+                cells.append("–" if ran.empty else str(ran["status"].iloc[0]))
+                continue
+            text = fmt(float(values.mean() if how == "mean" else values.max()))
+            text += _failures_suffix(ran)
+            if mark_over and ran["over_budget"].any():
                 text += " !"
             cells.append(text)
         rows.append([dataset, *cells])

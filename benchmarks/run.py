@@ -1,14 +1,17 @@
 """Compare automl with reference systems on ../shared/datasets, each run in its own process.
 
 Example (the full suite, as ``make bench`` runs it):
-    .venv/bin/python benchmarks/run.py --budget 60 --out benchmarks/results --update-results-md
+    .venv/bin/python benchmarks/run.py --budget 60 --seeds 0,1,2 --out benchmarks/results --update-results-md
 
-Every (dataset, system) pair runs ``benchmarks/_one.py`` in a fresh subprocess
-(single-threaded: OMP/BLAS threads = 1, n_jobs = 1) with a wall-clock limit of
-``budget*2 + 120`` seconds; the run's temp dir is its working directory, so
-nothing is written outside ``--out``. Results go to ``<out>/results.csv`` and
-``<out>/results.md`` (rewritten after every run, so an interrupted suite keeps
-what it measured), per-run JSON to ``<out>/runs/`` and logs to ``<out>/logs/``.
+Every (seed, dataset, system) run is ``benchmarks/_one.py`` in a fresh subprocess of
+the system's interpreter (the peers' venv for AutoGluon), one run at a time, each
+system at its own defaults on the whole machine (no thread limits), with a
+wall-clock limit of ``budget*2 + 120`` seconds; the run's temp dir is its working
+directory, so nothing is written outside ``--out``. Peak memory is the run's whole
+process group (sampled), at least its own ``ru_maxrss``. Results go to
+``<out>/results.csv`` and ``<out>/results.md`` (rewritten after every run, so an
+interrupted suite keeps what it measured), per-run JSON to ``<out>/runs/`` and logs
+to ``<out>/logs/``.
 """
 
 from __future__ import annotations
@@ -32,15 +35,15 @@ REPO = BENCH_DIR.parent
 DEFAULT_DATASETS_DIR = REPO.parent / "shared" / "datasets"
 RESULTS_MD = BENCH_DIR / "RESULTS.md"
 
-from _machine import git_revision, machine_facts, package_versions  # noqa: E402
+from _machine import git_revision, machine_facts, package_versions, peer_versions  # noqa: E402
+from _memory import GroupMemorySampler  # noqa: E402
 from _protocol import read_manifest  # noqa: E402
 from _report import render_markdown, results_frame  # noqa: E402
 from systems import DEFAULT_SYSTEMS, SYSTEMS  # noqa: E402
 
-_SINGLE_THREAD_ENV = {
-    "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-    "VECLIB_MAXIMUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1",
-}
+# Thread limits a caller's shell may carry: every system runs at its own defaults, on all cores.
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
+                     "NUMEXPR_NUM_THREADS")
 
 
 def run_timeout(budget: float) -> float:
@@ -59,32 +62,43 @@ def _pick(kind: str, given: str | None, known: list[str], default: list[str] | N
     return list(dict.fromkeys(names))
 
 
+def interpreter(system: str) -> str:
+    """The Python a system's runs use: its own venv's (peers), else this one."""
+    python = SYSTEMS[system].python
+    return str(REPO / python) if python else sys.executable
+
+
 def run_in_subprocess(dataset: str, system: str, budget: float, seed: int, datasets_dir: Path, out: Path) -> dict[str, Any]:
-    """Run one pair in a fresh process group; kill the whole group if it overruns."""
-    result = out / "runs" / f"{dataset}__{system}.json"
-    log = out / "logs" / f"{dataset}__{system}.log"
+    """Run one (dataset, system, seed) in a fresh process group; kill the whole group if it overruns."""
+    stem = f"{dataset}__{system}__s{seed}"
+    result = out / "runs" / f"{stem}.json"
+    log = out / "logs" / f"{stem}.log"
     result.unlink(missing_ok=True)
     command = [
-        sys.executable, str(BENCH_DIR / "_one.py"), "--dataset", dataset, "--system", system,
+        interpreter(system), str(BENCH_DIR / "_one.py"), "--dataset", dataset, "--system", system,
         "--budget", repr(budget), "--seed", str(seed), "--datasets-dir", str(datasets_dir), "--result", str(result),
     ]
-    env = {**os.environ, **_SINGLE_THREAD_ENV, "PYTHONHASHSEED": str(seed)}
+    env = {k: v for k, v in os.environ.items() if k not in _THREAD_VARIABLES}
+    env["PYTHONHASHSEED"] = str(seed)
     timeout = run_timeout(budget)
     timed_out = False
     with tempfile.TemporaryDirectory(prefix="automl-bench-") as workdir, log.open("w") as log_file:
         start = time.monotonic()
         proc = subprocess.Popen(command, cwd=workdir, env=env, stdout=log_file, stderr=subprocess.STDOUT,
                                 start_new_session=True)
+        sampler = GroupMemorySampler(proc.pid).start()
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
         finally:
+            group_peak_mb = sampler.stop()
             _kill_group(proc.pid)  # the run's own group: stray workers must not outlive it
             proc.wait()
         wall = time.monotonic() - start
 
-    base = {"dataset": dataset, "system": system, "budget": budget, "seed": seed, "wall_seconds": wall}
+    base = {"dataset": dataset, "system": system, "budget": budget, "seed": seed, "wall_seconds": wall,
+            "peak_memory_mb": group_peak_mb}
     if timed_out:
         return {**base, "fit_seconds": wall, "status": "timeout",
                 "error": f"killed after {timeout:.0f} s wall-clock (limit budget*2+120); log: {log}"}
@@ -92,7 +106,8 @@ def run_in_subprocess(dataset: str, system: str, budget: float, seed: int, datas
         return {**base, "status": "error",
                 "error": f"process exited with code {proc.returncode} and no result; {_tail(log)} (log: {log})"}
     record: dict[str, Any] = json.loads(result.read_text())
-    return {**record, "wall_seconds": wall}
+    peak = max(group_peak_mb, float(record.get("peak_memory_mb") or 0.0))
+    return {**record, "wall_seconds": wall, "peak_memory_mb": peak}
 
 
 def _kill_group(pgid: int) -> None:
@@ -120,6 +135,7 @@ def command_line() -> str:
 def header(args: argparse.Namespace, started: dt.datetime, finished: dt.datetime | None) -> list[str]:
     facts = machine_facts()
     versions = package_versions()
+    peers = peer_versions(REPO) if any(SYSTEMS[n].python for n in args.system_names) else {}
     status = f"finished {finished:%Y-%m-%d %H:%M:%S %Z}" if finished else "**in progress**"
     return [
         "# Benchmark results",
@@ -130,9 +146,12 @@ def header(args: argparse.Namespace, started: dt.datetime, finished: dt.datetime
         f"- machine: nproc {facts['nproc']}; CPU {facts['cpu']}; memory {facts['memory']}; {facts['os']}; "
         f"Python {facts['python']}",
         "- packages: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
-        f"- protocol: budget {args.budget:g} s per run, seed {args.seed}; 75/25 split (stratified for classification, "
-        "time-ordered elec2 unshuffled: first 75 % train); binary ROC AUC (manifest positive_class), multiclass "
-        "log loss (clipped 1e-15), regression RMSE; every run in its own process, single-threaded, n_jobs=1, "
+        *(["- peers' venv (benchmarks/.peers-venv): " + ", ".join(f"{k} {v}" for k, v in peers.items())] if peers else []),
+        f"- protocol: budget {args.budget:g} s per run, seeds {','.join(map(str, args.seed_list))} (split and systems); "
+        "75/25 split (stratified for classification, time-ordered elec2 unshuffled: first 75 % train); binary ROC AUC "
+        "(manifest positive_class), multiclass log loss (clipped 1e-15), regression RMSE; one run at a time, each in "
+        "its own process, every system at its own defaults on the whole machine (no thread limits); peak memory = "
+        "summed RSS of the run's process group, sampled every 0.2 s (at least the process's ru_maxrss); "
         f"killed after budget*2+120 = {run_timeout(args.budget):g} s",
         "- systems: " + "; ".join(f"`{name}`: {SYSTEMS[name].description}" for name in args.system_names),
     ]
@@ -142,7 +161,8 @@ def write_outputs(records: list[dict[str, Any]], args: argparse.Namespace, start
                   finished: dt.datetime | None) -> str:
     frame = results_frame(records)
     frame.to_csv(args.out / "results.csv", index=False)
-    markdown = render_markdown(frame, args.system_names, header(args, started, finished))
+    baseline = _baseline(args.baseline_results)
+    markdown = render_markdown(frame, args.system_names, header(args, started, finished), baseline)
     (args.out / "results.md").write_text(markdown)
     return markdown
 
@@ -152,7 +172,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per (dataset, system) fit (default 60)")
     parser.add_argument("--datasets", help="comma-separated dataset names (default: all in the manifest)")
     parser.add_argument("--systems", help=f"comma-separated systems of {','.join(SYSTEMS)} (default: {','.join(DEFAULT_SYSTEMS)})")
-    parser.add_argument("--seed", type=int, default=0, help="seed for the split and every system (default 0)")
+    parser.add_argument("--seeds", default="0", help="comma-separated seeds for the split and every system (default 0)")
+    parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)  # the single-seed spelling of earlier versions
+    parser.add_argument("--baseline-results", type=Path,
+                        help="a results.csv of an earlier run (e.g. at 60 s): the report compares each system's score with it")
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "results", help="output folder (default benchmarks/results)")
     parser.add_argument("--datasets-dir", type=Path, default=DEFAULT_DATASETS_DIR,
                         help="folder with manifest.json and the .csv.gz files (default ../shared/datasets)")
@@ -162,7 +185,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.budget <= 0:
         parser.error(f"--budget must be positive, got {args.budget:g}")
+    try:
+        args.seed_list = [args.seed] if args.seed is not None else [int(s) for s in args.seeds.split(",") if s.strip()]
+    except ValueError:
+        parser.error(f"--seeds must be comma-separated integers, got '{args.seeds}'")
+    if not args.seed_list:
+        parser.error("--seeds is empty")
+    args.seed_list = list(dict.fromkeys(args.seed_list))
     return args
+
+
+def _baseline(path: Path | None) -> Any:
+    """The earlier run's results (``--baseline-results``), or None."""
+    if path is None:
+        return None
+    import pandas as pd
+
+    if not path.exists():
+        raise SystemExit(f"run.py: --baseline-results '{path}' does not exist")
+    return pd.read_csv(path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,17 +222,17 @@ def main(argv: list[str] | None = None) -> int:
 
     missing = {name: SYSTEMS[name].missing() for name in args.system_names}
     started = dt.datetime.now().astimezone()
-    pairs = [(d, s) for d in args.dataset_names for s in args.system_names]
+    runs = [(seed, d, s) for seed in args.seed_list for d in args.dataset_names for s in args.system_names]
     records: list[dict[str, Any]] = []
-    for i, (dataset, system) in enumerate(pairs, 1):
+    for i, (seed, dataset, system) in enumerate(runs, 1):
         if missing[system]:
             spec = manifest[dataset]
             record = {"dataset": dataset, "task": spec.task, "system": system, "metric": spec.metric,
-                      "budget": args.budget, "seed": args.seed, "status": "skipped", "error": missing[system]}
-            print(f"[{i}/{len(pairs)}] {dataset} / {system}: skipped ({missing[system]})", flush=True)
+                      "budget": args.budget, "seed": seed, "status": "skipped", "error": missing[system]}
+            print(f"[{i}/{len(runs)}] seed {seed} {dataset} / {system}: skipped ({missing[system]})", flush=True)
         else:
-            print(f"[{i}/{len(pairs)}] {dataset} / {system} ...", end="", flush=True)
-            record = run_in_subprocess(dataset, system, args.budget, args.seed, args.datasets_dir, args.out)
+            print(f"[{i}/{len(runs)}] seed {seed} {dataset} / {system} ...", end="", flush=True)
+            record = run_in_subprocess(dataset, system, args.budget, seed, args.datasets_dir, args.out)
             record.setdefault("task", manifest[dataset].task)
             record.setdefault("metric", manifest[dataset].metric)
             print(" " + _progress(record), flush=True)

@@ -47,8 +47,8 @@ class StudyCommand:
         study = api.create_study(
             args.data, args.target, task=args.task, metric=args.metric, n_trials=args.n_trials, families=args.families,
             study_name=args.study, storage=args.storage, seed=args.seed, spaces=args.spaces, output_dir=args.output,
-            cv_folds=args.cv_folds, ensemble=args.ensemble, sampler=args.sampler, pruner=args.pruner,
-            objectives=args.objectives,
+            cv_folds=args.cv_folds, time_col=args.time_col, ensemble=args.ensemble, sampler=args.sampler,
+            pruner=args.pruner, objectives=args.objectives,
         )
         attrs = study.user_attrs
         storage = shlex.quote(describe_storage(args.storage))

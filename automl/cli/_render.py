@@ -40,7 +40,8 @@ def frame_table(frame: pd.DataFrame, title: str, max_rows: int = 10, wide: tuple
 
 def print_leaderboard(frame: pd.DataFrame, max_rows: int = 10) -> None:
     shown = f" (top {max_rows} of {len(frame)})" if len(frame) > max_rows else ""
-    console.print(frame_table(frame, f"Leaderboard{shown}", max_rows))
+    scored = f", scored by {frame.attrs['resampling']}" if frame.attrs.get("resampling") else ""
+    console.print(frame_table(frame, f"Leaderboard{shown}{scored}", max_rows))
 
 
 class _TimeLeftColumn(ProgressColumn):

@@ -26,7 +26,10 @@ def add_study_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--storage", default=DEFAULT_STORAGE,
                         help=f"sqlite:///FILE, postgresql://USER@HOST/DB or journal:FILE (default {DEFAULT_STORAGE})")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--cv-folds", type=int, default=5)
+    parser.add_argument("--cv-folds", type=int,
+                        help="folds for cross-validation (default: 5, 3 from 10,000 rows, one holdout split from 30,000)")
+    parser.add_argument("--time-col", metavar="COL",
+                        help="rows are ordered in time by COL: validate only on rows after those trained on")
     parser.add_argument("--ensemble", default="selection", choices=["none", "selection", "stacking", "bagging", "auto"],
                         help="final model: greedy ensemble selection (default), stacking, bagging, auto, or none")
     parser.add_argument("--sampler", default="tpe", choices=list(SAMPLERS))
@@ -44,7 +47,8 @@ class SearchCommand:
         add_study_arguments(parser)
         parser.add_argument("--time-budget", type=float, default=60.0, help="seconds for the whole search, refit included (default 60)")
         parser.add_argument("--n-trials", type=int, help="stop once the study has this many finished trials")
-        parser.add_argument("--n-jobs", type=int, default=1, help="trials run in parallel")
+        parser.add_argument("--n-jobs", type=int, default=-1,
+                            help="cores to use (default -1: all): trials at once on small tables, model threads on large ones")
         parser.add_argument("--register", metavar="NAME", help="register the final model: NAME's champion if it has none, else its challenger")
         parser.add_argument("--registry", help="registry database URL (default: the --storage URL)")
         parser.add_argument("--registry-artifacts", metavar="DIR", help="registry artifact folder (default: beside the SQLite file)")
@@ -57,7 +61,7 @@ class SearchCommand:
             args.data, args.target, task=args.task, metric=args.metric, time_budget=budget,
             n_trials=args.n_trials, families=args.families, study_name=args.study, storage=args.storage,
             seed=args.seed, n_jobs=args.n_jobs, spaces=args.spaces, output_dir=args.output,
-            cv_folds=args.cv_folds, ensemble=args.ensemble, sampler=args.sampler, pruner=args.pruner,
+            cv_folds=args.cv_folds, time_col=args.time_col, ensemble=args.ensemble, sampler=args.sampler, pruner=args.pruner,
             objectives=args.objectives, reporter=RichReporter(), register=args.register, registry=args.registry,
             registry_artifacts=args.registry_artifacts, limits=limits_from_args(args),
         )

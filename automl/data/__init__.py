@@ -6,7 +6,7 @@ from automl.data._load import Dataset, load_dataset, split_target
 from automl.data._read import LimitExceeded, read_table
 from automl.data._preprocess import DATA_TRUSTED_TYPES, CategoricalEncoding, build_preprocessor
 from automl.data._schema import Schema, infer_schema
-from automl.data._split import DataSplit, order_by_time, split_frame
+from automl.data._split import DataSplit, order_by_time, split_frame, time_order
 from automl.data._summary import ColumnDrift, drift, summarize
 from automl.data._task import TASKS, Task, check_target, infer_task, sklearn_score
 from automl.data._validate import check_enough_rows
@@ -41,4 +41,5 @@ __all__ = [
     "sklearn_score",
     "split_target",
     "summarize",
+    "time_order",
 ]

@@ -32,10 +32,19 @@ def order_by_time(frame: pd.DataFrame, time_col: str, source: str = "data") -> p
     The column may hold numbers, dates or date strings; anything else is an error
     naming the column and a value that could not be read as a time.
     """
+    return frame.iloc[time_order(frame, time_col, source)].reset_index(drop=True)
+
+
+def time_order(frame: pd.DataFrame, time_col: str, source: str = "data") -> np.ndarray:
+    """Row positions of ``frame`` from oldest to newest by ``time_col`` (stable: ties keep the file's order).
+
+    Raises:
+        InputError: no such column, a missing value, or a value that is not a time or number.
+    """
     columns = [str(c) for c in frame.columns]
     if time_col not in columns:
         raise InputError(f"{source}: time column '{time_col}' not found{did_you_mean(time_col, columns)}")
-    values = frame[time_col]
+    values = frame[frame.columns[columns.index(time_col)]]
     if values.isna().any():
         first = int(np.flatnonzero(values.isna().to_numpy())[0])
         raise InputError(f"{source}: time column '{time_col}' has a missing value at row {first}")
@@ -48,8 +57,7 @@ def order_by_time(frame: pd.DataFrame, time_col: str, source: str = "data") -> p
         if key.isna().any():
             first = int(np.flatnonzero(key.isna().to_numpy())[0])
             raise InputError(f"{source}: time column '{time_col}' has a value that is not a time or number: {values.iloc[first]!r} (row {first})")
-    order = np.argsort(key.to_numpy(), kind="stable")
-    return frame.iloc[order].reset_index(drop=True)
+    return np.argsort(key.to_numpy(), kind="stable")
 
 
 def split_frame(

@@ -54,19 +54,25 @@ def _boost_xgboost(estimator: Any, X: np.ndarray, y: np.ndarray, share: float, d
     return f"{rounds} boosting rounds added ({before} -> {estimator.n_rounds_})"
 
 
-def _warm_grow(estimator: Any, X: np.ndarray, y: np.ndarray, size_param: str, before: int, add: int, deadline: Deadline) -> None:
-    """Grow a ``warm_start`` ensemble from ``before`` to ``before + add`` units fitted on (X, y)."""
-    estimator.set_params(warm_start=True, **{size_param: before + add})
+def _warm_grow(
+    estimator: Any, X: np.ndarray, y: np.ndarray, size_param: str, before: int, add: int, deadline: Deadline, **during: Any
+) -> None:
+    """Grow a ``warm_start`` ensemble from ``before`` to ``before + add`` units fitted on (X, y);
+    ``during`` holds parameters set for this growth only (restored afterwards)."""
+    saved = {name: estimator.get_params()[name] for name in during}
+    estimator.set_params(warm_start=True, **during, **{size_param: before + add})
     try:
         estimator.fit(X, y)
     finally:
-        estimator.set_params(warm_start=False)
+        estimator.set_params(warm_start=False, **saved)
     deadline.check("stateful update")
 
 
 def _grow_hgb(estimator: Any, X: np.ndarray, y: np.ndarray, share: float, deadline: Deadline) -> str:
     before = int(estimator.n_iter_)
-    _warm_grow(estimator, X, y, "max_iter", before, added_units(before, share, _MIN_ROUNDS), deadline)
+    # The added iterations are the update: early stopping (its validation history is the old rows')
+    # would end them at once.
+    _warm_grow(estimator, X, y, "max_iter", before, added_units(before, share, _MIN_ROUNDS), deadline, early_stopping=False)
     return f"{estimator.n_iter_ - before} boosting iterations added ({before} -> {estimator.n_iter_})"
 
 

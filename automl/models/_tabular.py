@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from automl._core import Deadline, InputError
-from automl.data import CategoricalEncoding, Task, as_frame, build_preprocessor, infer_schema, sklearn_score
+from automl.data import CategoricalEncoding, Schema, Task, as_frame, build_preprocessor, infer_schema, sklearn_score
 from automl.models._budget import EpochCallback, fit_budgeted
 from automl.models._builders import get_builder
 from automl.models._continue import CannotContinue, continuation_for
+
+log = logging.getLogger(__name__)
 
 
 class TabularModel(BaseEstimator):
@@ -62,16 +66,16 @@ class TabularModel(BaseEstimator):
 
         ``epoch_callback(epoch, val_loss)`` is passed to families that train in epochs.
         """
-        frame = as_frame(X)
+        frame = _finite(as_frame(X))
         target = np.asarray(y)
         if len(frame) != len(target):
             raise InputError(f"X has {len(frame)} rows but y has {len(target)} values")
-        self.schema_ = infer_schema(frame)
-        if not (self.schema_.numeric or self.schema_.categorical or self.schema_.datetime):
-            raise InputError(f"no usable feature columns: all were dropped ({self.schema_.dropped})")
+        self.schema_ = _usable_schema(frame)
         self.preprocessor_ = build_preprocessor(self.schema_, scale=self.scale, categorical=self.categorical)
         matrix = self.preprocessor_.fit_transform(frame)
         estimator = get_builder(self.builder)(self.task, dict(self.params or {}), seed=self.random_state, n_jobs=self.n_jobs)
+        _adapt_to_rows(estimator, target, self.task)
+        _declare_categories(estimator, self.preprocessor_)
         with self._thread_limit():
             self.estimator_ = fit_budgeted(estimator, matrix, target, deadline or Deadline.unlimited(), epoch_callback)
         self.feature_names_in_ = np.asarray(self.schema_.columns, dtype=object)
@@ -110,7 +114,7 @@ class TabularModel(BaseEstimator):
     def transform_features(self, X: Any) -> np.ndarray:
         """The preprocessed matrix the family sees (checked against the training schema)."""
         check_is_fitted(self, "estimator_")
-        return self.preprocessor_.transform(self.schema_.check(as_frame(X)))
+        return self.preprocessor_.transform(_finite(self.schema_.check(as_frame(X))))
 
     def predict(self, X: Any) -> np.ndarray:
         matrix = self.transform_features(X)
@@ -137,3 +141,69 @@ class TabularModel(BaseEstimator):
         """Accuracy for classification, R^2 for regression (the sklearn convention)."""
         return sklearn_score(self.task, y, self.predict(X))
 
+
+def _finite(frame: pd.DataFrame) -> pd.DataFrame:
+    """Infinite numbers read as missing: imputers refuse them, and no family can split on them."""
+    numeric = frame.select_dtypes(include="number")
+    if numeric.shape[1] == 0 or not np.isinf(numeric.to_numpy(dtype=float)).any():
+        return frame
+    return frame.assign(**{str(c): numeric[c].replace([np.inf, -np.inf], np.nan) for c in numeric.columns})
+
+
+def _usable_schema(frame: pd.DataFrame) -> Schema:
+    """The inferred schema; when every column would be dropped (all constant or empty), keep them,
+    so that the family still trains (it learns the target's prior) instead of refusing the table."""
+    schema = infer_schema(frame)
+    if schema.numeric or schema.categorical or schema.datetime:
+        return schema
+    log.warning("no informative feature columns (%s); training on them anyway (the model learns the target's prior)",
+                ", ".join(f"{k}: {v}" for k, v in list(schema.dropped.items())[:5]))
+    numeric = tuple(c for c in schema.columns if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]))
+    categorical = tuple(c for c in schema.columns if c not in numeric)
+    return Schema(columns=schema.columns, numeric=numeric, categorical=categorical, datetime=(), dropped={})
+
+
+# A family's ``categorical_features: encoded`` (YAML) becomes the mask of its ordinal-encoded category
+# columns, for estimators that split on categories natively (HistGradientBoosting). Categories beyond
+# the estimator's 255 bins stay ordinal numbers.
+ENCODED_CATEGORIES = "encoded"
+_MAX_NATIVE_LEVELS = 254
+
+
+def _declare_categories(estimator: Any, preprocessor: Any) -> None:
+    """Replace the ``encoded`` sentinel by a boolean mask over the preprocessed columns."""
+    params = estimator.get_params(deep=False)
+    if params.get("categorical_features") != ENCODED_CATEGORIES:
+        return
+    width = sum(len(range(*part.indices(10**9))) for part in preprocessor.output_indices_.values())
+    mask = np.zeros(width, dtype=bool)
+    part = preprocessor.output_indices_.get("cat")
+    if part is not None and part.stop > part.start:
+        encoder = preprocessor.named_transformers_["cat"].named_steps["encode"]
+        for j, levels in enumerate(getattr(encoder, "categories_", [])):
+            mask[part.start + j] = len(levels) <= _MAX_NATIVE_LEVELS
+    estimator.set_params(categorical_features=mask if mask.any() else None)
+
+
+# Boosting iterations when sklearn's early stopping cannot get a validation part (n_iter is then no bound).
+ITERATIONS_WITHOUT_VALIDATION = 200
+_MIN_VALIDATION_ROWS = 20
+
+
+def _adapt_to_rows(estimator: Any, target: np.ndarray, task: Task) -> None:
+    """Settings that the training rows cannot support are scaled down to them.
+
+    k-NN's ``n_neighbors`` is capped at the rows. HistGradientBoosting's early stopping draws
+    a (stratified) validation part of ``validation_fraction``; when that part would be under
+    20 rows, or miss a class, or a class has a single row (it cannot be stratified), early
+    stopping is off and ``max_iter`` is capped instead.
+    """
+    params = estimator.get_params(deep=False)
+    n_rows = len(target)
+    if isinstance(params.get("n_neighbors"), int) and params["n_neighbors"] > n_rows:
+        estimator.set_params(n_neighbors=n_rows)
+    if params.get("early_stopping") is True and "validation_fraction" in params:
+        n_valid = int(np.ceil(n_rows * float(params["validation_fraction"] or 0)))
+        counts = np.unique(target, return_counts=True)[1] if task != "regression" else np.array([n_rows])
+        if n_valid < _MIN_VALIDATION_ROWS or counts.min() < 2 or n_valid < len(counts) or n_rows - n_valid < len(counts):
+            estimator.set_params(early_stopping=False, max_iter=min(int(params.get("max_iter") or 100), ITERATIONS_WITHOUT_VALIDATION))

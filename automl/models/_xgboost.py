@@ -1,9 +1,11 @@
 """XGBoost as an sklearn estimator that persists through XGBoost's own model format.
 
-The wrapper exists for three reasons: string class labels (XGBoost wants
+The wrapper exists for four reasons: string class labels (XGBoost wants
 0..K-1), the deadline (turned into an XGBoost training callback that stops a
-trial mid-boosting), and safe persistence (``__getstate__`` stores the booster
-as UBJSON bytes, so loading never unpickles XGBoost objects).
+trial mid-boosting), native early stopping on a validation part of the rows it
+is given (``early_stopping_rounds``; ``n_estimators`` is then an upper bound), and
+safe persistence (``__getstate__`` stores the booster as UBJSON bytes, so loading
+never unpickles XGBoost objects).
 """
 
 from __future__ import annotations
@@ -57,20 +59,48 @@ class XGBoostModel(ClassifierMixin, BaseEstimator):
 
     def _booster_model(self) -> Any:
         cls = xgb.XGBRegressor if self.task == "regression" else xgb.XGBClassifier
-        return cls(**dict(self.params or {}), random_state=self.random_state, n_jobs=self.n_jobs)
+        params = {k: v for k, v in dict(self.params or {}).items() if k not in _OWN_PARAMS}
+        return cls(**params, random_state=self.random_state, n_jobs=self.n_jobs)
 
     def fit(self, X: Any, y: Any, deadline: Deadline | None = None) -> XGBoostModel:
+        """Boost on ``(X, y)``; with ``early_stopping_rounds``, on all but a validation part of the
+        rows, stopping once that part's loss has not improved for that many rounds (the booster
+        keeps only the rounds up to the best one)."""
         model = self._booster_model()
         target = np.asarray(y)
         if self.task != "regression":
             self.classes_, target = np.unique(target, return_inverse=True)
-        if deadline is not None and deadline.is_limited:
-            model.set_params(callbacks=[_DeadlineCallback(deadline)])
-        model.fit(X, target)
+        callbacks = [_DeadlineCallback(deadline)] if deadline is not None and deadline.is_limited else None
+        params = dict(self.params or {})
+        fit_rows, valid_rows = early_stopping_split(
+            target, self.task, float(params.get("validation_fraction", 0.1)), self.random_state,
+        ) if params.get("early_stopping_rounds") else (None, None)
+        if valid_rows is None:
+            if params.get("early_stopping_rounds"):  # too few rows to stop on: n_estimators is only an upper bound
+                upper = int(model.get_params()["n_estimators"] or ROUNDS_WITHOUT_VALIDATION)
+                model.set_params(n_estimators=min(upper, ROUNDS_WITHOUT_VALIDATION))
+            model.set_params(callbacks=callbacks, early_stopping_rounds=None)
+            model.fit(X, target)
+        else:
+            model.set_params(callbacks=callbacks)
+            model.fit(_rows(X, fit_rows), target[fit_rows], eval_set=[(_rows(X, valid_rows), target[valid_rows])], verbose=False)
+            model = self._keep_best_rounds(model)
         model.set_params(callbacks=None)
         self.model_ = model
         self.n_features_in_ = np.shape(X)[1]
         return self
+
+    def _keep_best_rounds(self, model: Any) -> Any:
+        """The booster cut after its best round: predictions are unchanged, the model is smaller,
+        and continued boosting (:meth:`continue_boosting`) starts from the best round."""
+        best = getattr(model, "best_iteration", None)
+        booster = model.get_booster()
+        if best is not None and best + 1 < booster.num_boosted_rounds():
+            booster = booster[: best + 1]
+        booster.set_attr(best_iteration=None, best_score=None)
+        kept = self._booster_model()
+        kept.load_model(bytearray(booster.save_raw("ubj")))
+        return kept
 
     @property
     def n_rounds_(self) -> int:
@@ -139,6 +169,42 @@ class XGBoostModel(ClassifierMixin, BaseEstimator):
             model = self._booster_model()
             model.load_model(bytearray(raw))
             self.model_ = model
+
+
+# Parameters of this wrapper, not of XGBoost.
+_OWN_PARAMS = ("validation_fraction",)
+# Early stopping needs a validation part of at least this many rows; below, all rows are fitted
+# with at most ROUNDS_WITHOUT_VALIDATION rounds (n_estimators is only an upper bound).
+MIN_VALIDATION_ROWS = 20
+ROUNDS_WITHOUT_VALIDATION = 200
+
+
+def _rows(X: Any, rows: np.ndarray) -> Any:
+    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
+
+
+def early_stopping_split(target: np.ndarray, task: Task, fraction: float, seed: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(fit rows, validation rows) for early stopping, or ``(None, None)`` when too few rows.
+
+    Stratified by class, and every class keeps at least one row in the fitted part (a class
+    the booster never saw would change its number of outputs).
+    """
+    rng = np.random.default_rng(seed)
+    n = len(target)
+    if int(n * fraction) < MIN_VALIDATION_ROWS:
+        return None, None
+    if task == "regression":
+        order = rng.permutation(n)
+        cut = int(n * fraction)
+        return np.sort(order[cut:]), np.sort(order[:cut])
+    valid = []
+    for label in np.unique(target):
+        rows = rng.permutation(np.flatnonzero(target == label))
+        valid.append(rows[: min(int(round(len(rows) * fraction)), len(rows) - 1)])
+    valid_rows = np.sort(np.concatenate(valid))
+    if len(valid_rows) < MIN_VALIDATION_ROWS:
+        return None, None
+    return np.setdiff1d(np.arange(n), valid_rows), valid_rows
 
 
 @register_builder("xgboost")

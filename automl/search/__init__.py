@@ -2,6 +2,7 @@
 
 from automl.search._catalog import StudyFiles, delete_study, find_study_files, load_existing_study, open_existing_storage, study_table
 from automl.search._leaderboard import family_summary, leaderboard
+from automl.search._parallel import Parallelism, plan_parallelism
 from automl.search._resampling import Resampling, make_resampling
 from automl.search._runner import SearchConfig, SearchOutcome, run_search
 from automl.search._storage import DEFAULT_STORAGE, describe_storage, open_storage
@@ -16,6 +17,7 @@ __all__ = [
     "DEFAULT_STORAGE",
     "OBJECTIVES",
     "PRUNERS",
+    "Parallelism",
     "SAMPLERS",
     "ProgressReporter",
     "Resampling",
@@ -40,6 +42,7 @@ __all__ = [
     "open_existing_storage",
     "open_storage",
     "pareto_numbers",
+    "plan_parallelism",
     "ranked",
     "run_search",
     "run_trials",

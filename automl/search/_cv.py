@@ -70,6 +70,8 @@ def cross_validate(
         fit_seconds += time.perf_counter() - started
         started = time.perf_counter()
         pred = predict_budgeted(model.predict if width == 0 else model.predict_proba, X.iloc[valid], deadline, "out-of-fold prediction")
+        if width:
+            pred = align_classes(pred, model.classes_, classes)
         predict_seconds += time.perf_counter() - started
         predicted_rows += len(valid)
         oof[valid] = pred
@@ -85,3 +87,17 @@ def cross_validate(
         model_bytes=model_size_bytes(models[0]),
         fold_models=tuple(models),
     )
+
+
+def align_classes(proba: np.ndarray, model_classes: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """``proba``'s columns placed under ``classes``; a class the fold model never saw gets 0.
+
+    Splits forward in time can leave a class out of an early training part.
+    """
+    if len(model_classes) == len(classes) and np.array_equal(np.asarray(model_classes), classes):
+        return proba
+    aligned = np.zeros((len(proba), len(classes)))
+    position = {label: i for i, label in enumerate(classes.tolist())}
+    for j, label in enumerate(np.asarray(model_classes).tolist()):
+        aligned[:, position[label]] = proba[:, j]
+    return aligned

@@ -25,7 +25,11 @@ def _clean_params(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
 
 
 def leaderboard(study: optuna.Study) -> pd.DataFrame:
-    """One row per completed trial, best first (ties: earlier trial first)."""
+    """One row per completed trial, best first (ties: earlier trial first).
+
+    ``frame.attrs["resampling"]`` says how the scores were measured (folds, holdout or time
+    splits, and how they were adapted to the data), for the leaderboard's header.
+    """
     metric = study.user_attrs.get("metric", "score")
     front = pareto_numbers(study)
     rows = []
@@ -48,6 +52,7 @@ def leaderboard(study: optuna.Study) -> pd.DataFrame:
     columns = ["rank", "trial", "family", metric, "std", "fit_s", "predict_ms_per_1k", "model_kb", *(["pareto"] if front else []), "params"]
     frame = pd.DataFrame(rows, columns=columns[1:])
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))
+    frame.attrs["resampling"] = study.user_attrs.get("resampling", "")
     return frame
 
 

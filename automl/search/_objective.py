@@ -93,6 +93,10 @@ class Objective:
         space = ctx.spaces[family]
         params = suggest(trial, space)
         trial.set_user_attr("family", family)
+        too_slow = cannot_finish(trial.study, family, ctx.deadline)
+        if too_slow:
+            trial.set_user_attr("stopped", too_slow)
+            raise optuna.TrialPruned(too_slow)
         on_fold, on_epoch = self._reporters(trial)
         try:
             result = cross_validate(
@@ -112,10 +116,11 @@ class Objective:
         self.completed += 1
         if self.on_result is not None:
             self.on_result(trial.number, result)
+        value = trial_score(result, ctx)
         if not ctx.multi_objective:
-            return result.mean
+            return value
         extra = {"latency": result.predict_ms_per_1k, "size": float(result.model_bytes)}
-        return (result.mean, *(extra[name] for name in ctx.objectives[1:]))
+        return (value, *(extra[name] for name in ctx.objectives[1:]))
 
     def _reporters(self, trial: optuna.Trial) -> tuple[Callable[[int, float], None] | None, Callable[[int, float], None] | None]:
         """Intermediate-value reporters (see ``_strategies``); none for multi-objective studies."""
@@ -142,6 +147,35 @@ class Objective:
         trial.set_user_attr("model_bytes", result.model_bytes)
         if self.ctx.artifact_store is not None:
             trial.set_user_attr("oof_artifact", _upload_oof(self.ctx.artifact_store, trial, result.oof))
+
+
+def cannot_finish(study: optuna.Study, family: str, deadline: Deadline) -> str | None:
+    """Why a trial of ``family`` would not finish before ``deadline``, from this study's measured fits.
+
+    The prediction is the family's fastest finished trial so far (its fits on every split): a
+    configuration is not sampled blindly when even that does not fit in the time left.
+    """
+    if not deadline.is_limited:
+        return None
+    finished = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    costs = [float(t.user_attrs["fit_seconds"]) for t in finished if t.params.get(FAMILY_PARAM) == family and "fit_seconds" in t.user_attrs]
+    left = deadline.remaining()
+    if costs and min(costs) > left:
+        return f"skipped: {family} trials took at least {min(costs):.1f} s, {left:.1f} s left"
+    return None
+
+
+def trial_score(result: CVResult, ctx: SearchContext) -> float:
+    """The mean of the fold scores; on the pooled out-of-fold rows when a fold has no score.
+
+    A metric can be undefined on one small fold (ROC AUC of a fold holding one class, on
+    a tiny table); pooling the rows still scores the candidate instead of failing it.
+    """
+    value = result.mean
+    if np.isfinite(value):
+        return value
+    rows = ctx.resampling.scored_rows
+    return float(ctx.metric.score(ctx.y.to_numpy()[rows], result.oof[rows], ctx.classes))
 
 
 def _upload_oof(store: optuna.artifacts.FileSystemArtifactStore, trial: optuna.Trial, oof: np.ndarray) -> str:

@@ -25,6 +25,7 @@ from automl.models import ModelCard, artifact_digests, load_card, model_size_byt
 from automl.search._final import STACKING_MEMBERS, FinalModel, RunMemory, build_final_model, check_ensemble, refit_bounded
 from automl.search._leaderboard import family_summary, leaderboard
 from automl.search._objective import FAMILY_PARAM, params_of
+from automl.search._parallel import plan_parallelism
 from automl.search._resampling import Resampling
 from automl.search._strategies import DEFAULT_PRUNER, PRUNERS, SAMPLERS, check_choice, check_objectives
 from automl.search._study import StudySettings, StudySetup, create_study
@@ -58,10 +59,11 @@ class SearchConfig:
     study_name: str | None = None
     storage: str | optuna.storages.BaseStorage | None = None
     seed: int = 0
-    n_jobs: int = 1
+    n_jobs: int = -1  # cores: -1 = all (trials at once or threads per model, see _parallel)
     spaces_dirs: tuple[str, ...] = ()
     output_dir: str | None = "automl_runs"
-    cv_folds: int = 5
+    cv_folds: int | None = None  # None: by rows (see search._resampling.auto_folds)
+    time_col: str | None = None  # validate on rows that come after the training rows in this column's order
     ensemble: str = "selection"
     sampler: str = "tpe"
     pruner: str = DEFAULT_PRUNER
@@ -74,7 +76,7 @@ class SearchConfig:
             raise InputError(f"time budget must be positive, got {self.time_budget}")
         if self.n_trials is not None and self.n_trials < 1:
             raise InputError(f"n_trials must be at least 1, got {self.n_trials}")
-        if self.cv_folds < 2:
+        if self.cv_folds is not None and self.cv_folds < 2:
             raise InputError(f"cv_folds must be at least 2, got {self.cv_folds}")
         check_ensemble(self.ensemble)
         check_choice("sampler", self.sampler, SAMPLERS)
@@ -94,7 +96,7 @@ class SearchConfig:
         """What the study records from this configuration (metric and families resolved on creation)."""
         return StudySettings(
             task=dataset.task, metric=self.metric or "", target=dataset.target, seed=self.seed,
-            families=tuple(self.families or ()), objectives=self.objectives, cv_folds=self.cv_folds,
+            families=tuple(self.families or ()), objectives=self.objectives, cv_folds=self.cv_folds, time_col=self.time_col,
             sampler=self.sampler, pruner=self.pruner, ensemble=self.ensemble,
             data_path=None if dataset.source == "DataFrame" else str(Path(dataset.source).resolve()),
             spaces_dirs=tuple(str(Path(d).resolve()) for d in self.spaces_dirs), artifact_dir=None, n_trials=self.n_trials,
@@ -191,7 +193,9 @@ def finalize(
     )
     best = _best_trial(study, time_budget)
     log.info("best trial %d at %.1f s", best.number, clock() - started)
-    threads = n_jobs if n_jobs > 0 else -1
+    # The final fits use the threads the trials' fits had: the time they need is forecast from
+    # those fits, and an OpenMP model given every core of a busy machine can be many times slower.
+    threads = plan_parallelism(n_jobs, *dataset.X.shape).model_threads
     final = build_final_model(
         study, best, spaces, dataset, metric, ensemble, setup.settings.seed, threads, deadline, memory, setup.artifact_store, promise
     )

@@ -23,7 +23,7 @@ from typing import Any
 import optuna
 
 from automl._core import InputError, did_you_mean, package_versions
-from automl.data import Dataset, Fingerprint, fingerprint, load_dataset
+from automl.data import Dataset, Fingerprint, fingerprint, load_dataset, time_order
 from automl.evaluation import Metric, get_metric
 from automl.models import builder_names
 from automl.search._liveness import fail_dead_trials
@@ -31,13 +31,15 @@ from automl.search._objective import FAMILY_PARAM
 from automl.search._resampling import Resampling, make_resampling
 from automl.search._storage import open_storage
 from automl.search._strategies import make_pruner, make_sampler
-from automl.spaces import FamilySpace, default_trial_params, load_spaces
+from automl.spaces import FamilySpace, load_spaces, portfolio_trials
 
 log = logging.getLogger(__name__)
 
 # Checked when a search resumes a study: changing them would make old and new trials incomparable.
 _RESUME_KEYS = ("data_fingerprint", "task", "metric", "families", "objectives")
 _ARTIFACTS = "artifacts"
+# Settings added after the first version: a study without them gets their defaults.
+_OPTIONAL_SETTINGS = ("n_trials", "time_col")
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class StudySettings:
     seed: int
     families: tuple[str, ...]
     objectives: tuple[str, ...]
-    cv_folds: int
+    cv_folds: int | None  # None: by rows
     sampler: str
     pruner: str
     ensemble: str
@@ -58,6 +60,7 @@ class StudySettings:
     spaces_dirs: tuple[str, ...]
     artifact_dir: str | None  # the study's folder: artifacts/ (OOF predictions) and models/
     n_trials: int | None = None  # the study's target, the default of `automl worker`
+    time_col: str | None = None  # splits forward in time along this column
 
     def to_attrs(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
@@ -65,7 +68,7 @@ class StudySettings:
     @classmethod
     def from_attrs(cls, attrs: Mapping[str, Any], study_name: str) -> StudySettings:
         names = [f.name for f in dataclasses.fields(cls)]
-        missing = [n for n in names if n not in attrs and n != "n_trials"]
+        missing = [n for n in names if n not in attrs and n not in _OPTIONAL_SETTINGS]
         if missing:
             raise InputError(
                 f"study '{study_name}' has no worker settings ({', '.join(missing)} missing): it was not created "
@@ -114,6 +117,13 @@ def select_spaces(spaces: dict[str, FamilySpace], task: str, families: Sequence[
     if not usable:
         raise InputError(f"no model family handles {task} tasks")
     return dict(sorted(usable.items(), key=lambda kv: (kv[1].order, kv[0])))
+
+
+def study_resampling(dataset: Dataset, settings: StudySettings) -> Resampling:
+    """The study's splits, computed from the data and the settings alone (so every worker gets the same)."""
+    order = time_order(dataset.X, settings.time_col, dataset.source) if settings.time_col else None
+    return make_resampling(dataset.y, dataset.task, n_folds=settings.cv_folds, seed=settings.seed, source=dataset.source,
+                           order=order, time_col=settings.time_col)
 
 
 def default_study_name(dataset: Dataset, fp: Fingerprint) -> str:
@@ -183,7 +193,7 @@ def create_study(
     """
     metric = get_metric(settings.metric or None, dataset.task)
     spaces = select_spaces(load_spaces(settings.spaces_dirs, builder_names()), dataset.task, settings.families or None)
-    resampling = make_resampling(dataset.y, dataset.task, n_folds=settings.cv_folds, seed=settings.seed, source=dataset.source)
+    resampling = study_resampling(dataset, settings)
     fp = fingerprint(dataset.X, dataset.y)
     name = study_name or default_study_name(dataset, fp)
     artifact_dir = str((Path(output_dir) / name).resolve()) if output_dir else None
@@ -201,7 +211,8 @@ def create_study(
 def prepare_study(
     study: optuna.Study, attrs: Mapping[str, Any], spaces: Mapping[str, FamilySpace], first: Sequence[Mapping[str, Any]] = ()
 ) -> bool:
-    """Set attributes on a new study and enqueue ``first`` then each family's defaults; check a resumed one.
+    """Set attributes on a new study and enqueue ``first`` then the portfolio (every family's defaults and
+    ``portfolio`` entries, by priority, sized to ``attrs["n_rows"]``); check a resumed one.
 
     Returns True when the study is resumed. A resumed study must be about the same
     data, task, metric, families, objectives, spaces and splits: mixing them would make
@@ -215,8 +226,8 @@ def prepare_study(
         for params in first:
             if params.get(FAMILY_PARAM) in spaces:
                 study.enqueue_trial(dict(params), skip_if_exists=True)
-        for space in sorted(spaces.values(), key=lambda s: (s.order, s.name)):
-            study.enqueue_trial({FAMILY_PARAM: space.name, **default_trial_params(space)}, skip_if_exists=True)
+        for family, params in portfolio_trials(spaces, int(attrs.get("n_rows") or 0)):
+            study.enqueue_trial({FAMILY_PARAM: family, **params}, skip_if_exists=True)
         return False
     checked = _RESUME_KEYS + tuple(k for k in ("space_hashes", "cv_plan") if k in existing)
     for key in checked:
@@ -259,7 +270,7 @@ def join_study(
     spaces = select_spaces(load_spaces(dirs, builder_names()), settings.task, settings.families)
     _check_spaces(study_name, spaces, attrs.get("space_hashes", {}))
     metric = get_metric(settings.metric, settings.task)  # type: ignore[arg-type]
-    resampling = make_resampling(dataset.y, dataset.task, n_folds=settings.cv_folds, seed=settings.seed, source=dataset.source)
+    resampling = study_resampling(dataset, settings)
     if cv_plan_hash(resampling) != attrs.get("cv_plan"):
         raise InputError(f"the cross-validation splits differ from study '{study_name}''s (different scikit-learn version?); "
                          "every worker must score on the same splits")

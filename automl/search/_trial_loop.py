@@ -10,7 +10,10 @@ count (its retry does), so the study completes with ``n_trials`` finished trials
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import math
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +25,7 @@ from automl._core import Deadline
 from automl.search._cv import CVResult
 from automl.search._liveness import fail_dead_trials
 from automl.search._objective import Objective, SearchContext
+from automl.search._parallel import plan_parallelism
 from automl.search._storage import GRACE_SECONDS, HEARTBEAT_SECONDS
 from automl.search._study import StudySetup
 
@@ -60,16 +64,30 @@ def count_trials(study: optuna.Study) -> TrialCounts:
 
 
 class _Stop:
-    """The callback that ends ``study.optimize``, remembering why (so that the loop does not restart)."""
+    """The callback that ends ``study.optimize``, remembering why (so that the loop does not restart).
+
+    When ``condition`` gives a reason (the time left is needed for the final model), trials
+    still running in other threads are stopped too: their deadline (:meth:`deadline`) passes
+    at once. Left running, they would take the time the condition kept for the final model.
+    """
 
     def __init__(self, n_trials: int | None, condition: StopCondition | None) -> None:
         self.n_trials, self.condition, self.reason = n_trials, condition, None
+        self.stopping = threading.Event()
+
+    def deadline(self, deadline: Deadline) -> Deadline:
+        """``deadline``, passed as soon as this callback stops the study for a reason."""
+        def clock() -> float:
+            return math.inf if self.stopping.is_set() else deadline.clock()
+
+        return dataclasses.replace(deadline, clock=clock)
 
     def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         reason = self.condition(study) if self.condition is not None else None
         if reason is not None:
             self.reason = reason
             log.info("stopping: %s", reason)
+            self.stopping.set()
             study.stop()
         elif self.n_trials is not None:
             counts = count_trials(study)
@@ -77,11 +95,13 @@ class _Stop:
                 study.stop()  # the rest of the target is running (here or elsewhere)
 
 
-def context_for(setup: StudySetup, deadline: Deadline, first_trial_deadline: Deadline | None = None) -> SearchContext:
-    """What every trial of this process needs (one thread per model: parallelism is across trials)."""
+def context_for(
+    setup: StudySetup, deadline: Deadline, model_threads: int = 1, first_trial_deadline: Deadline | None = None
+) -> SearchContext:
+    """What every trial of this process needs (``model_threads``: see ``_parallel``)."""
     return SearchContext(
         X=setup.dataset.X, y=setup.dataset.y, task=setup.dataset.task, metric=setup.metric, classes=setup.dataset.classes,
-        resampling=setup.resampling, spaces=setup.spaces, seed=setup.settings.seed, model_threads=1, deadline=deadline,
+        resampling=setup.resampling, spaces=setup.spaces, seed=setup.settings.seed, model_threads=model_threads, deadline=deadline,
         artifact_store=setup.artifact_store, objectives=setup.settings.objectives,
         epoch_pruning=setup.settings.pruner == "median", first_trial_deadline=first_trial_deadline,
     )
@@ -104,13 +124,21 @@ def run_trials(
 
     ``first_trial_deadline`` (later than ``deadline``) bounds a first trial of a study with
     none completed: started even when ``deadline`` has passed, so there is a model at all.
+
+    ``n_jobs`` cores (``-1``: all) go to concurrent trials or to each model's threads,
+    by the table's size (``plan_parallelism``); without a deadline, one trial at a time, so
+    that the same seed gives the same trials.
     """
     study = setup.study
-    objective = Objective(context_for(setup, deadline, first_trial_deadline), on_result)
     if deadline.expired() and first_trial_deadline is not None and not first_trial_deadline.expired():
         done = count_trials(study).done
         deadline, n_trials = first_trial_deadline, done + 1 if n_trials is None else min(n_trials, done + 1)
+    plan = plan_parallelism(n_jobs, *setup.dataset.X.shape, reproducible=not deadline.is_limited)
+    log.info("parallelism: %s", plan.describe())
+    if plan.trials > 1:
+        serialize_trial_starts(setup.storage)
     stop = _Stop(n_trials, stop_when)
+    objective = Objective(context_for(setup, stop.deadline(deadline), plan.model_threads, first_trial_deadline), on_result)
     callbacks: list[Any] = [stop]
     if reporter is not None:
         reporter.start(study, None if n_trials is None else max(0, n_trials - count_trials(study).done), deadline)
@@ -129,12 +157,36 @@ def run_trials(
                     return
                 continue
             waiting = None
-            _optimize(study, objective, batch, deadline, n_jobs, callbacks)
+            _optimize(study, objective, batch, deadline, plan.trials, callbacks)
             if n_trials is None:
                 return
     finally:
         if reporter is not None:
             reporter.finish()
+
+
+def serialize_trial_starts(storage: optuna.storages.BaseStorage) -> None:
+    """Make this process's threads take a queued trial one at a time.
+
+    Optuna starts a queued (enqueued) trial by reading that it is WAITING and writing
+    RUNNING. On SQLite, whose transactions do not lock rows on read, two threads can both
+    read WAITING and both run the trial; the second one's result then cannot be stored
+    ("Cannot tell a COMPLETE trial"). A lock around that transition, in this process,
+    closes the race for trials run side by side.
+    """
+    original = storage.set_trial_state_values
+    if getattr(original, "serialized", False):
+        return
+    lock = threading.Lock()
+
+    def set_trial_state_values(trial_id: int, state: optuna.trial.TrialState, values: Sequence[float] | None = None) -> bool:
+        if state != _STATE.RUNNING:
+            return original(trial_id, state, values)
+        with lock:
+            return original(trial_id, state, values)
+
+    set_trial_state_values.serialized = True  # type: ignore[attr-defined]
+    storage.set_trial_state_values = set_trial_state_values  # type: ignore[method-assign]
 
 
 def _optimize(study: optuna.Study, objective: Objective, batch: int | None, deadline: Deadline, n_jobs: int, callbacks: Sequence[Any]) -> None:

@@ -15,11 +15,12 @@ import yaml
 
 from automl._core import SpaceError, did_you_mean
 from automl.data import TASKS
-from automl.spaces._schema import FamilySpace, Param, Preprocessing
+from automl.spaces._schema import FamilySpace, Param, PortfolioEntry, Preprocessing
 
 log = logging.getLogger(__name__)
 
-_TOP_KEYS = {"name", "builder", "tasks", "params", "fixed", "defaults", "preprocessing", "order", "description"}
+_TOP_KEYS = {"name", "builder", "tasks", "params", "fixed", "defaults", "preprocessing", "order", "description",
+             "portfolio", "rows_budget"}
 _PARAM_KEYS = {"type", "low", "high", "log", "step", "choices", "when", "repeat"}
 _TYPES = ("int", "float", "categorical", "bool")
 # Search-space files are a few KB; a bigger one is a mistake or an attempt to exhaust memory.
@@ -188,6 +189,8 @@ class _Parser:
         overlap = set(fixed) & {p.name for p in params}
         if overlap:
             raise self.fail(("fixed",), f"'{sorted(overlap)[0]}' is both fixed and searched")
+        portfolio = self._portfolio(data.get("portfolio") or [], params)
+        rows_budget = self._rows_budget(data.get("rows_budget") or {}, params)
         return FamilySpace(
             name=name,
             builder=builder,
@@ -199,6 +202,8 @@ class _Parser:
             order=self._order(data.get("order", 100)),
             description=str(data.get("description", "")),
             source=str(self.path),
+            portfolio=portfolio,
+            rows_budget=rows_budget,
         )
 
     def _string(self, key: str, value: Any) -> str:
@@ -310,17 +315,40 @@ class _Parser:
             conditions.append((other, allowed_values))
         return tuple(conditions)
 
-    def _defaults(self, value: Any, params: tuple[Param, ...]) -> dict[str, Any]:
-        defaults = self._mapping(("defaults",), value)
+    def _portfolio(self, value: Any, params: tuple[Param, ...]) -> tuple[PortfolioEntry, ...]:
+        if not isinstance(value, list):
+            raise self.fail(("portfolio",), "must be a list of {priority: N, params: {...}}")
+        entries = []
+        for i, item in enumerate(value):
+            spec = self._mapping(("portfolio",), item)
+            unknown = set(spec) - {"priority", "params"}
+            priority = spec.get("priority")
+            if unknown or isinstance(priority, bool) or not isinstance(priority, int):
+                raise self.fail(("portfolio",), f"entry {i + 1} needs an integer 'priority' and 'params' (and nothing else)")
+            entries.append(PortfolioEntry(priority, self._defaults(spec.get("params") or {}, params, "portfolio")))
+        return tuple(entries)
+
+    def _rows_budget(self, value: Any, params: tuple[Param, ...]) -> dict[str, float]:
+        budget = self._mapping(("rows_budget",), value)
+        by_name = {p.name: p for p in params}
+        for name, rows in budget.items():
+            if name not in by_name or by_name[name].type != "int":
+                raise self.fail(("rows_budget", name), "must name an int parameter of this family")
+            if isinstance(rows, bool) or not isinstance(rows, (int, float)) or rows <= 0:
+                raise self.fail(("rows_budget", name), f"must be a positive number, got {rows!r}")
+        return {k: float(v) for k, v in budget.items()}
+
+    def _defaults(self, value: Any, params: tuple[Param, ...], key: str = "defaults") -> dict[str, Any]:
+        defaults = self._mapping((key,), value)
         by_name = {p.name: p for p in params}
         for name, val in defaults.items():
             param = by_name.get(name) or next(
                 (p for p in params if p.repeat and _matches_template(p.name, name)), None
             )
             if param is None:
-                raise self.fail(("defaults", name), f"not a parameter of this family{did_you_mean(name, by_name)}")
+                raise self.fail((key, name), f"not a parameter of this family{did_you_mean(name, by_name)}")
             if not param.contains(val):
-                raise self.fail(("defaults", name), f"value {val!r} is outside the parameter's range")
+                raise self.fail((key, name), f"value {val!r} is outside the parameter's range")
         return defaults
 
 

@@ -60,8 +60,23 @@ class Preprocessing:
 
 
 @dataclass(frozen=True)
+class PortfolioEntry:
+    """A configuration tried before the sampler takes over: ``params`` (the rest from the
+    defaults), at ``priority`` among every family's entries (lower first)."""
+
+    priority: int
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class FamilySpace:
-    """A model family: its builder, the tasks it handles, its space and defaults."""
+    """A model family: its builder, the tasks it handles, its space and defaults.
+
+    ``portfolio`` holds further configurations to try first (the defaults are always tried,
+    at priority ``order``). ``rows_budget`` sizes integer parameters to the table in those
+    first configurations: ``{"n_estimators": 2e6}`` means at most 2e6 / rows trees (not below
+    the parameter's low bound), so that a forest on a large table does not take the budget.
+    """
 
     name: str
     builder: str
@@ -73,6 +88,8 @@ class FamilySpace:
     order: int = 100
     description: str = ""
     source: str = ""
+    portfolio: tuple[PortfolioEntry, ...] = ()
+    rows_budget: Mapping[str, float] = field(default_factory=dict)
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from automl.spaces._schema import FamilySpace, Param
@@ -43,3 +44,31 @@ def _suggest_one(trial: SuggestsParams, key: str, param: Param) -> Any:
 def default_trial_params(space: FamilySpace) -> dict[str, Any]:
     """The family's ``defaults`` as prefixed Optuna params (for ``study.enqueue_trial``)."""
     return {trial_key(space.name, k): v for k, v in space.defaults.items()}
+
+
+def portfolio_trials(spaces: Mapping[str, FamilySpace], n_rows: int) -> list[tuple[str, dict[str, Any]]]:
+    """The configurations to try before the sampler, in order: ``(family, prefixed params)``.
+
+    Every family contributes its defaults (at priority ``order``) and its ``portfolio``
+    entries (each merged over the defaults); all are sorted by priority, then family
+    order and name. Integer parameters named in a family's ``rows_budget`` are sized to
+    the table: at most ``budget / n_rows`` (not below the parameter's low bound).
+    """
+    queue: list[tuple[int, int, str, int, dict[str, Any]]] = []
+    for space in spaces.values():
+        configs = [(space.order, dict(space.defaults))]
+        configs += [(entry.priority, {**space.defaults, **entry.params}) for entry in space.portfolio]
+        for i, (priority, params) in enumerate(configs):
+            queue.append((priority, space.order, space.name, i, _sized(space, params, n_rows)))
+    queue.sort(key=lambda item: item[:4])
+    return [(name, {trial_key(name, k): v for k, v in params.items()}) for _, _, name, _, params in queue]
+
+
+def _sized(space: FamilySpace, params: dict[str, Any], n_rows: int) -> dict[str, Any]:
+    sized = dict(params)
+    for name, budget in space.rows_budget.items():
+        param = space.param(name)
+        if param is None or name not in sized:
+            continue
+        sized[name] = int(max(param.low, min(sized[name], budget // max(n_rows, 1))))  # type: ignore[arg-type]
+    return sized

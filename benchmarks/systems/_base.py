@@ -22,7 +22,7 @@ class FitContext:
     metric: str
     budget: float
     seed: int
-    n_jobs: int = 1
+    n_jobs: int = -1  # all cores: every system runs at its own defaults on the whole machine
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,13 @@ class System:
     """A benchmarked system.
 
     ``missing`` returns why the system cannot run here (e.g. ``"flaml not
-    installed"``), or ``None`` when it can.
+    installed"``), or ``None`` when it can. ``python`` is the interpreter its runs
+    use (a path relative to the repository, e.g. the peers' venv), ``None`` for the
+    one running the benchmark.
     """
 
     name: str
     fit: FitFn
     description: str
     missing: Callable[[], str | None] = field(default=lambda: None)
+    python: str | None = None

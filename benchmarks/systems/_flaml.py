@@ -55,12 +55,12 @@ def fit(X: pd.DataFrame, y: pd.Series, ctx: FitContext) -> Fitted:
     model.fit(
         wrapper._frame(X), y,
         task="regression" if ctx.task == "regression" else "classification",
-        time_budget=ctx.budget, metric=ctx.metric, seed=ctx.seed, n_jobs=ctx.n_jobs, verbose=0,
+        time_budget=ctx.budget, metric=ctx.metric, seed=ctx.seed, verbose=0,  # n_jobs: FLAML's default, all cores
     )
     return Fitted(_CategoryFrame(model, categories), f"{model.best_estimator}")
 
 
 FLAML = System(
-    "flaml", fit, "FLAML AutoML().fit(time_budget=budget, metric, seed, n_jobs=1); strings passed as category",
+    "flaml", fit, "FLAML AutoML().fit(time_budget=budget, metric, seed) at its defaults (n_jobs=-1); strings passed as category",
     missing=missing,
 )

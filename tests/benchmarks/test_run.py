@@ -1,4 +1,4 @@
-"""Smoke test of benchmarks/run.py: one small dataset, three systems, each in its own process."""
+"""Smoke test of benchmarks/run.py: one small dataset, three systems, two seeds, each run in its own process."""
 
 from __future__ import annotations
 
@@ -22,19 +22,24 @@ def test_run_penguins_writes_normalized_results(tmp_path: Path) -> None:
     out = tmp_path / "results"
     completed = subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / "run.py"), "--budget", "10", "--datasets", "penguins",
-         "--systems", "zero_rule,hgb_defaults,automl", "--out", str(out), "--datasets-dir", str(DATASETS)],
+         "--systems", "zero_rule,hgb_defaults,automl", "--seeds", "0,1", "--out", str(out),
+         "--datasets-dir", str(DATASETS)],
         cwd=tmp_path, capture_output=True, text=True, timeout=600,
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
 
     results = pd.read_csv(out / "results.csv")
-    assert len(results) == 3
-    assert list(results["status"]) == ["ok", "ok", "ok"], results[["system", "error"]].to_string()
+    assert len(results) == 6 and sorted(set(results["seed"])) == [0, 1]
+    assert list(results["status"]) == ["ok"] * 6, results[["system", "error"]].to_string()
     assert set(results["metric"]) == {"log_loss"}
     assert all(math.isfinite(v) and v > 0 for v in results["value"])
-    normalized = results.set_index("system")["normalized"]
-    assert normalized["zero_rule"] == 0.0
-    assert normalized.max() == pytest.approx(1.0)
+    for _, runs in results.groupby("seed"):
+        normalized = runs.set_index("system")["normalized"]
+        assert normalized["zero_rule"] == 0.0
+        assert normalized.max() == pytest.approx(1.0)
+        assert sorted(runs["rank"].dropna()) in ([1.0, 2.0], [1.5, 1.5])
     assert results["fit_seconds"].notna().all() and results["peak_memory_mb"].gt(0).all()
-    assert "## Normalized score" in (out / "results.md").read_text()
+    assert results["predict_ms_per_1k"].gt(0).all()
+    text = (out / "results.md").read_text()
+    assert "## Normalized score" in text and "mean rank" in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"], "a run wrote outside --out"

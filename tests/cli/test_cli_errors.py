@@ -41,9 +41,10 @@ def _search_args(data: str, target: str, tmp_path: Path) -> list[str]:
         (lambda f, p: _csv(p, f.head(0)), "label", r"the table has no rows"),
         (lambda f, p: _csv(p, f.assign(label="yes")), "label", r"target 'label' has a single class \('yes'\)"),
         (lambda f, p: _csv(p, f.assign(label=np.where(np.arange(len(f)) == 4, None, f["label"]))), "label", r"target 'label' has 1 missing \(NaN\) value\(s\), first at row 4"),
-        (lambda f, p: _csv(p, f.head(6)), "label", r"stratified 5-fold CV needs at least 5 per class"),
+        (lambda f, p: _csv(p, f.head(2).assign(label=["yes", "no"])), "label",
+         r"every class of target 'label' has a single row; nothing is left to validate a model on"),
     ],
-    ids=["missing-file", "unreadable", "unknown-target", "empty", "single-class", "nan-target", "too-few-rows"],
+    ids=["missing-file", "unreadable", "unknown-target", "empty", "single-class", "nan-target", "nothing-to-validate"],
 )
 def test_search_bad_input(mutate, target: str, message: str, binary_frame: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = mutate(binary_frame, tmp_path)

@@ -49,6 +49,31 @@ def test_xgboost_continues_on_rows_missing_a_class(classification: tuple[pd.Data
     assert updated.estimator_.n_rounds_ == 30 and list(updated.classes_) == [0, 1]
 
 
+def test_xgboost_with_early_stopping_keeps_its_best_rounds_and_continues(classification: tuple[pd.DataFrame, np.ndarray]) -> None:
+    """Early stopping (the family's default) cuts the booster after its best round; continuing adds
+    rounds after those, and the first rounds' predictions stay the fitted model's."""
+    X, y = classification
+    champion = _model("xgboost", "binary", learning_rate=0.3).fit(X[:600], y[:600])
+    rounds = champion.estimator_.n_rounds_
+    assert 1 <= rounds < SPACES["xgboost"].fixed["n_estimators"]
+    updated = copy.deepcopy(champion)
+    detail = updated.continue_fit(X[600:], y[600:], share=0.5)
+    assert updated.estimator_.n_rounds_ > rounds and f"({rounds} -> {updated.estimator_.n_rounds_})" in detail
+    matrix = champion.transform_features(X)
+    first_rounds = updated.estimator_.model_.predict_proba(matrix, iteration_range=(0, rounds))
+    np.testing.assert_allclose(first_rounds, champion.predict_proba(X), rtol=1e-6)
+    assert not np.allclose(updated.predict_proba(X), champion.predict_proba(X))
+
+
+def test_hist_gradient_boosting_with_early_stopping_grows_on_new_rows(classification: tuple[pd.DataFrame, np.ndarray]) -> None:
+    X, y = classification
+    champion = _model("hist_gradient_boosting", "binary").fit(X[:600], y[:600])
+    before = champion.estimator_.n_iter_
+    updated = copy.deepcopy(champion)
+    updated.continue_fit(X[600:], y[600:], share=0.5)
+    assert updated.estimator_.n_iter_ > before + 1
+
+
 def test_hist_gradient_boosting_grows_from_its_iterations(classification: tuple[pd.DataFrame, np.ndarray]) -> None:
     X, y = classification
     champion = _model("hist_gradient_boosting", "binary", max_iter=30, early_stopping=False).fit(X[:600], y[:600])

@@ -119,7 +119,9 @@ def test_fit_stops_at_the_deadline(family: str, regression_frame: pd.DataFrame) 
     space = SPACES[family]
     from automl.models import get_builder
 
-    estimator = get_builder(space.builder)("regression", {**space.fixed, **space.defaults}, seed=0, n_jobs=1)
+    # Without early stopping: on 120 rows it would end the boosting before the deadline is checked.
+    no_stopping = {"early_stopping": False} if family == "hist_gradient_boosting" else {}
+    estimator = get_builder(space.builder)("regression", {**space.fixed, **space.defaults, **no_stopping}, seed=0, n_jobs=1)
     clock = _StepClock()
     with pytest.raises(DeadlineExceeded):
         fit_budgeted(estimator, X, y, Deadline(2.0, clock))
@@ -134,3 +136,35 @@ def test_fit_budgeted_completes_within_a_generous_deadline(regression_frame: pd.
     one_shot = RandomForestRegressor(n_estimators=30, random_state=0).fit(X, y)
     assert len(chunked.estimators_) == 30 and chunked.get_params()["warm_start"] is False
     np.testing.assert_allclose(chunked.predict(X), one_shot.predict(X))
+
+
+def test_encoded_categories_become_a_native_categorical_mask(tmp_path: Path) -> None:
+    """``categorical_features: encoded`` marks the ordinal-encoded category columns (not the numbers,
+    missing indicators or categories beyond 254 levels) for HistGradientBoosting."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"n": rng.normal(size=400), "c": rng.choice(list("abc"), 400), "many": [f"v{i % 300}" for i in range(400)]})
+    X.loc[::7, "n"] = np.nan
+    y = (X["c"] == "b").astype(int).to_numpy()
+    model = TabularModel("hist_gradient_boosting", {"categorical_features": "encoded", "max_iter": 20}, "binary").fit(X, y)
+    mask = model.estimator_.get_params()["categorical_features"]
+    names = list(model.preprocessor_.get_feature_names_out())
+    assert [n for n, m in zip(names, mask) if m] == ["c"]
+    assert model.predict_proba(X).shape == (400, 2)
+    # Not on by default: a HistGradientBoosting with categories keeps a FunctionTransformer(check_array)
+    # that the model allow-list does not trust, so such a model cannot be saved yet.
+    with pytest.raises(ArtifactError, match="FunctionTransformer"):
+        load_model(save_model(model, tmp_path / "m", _card("binary")))
+
+
+def test_early_stopping_split_keeps_every_class_in_the_fitted_part() -> None:
+    from automl.models._xgboost import MIN_VALIDATION_ROWS, early_stopping_split
+
+    target = np.r_[np.zeros(300, dtype=int), np.ones(100, dtype=int), [2]]  # class 2: a single row
+    fit_rows, valid_rows = early_stopping_split(target, "multiclass", 0.1, seed=0)
+    assert set(target[fit_rows]) == {0, 1, 2} and len(valid_rows) == 40
+    assert not set(fit_rows) & set(valid_rows) and len(fit_rows) + len(valid_rows) == len(target)
+    assert early_stopping_split(np.zeros(10 * MIN_VALIDATION_ROWS - 1), "regression", 0.1, seed=0) == (None, None)
+    # too few rows: no early stopping, and n_estimators (an upper bound) is capped
+    model = TabularModel("xgboost", {"n_estimators": 3000, "early_stopping_rounds": 50}, "binary").fit(
+        pd.DataFrame({"x": np.arange(60.0)}), np.arange(60) % 2)
+    assert model.estimator_.n_rounds_ == 200

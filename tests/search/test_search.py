@@ -30,18 +30,22 @@ def test_same_seed_same_leaderboard(binary_frame: pd.DataFrame, tmp_path: Path) 
     pd.testing.assert_frame_equal(first.leaderboard[["trial", "family", "roc_auc"]], second.leaderboard[["trial", "family", "roc_auc"]])
 
 
-def test_defaults_are_enqueued_first_in_family_order(binary_frame: pd.DataFrame, tmp_path: Path) -> None:
+def test_the_portfolio_is_enqueued_first_by_priority(binary_frame: pd.DataFrame, tmp_path: Path) -> None:
     result = _search(binary_frame, "label", tmp_path, n_trials=3)
-    first = [t.params["family"] for t in sorted(result.study.trials, key=lambda t: t.number)]
-    assert first == ["logistic_regression", "hist_gradient_boosting", "knn"]
+    done = result.study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
+    first = [t.params["family"] for t in sorted(done, key=lambda t: t.number)]
+    assert first == ["logistic_regression", "hist_gradient_boosting", "hist_gradient_boosting"]  # defaults, then HGB's second
+    # the rest of the portfolio waits for the next run of the study
+    assert result.study.get_trials(states=(optuna.trial.TrialState.WAITING,))
 
 
 def test_resume_keeps_finished_trials_and_runs_only_the_missing_ones(regression_frame: pd.DataFrame, tmp_path: Path) -> None:
     first = _search(regression_frame, "y", tmp_path, n_trials=3)
-    before = {t.number: t.value for t in first.study.trials}
+    complete = (optuna.trial.TrialState.COMPLETE,)
+    before = {t.number: t.value for t in first.study.get_trials(states=complete)}
     second = _search(regression_frame, "y", tmp_path, n_trials=5)
-    after = {t.number: t.value for t in second.study.trials}
-    assert len(after) == 5
+    after = {t.number: t.value for t in second.study.get_trials(states=complete)}
+    assert len(before) == 3 and len(after) == 5
     assert all(after[n] == v for n, v in before.items())
 
 

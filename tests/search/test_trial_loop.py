@@ -67,3 +67,19 @@ def test_patience_ends_the_wait_for_a_trial_that_keeps_running(storage: str, mon
     run_trials(setup, n_trials=2, deadline=Deadline.after(None))
     counts = count_trials(setup.study)
     assert (counts.done, counts.running) == (1, 1)
+
+
+def test_a_stop_for_a_reason_ends_the_trials_running_in_other_threads() -> None:
+    """The stop condition keeps time for the final model; a trial still running elsewhere in this
+    process must not spend it, so its deadline passes as soon as the study is stopped."""
+    from automl.search._trial_loop import _Stop
+
+    stop = _Stop(None, lambda study: "the time left is needed to refit the best model")
+    trial_deadline = stop.deadline(Deadline.after(100.0))
+    assert not trial_deadline.expired() and trial_deadline.remaining() > 90
+    quiet = _Stop(1, None)  # a trial-count stop lets running trials finish
+    unaffected = quiet.deadline(Deadline.after(100.0))
+    study = optuna.create_study()
+    study.optimize(lambda t: 0.0, n_trials=1, callbacks=[stop, quiet])
+    assert trial_deadline.expired() and stop.reason is not None
+    assert not unaffected.expired()
