@@ -4,7 +4,7 @@ One command (``make bench-scaling`` runs it with the defaults):
 
     .venv/bin/python benchmarks/scaling.py --dataset phoneme --budget 120 --workers 1,2,4 --storage postgresql
 
-For each worker count W a fresh study is created (``automl study create``) on the chosen
+For each worker count W a fresh study is created (``automl studies create``) on the chosen
 storage (``postgresql``: a throwaway server started by ``scripts/pg_test_server.py``;
 ``journal``: a journal file; ``sqlite``: a database file), then W ``automl worker``
 processes run on it for ``--budget`` seconds each, started together, one thread each
@@ -106,9 +106,9 @@ def _check(process: subprocess.Popen[str], what: str) -> str:
 def measure(workers: int, url: str, kind: str, data: Path, target: str, budget: float, families: str | None,
             work: Path, seed: int) -> Row:
     study, output = f"scaling-{workers}", work / f"runs-{workers}"
-    create = ["study", "create", str(data), "--target", target, "--study", study, "--storage", url, "--output", str(output),
+    create = ["studies", "create", str(data), "--target", target, "--study", study, "--storage", url, "--output", str(output),
               "--seed", str(seed), *(["--families", families] if families else [])]
-    _check(_automl(*create), "automl study create")
+    _check(_automl(*create), "automl studies create")
     env = {**os.environ, **_SINGLE_THREAD_ENV}
     launched = dt.datetime.now()  # Optuna records trial times as naive local datetimes
     started = time.monotonic()

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from automl.cli._app import Command, run
 from automl.cli._challenge import ChallengeCommand, SplitCommand
-from automl.cli._distributed import FinalizeCommand, StudyCommand, WorkerCommand
+from automl.cli._distributed import FinalizeCommand, WorkerCommand
 from automl.cli._evaluate import EvaluateCommand
 from automl.cli._registry import RegistryCommand
 from automl.cli._search import SearchCommand
@@ -34,7 +34,6 @@ COMMANDS: dict[str, Command] = {
     "watch": WatchCommand(),
     "simulate": SimulateCommand(),
     "studies": StudiesCommand(),
-    "study": StudyCommand(),
     "worker": WorkerCommand(),
     "finalize": FinalizeCommand(),
 }

@@ -23,7 +23,7 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 class Command(Protocol):
     """A CLI command: declares its arguments, then runs with the parsed namespace."""
 
-    help: str
+    help: str  # an optional ``aliases`` tuple gives the command other names
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
     def run(self, args: argparse.Namespace) -> int: ...
@@ -40,7 +40,10 @@ def build_parser(commands: dict[str, Command]) -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, command in commands.items():
-        command.add_arguments(sub.add_parser(name, help=command.help, description=command.help))
+        aliases = getattr(command, "aliases", ())
+        command_parser = sub.add_parser(name, aliases=aliases, help=command.help, description=command.help)
+        command_parser.set_defaults(command=name)  # an alias runs the command it names
+        command.add_arguments(command_parser)
     return parser
 
 

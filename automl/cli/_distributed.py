@@ -1,6 +1,6 @@
-"""``automl study create``, ``automl worker`` and ``automl finalize``: one study, many workers.
+"""``automl worker`` and ``automl finalize``: one study, many workers.
 
-``study create`` records everything a worker needs with the study; any number of
+``automl studies create`` (``_studies``) records everything a worker needs with the study; any number of
 ``worker`` processes, on any machines that reach the storage, the data and the
 artifact folder, add trials; ``finalize`` builds the final model once from all of them.
 """
@@ -8,15 +8,11 @@ artifact folder, add trials; ``finalize`` builds the final model once from all o
 from __future__ import annotations
 
 import argparse
-import shlex
-
-import optuna
-
 from automl import api
 from automl.cli._clock import process_age_seconds
 from automl.cli._render import RichReporter, console
-from automl.cli._search import add_study_arguments, print_result
-from automl.search import DEFAULT_STORAGE, describe_storage
+from automl.cli._search import print_result
+from automl.search import DEFAULT_STORAGE
 
 _STORAGE_HELP = f"the study's storage: sqlite:///FILE, postgresql://USER@HOST/DB or journal:FILE (default {DEFAULT_STORAGE})"
 
@@ -32,38 +28,6 @@ def _add_join_arguments(parser: argparse.ArgumentParser) -> None:
 def _budget(seconds: float | None) -> float | None:
     """The promise is about the whole command, so start-up time comes out of the budget."""
     return None if seconds is None else max(seconds - process_age_seconds(), 1.0)
-
-
-class StudyCommand:
-    help = "create a study for workers (automl study create DATA --target Y ...), without running trials"
-
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        sub = parser.add_subparsers(dest="study_command", metavar="ACTION", required=True, parser_class=type(parser))
-        create = sub.add_parser("create", help="create the study and record what workers need", description=self.help)
-        add_study_arguments(create)
-        create.add_argument("--n-trials", type=int, help="the study's target number of finished trials (the workers' default)")
-
-    def run(self, args: argparse.Namespace) -> int:
-        study = api.create_study(
-            args.data, args.target, task=args.task, metric=args.metric, n_trials=args.n_trials, families=args.families,
-            study_name=args.study, storage=args.storage, seed=args.seed, spaces=args.spaces, output_dir=args.output,
-            cv_folds=args.cv_folds, time_col=args.time_col, ensemble=args.ensemble, sampler=args.sampler,
-            pruner=args.pruner, objectives=args.objectives,
-        )
-        attrs = study.user_attrs
-        storage = shlex.quote(describe_storage(args.storage))
-        queued = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,)))
-        console.print(
-            f"study {study.study_name} in {describe_storage(args.storage)}: {attrs['task']}, {attrs['metric']}, "
-            f"{attrs['resampling']}, families {', '.join(attrs['families'])}; "
-            f"{len(study.trials) - queued} trials so far, {queued} queued",
-            soft_wrap=True,
-        )
-        console.print(f"artifact folder (every worker must reach it at this path): {attrs['artifact_dir']}", soft_wrap=True)
-        target = "" if args.n_trials else " --n-trials N"
-        console.print(f"start workers: automl worker --study {shlex.quote(study.study_name)} --storage {storage}{target}", soft_wrap=True)
-        console.print(f"then:          automl finalize --study {shlex.quote(study.study_name)} --storage {storage}", soft_wrap=True)
-        return 0
 
 
 class WorkerCommand:

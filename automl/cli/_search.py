@@ -16,7 +16,7 @@ def csv_list(text: str) -> list[str]:
 
 
 def add_study_arguments(parser: argparse.ArgumentParser) -> None:
-    """What defines a study: shared by ``automl search`` and ``automl study create``."""
+    """What defines a study: shared by ``automl search`` and ``automl studies create``."""
     parser.add_argument("data", help="CSV or Parquet file")
     parser.add_argument("--target", required=True, help="column to predict")
     parser.add_argument("--task", default="auto", choices=["auto", "binary", "multiclass", "regression"])

@@ -1,44 +1,90 @@
-"""``automl studies list|delete``: what a storage holds, and removing a study with its files."""
+"""``automl studies create|list|delete`` (also spelled ``automl study``): the studies of a storage.
+
+``create`` records with a new study everything workers need (``automl worker``), without
+running trials; ``list`` shows what a storage holds; ``delete`` removes a study with its files.
+"""
 
 from __future__ import annotations
 
 import argparse
+import shlex
 
-from automl._core import InputError
+import optuna
+
+from automl import api
 from automl.cli._render import console, frame_table
-from automl.search import DEFAULT_STORAGE, StudyFiles, delete_study, find_study_files, study_table
+from automl.cli._search import add_study_arguments
+from automl.search import DEFAULT_STORAGE, StudyFiles, delete_study, describe_storage, find_study_files, study_table
 
 EXIT_NOT_CONFIRMED = 1
 
 
 class StudiesCommand:
-    help = "list the studies of a storage, or delete one together with its artifact folder"
+    help = "the studies of a storage: create one for workers, list them, delete one with its artifact folder"
+    aliases = ("study",)
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("action", choices=["list", "delete"])
-        parser.add_argument("name", nargs="?", help="study to delete")
-        parser.add_argument("--storage", default=DEFAULT_STORAGE, help=f"Optuna storage URL (default {DEFAULT_STORAGE})")
-        parser.add_argument("--yes", action="store_true", help="delete without asking")
+        actions = parser.add_subparsers(dest="studies_action", metavar="ACTION", required=True, parser_class=type(parser))
+        help_text = "create a study and record what workers need, without running trials"
+        create = actions.add_parser("create", help=help_text, description=help_text)
+        add_study_arguments(create)
+        create.add_argument("--n-trials", type=int, help="the study's target number of finished trials (the workers' default)")
+        help_text = "every study of the storage: trials, best score, artifact folder"
+        listing = actions.add_parser("list", help=help_text, description=help_text)
+        help_text = "delete a study together with its artifact folder (asks first unless --yes)"
+        delete = actions.add_parser("delete", help=help_text, description=help_text)
+        delete.add_argument("name", help="study to delete")
+        delete.add_argument("--yes", action="store_true", help="delete without asking")
+        for sub in (listing, delete):
+            sub.add_argument("--storage", default=DEFAULT_STORAGE, help=f"Optuna storage URL (default {DEFAULT_STORAGE})")
 
     def run(self, args: argparse.Namespace) -> int:
-        if args.action == "list":
-            table = study_table(args.storage)
-            # The storage URL is not echoed: a PostgreSQL URL may carry a password.
-            if table.empty:
-                console.print("no studies in this storage")
-            else:
-                console.print(frame_table(table, "Studies", max_rows=len(table), wide=("artifact_dir",)))
-            return 0
-        if not args.name:
-            raise InputError("studies delete needs the name of the study")
-        files = find_study_files(args.name, args.storage)
-        if not args.yes and not _confirmed(files):
-            console.print(f"study '{files.name}' not deleted (pass --yes to delete without the question)")
-            return EXIT_NOT_CONFIRMED
-        removed = delete_study(files, args.storage)
-        folder = f" and its folder {files.artifact_dir}" if removed else _no_folder(files)
-        console.print(f"deleted study '{files.name}' ({files.n_trials} trials){folder}", soft_wrap=True)
-        return 0
+        action = {"create": _create, "list": _list, "delete": _delete}[args.studies_action]
+        return action(args)
+
+
+def _create(args: argparse.Namespace) -> int:
+    study = api.create_study(
+        args.data, args.target, task=args.task, metric=args.metric, n_trials=args.n_trials, families=args.families,
+        study_name=args.study, storage=args.storage, seed=args.seed, spaces=args.spaces, output_dir=args.output,
+        cv_folds=args.cv_folds, time_col=args.time_col, ensemble=args.ensemble, sampler=args.sampler,
+        pruner=args.pruner, objectives=args.objectives,
+    )
+    attrs = study.user_attrs
+    storage = shlex.quote(describe_storage(args.storage))
+    queued = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,)))
+    console.print(
+        f"study {study.study_name} in {describe_storage(args.storage)}: {attrs['task']}, {attrs['metric']}, "
+        f"{attrs['resampling']}, families {', '.join(attrs['families'])}; "
+        f"{len(study.trials) - queued} trials so far, {queued} queued",
+        soft_wrap=True,
+    )
+    console.print(f"artifact folder (every worker must reach it at this path): {attrs['artifact_dir']}", soft_wrap=True)
+    target = "" if args.n_trials else " --n-trials N"
+    console.print(f"start workers: automl worker --study {shlex.quote(study.study_name)} --storage {storage}{target}", soft_wrap=True)
+    console.print(f"then:          automl finalize --study {shlex.quote(study.study_name)} --storage {storage}", soft_wrap=True)
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    table = study_table(args.storage)
+    # The storage URL is not echoed: a PostgreSQL URL may carry a password.
+    if table.empty:
+        console.print("no studies in this storage")
+    else:
+        console.print(frame_table(table, "Studies", max_rows=len(table), wide=("artifact_dir",)))
+    return 0
+
+
+def _delete(args: argparse.Namespace) -> int:
+    files = find_study_files(args.name, args.storage)
+    if not args.yes and not _confirmed(files):
+        console.print(f"study '{files.name}' not deleted (pass --yes to delete without the question)")
+        return EXIT_NOT_CONFIRMED
+    removed = delete_study(files, args.storage)
+    folder = f" and its folder {files.artifact_dir}" if removed else _no_folder(files)
+    console.print(f"deleted study '{files.name}' ({files.n_trials} trials){folder}", soft_wrap=True)
+    return 0
 
 
 def _confirmed(files: StudyFiles) -> bool:

@@ -1,7 +1,7 @@
 """Run a search end to end, in three phases: create (or resume) the study, run trials within
 the budget, finalize (refit the best trial or an ensemble, save it with its card).
 
-``automl search`` runs the three in one process; ``automl study create``, ``automl worker``
+``automl search`` runs the three in one process; ``automl studies create``, ``automl worker``
 and ``automl finalize`` run them apart (see ``_workers``), on any number of machines.
 """
 

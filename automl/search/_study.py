@@ -72,7 +72,7 @@ class StudySettings:
         if missing:
             raise InputError(
                 f"study '{study_name}' has no worker settings ({', '.join(missing)} missing): it was not created "
-                "by `automl study create` or `automl search` of this version; create a new study"
+                "by `automl studies create` or `automl search` of this version; create a new study"
             )
         values = {n: tuple(attrs[n]) if isinstance(attrs.get(n), list) else attrs.get(n) for n in names}
         return cls(**values)

@@ -43,6 +43,19 @@ def test_list_shows_every_study_with_its_trials_and_folder(two_studies: tuple[st
     assert rows["first"].split("│")[2].strip() == "2"
 
 
+def test_study_is_another_name_for_studies(two_studies: tuple[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    storage, _ = two_studies
+    assert _run(["study", "list", "--storage", storage], capsys) == _run(["studies", "list", "--storage", storage], capsys)
+
+
+def test_delete_without_a_name_is_a_usage_error(two_studies: tuple[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    storage, _ = two_studies
+    with pytest.raises(SystemExit) as exit_info:
+        _run(["studies", "delete", "--storage", storage], capsys)
+    assert exit_info.value.code == 2 and "the following arguments are required: name" in capsys.readouterr().err
+    assert _names(storage) == ["first", "second"]
+
+
 def test_delete_with_yes_removes_the_study_and_its_folder_only(two_studies: tuple[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     storage, runs = two_studies
     assert (runs / "first" / "models").is_dir()

@@ -61,7 +61,7 @@ def _worker(storage: str, *extra: str) -> subprocess.Popen[str]:
 
 
 def _create(table: Path, storage: str, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return _automl("study", "create", str(table), "--target", "label", "--families", FAMILIES, "--study", "dist",
+    return _automl("studies", "create", str(table), "--target", "label", "--families", FAMILIES, "--study", "dist",
                    "--storage", storage, "--n-trials", str(N_TRIALS), "--cv-folds", "3", "--ensemble", "stacking",
                    "--output", str(tmp_path / "runs"), *extra)
 
@@ -153,7 +153,7 @@ def test_no_output_of_a_password_protected_postgres_run_shows_the_password(
     plain = postgres_url.replace("postgresql+psycopg://", "postgresql://")  # normalised by automl
     runs: list[subprocess.CompletedProcess[str]] = [
         _automl(
-            "-v", "study", "create", str(table), "--target", "label", "--families", FAMILIES, "--study", "dist",
+            "-v", "studies", "create", str(table), "--target", "label", "--families", FAMILIES, "--study", "dist",
             "--storage", plain, "--n-trials", "6", "--cv-folds", "3", "--output", str(tmp_path / "runs")),
         _automl("-v", "worker", "--study", "dist", "--storage", plain),
         _automl("-v", "finalize", "--study", "dist", "--storage", plain),

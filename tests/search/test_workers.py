@@ -121,6 +121,7 @@ def test_retried_trials_do_not_count(tmp_path: Path) -> None:
 
 
 def test_cli_study_create_worker_finalize(table: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``automl study create`` (the alias of ``automl studies create``), workers, then finalize."""
     storage = f"journal:{tmp_path}/w.journal"
     common = ["--study", "c", "--storage", storage]
     assert main(["study", "create", str(table), "--target", "label", "--families", ",".join(FAMILIES), "--cv-folds", "3",
