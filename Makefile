@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DEMO_DIR := demo
 DEMO_BUDGET ?= 30
 
-.PHONY: demo test test-slow venv bench bench-300 bench-peers bench-scaling bench-continual clean
+.PHONY: demo test test-slow lint venv bench bench-300 bench-peers bench-scaling bench-continual clean
 
 venv: $(STAMP)
 
@@ -31,6 +31,12 @@ test: $(STAMP)
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-postgresql.sh
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# Static checks: ruff (lint, then format check) on the whole tree, mypy strict on automl/ (pyproject.toml).
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 test-slow: $(STAMP)
 	bash scripts/ensure-chromium.sh

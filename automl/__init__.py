@@ -6,9 +6,7 @@ Example:
     >>> model = automl.load_best_model(result.study.study_name, "sqlite:///automl.db")  # doctest: +SKIP
 """
 
-from automl._core import __version__
+from automl._core import Limits, __version__
 from automl.api import AutoML, SearchResult, evaluate, load_best_model, load_model, search, update
-
-from automl._core import Limits
 
 __all__ = ["AutoML", "Limits", "SearchResult", "__version__", "evaluate", "load_best_model", "load_model", "search", "update"]

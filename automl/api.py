@@ -16,13 +16,10 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from automl._core import ArtifactError, InputError, Limits, mask_secrets
-from automl.continual import UpdateConfig, UpdateResult
-from automl.continual import update as run_update
+from automl.continual import UpdateConfig, UpdateResult, update as run_update
 from automl.data import Dataset, as_frame, load_dataset, read_table, row_sketch, sklearn_score, split_target, summarize
-from automl.evaluation import EvaluationConfig, EvaluationReport, EvaluationThresholds, write_report
-from automl.evaluation import evaluate as evaluate_model
-from automl.models import ModelCard
-from automl.models import load_model as load_model_folder
+from automl.evaluation import EvaluationConfig, EvaluationReport, EvaluationThresholds, evaluate as evaluate_model, write_report
+from automl.models import ModelCard, load_model as load_model_folder
 from automl.registry import (
     CHAMPION,
     DEFAULT_REGISTRY,
@@ -41,14 +38,14 @@ from automl.search import (
     SearchOutcome,
     WorkerConfig,
     WorkerOutcome,
+    create_study as _create_study,
     finalize_study,
     load_existing_study,
-    open_storage,  # noqa: F401  (used by the CLI as api.open_storage)
+    open_storage as open_storage,  # re-exported: the CLI uses api.open_storage
     ranked,
     run_search,
+    run_worker as _run_worker,
 )
-from automl.search import create_study as _create_study
-from automl.search import run_worker as _run_worker
 
 
 @dataclass(frozen=True)
@@ -423,7 +420,7 @@ def load_study(study_name: str, storage: str | optuna.storages.BaseStorage | Non
     return load_existing_study(study_name, storage)
 
 
-class AutoML(BaseEstimator):
+class AutoML(BaseEstimator):  # type: ignore[misc]  # sklearn has no type hints
     """Model search as an sklearn estimator: ``fit`` runs a search and keeps its best model.
 
     By default the study is kept in memory and nothing is written to disk, so the

@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
 from _protocol import GREATER_IS_BETTER
 
 BASELINE = "zero_rule"
@@ -36,7 +35,7 @@ def results_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
     frame["seed"] = pd.to_numeric(frame["seed"]).fillna(0).astype(int)
     frame["over_budget"] = [
         bool(status == "timeout") or (not _missing(fit) and over_budget(float(fit), float(budget)))
-        for status, fit, budget in zip(frame["status"], frame["fit_seconds"], frame["budget"])
+        for status, fit, budget in zip(frame["status"], frame["fit_seconds"], frame["budget"], strict=True)
     ]
     if frame["predict_ms_per_1k"].isna().any():  # records of earlier versions: derive it
         derived = 1e6 * pd.to_numeric(frame["predict_seconds"]) / pd.to_numeric(frame["n_test"])
@@ -97,7 +96,7 @@ def system_summary(frame: pd.DataFrame, systems: Sequence[str]) -> pd.DataFrame:
     for system in systems:
         runs = frame[frame["system"] == system]
         ran = runs[runs["status"] != "skipped"]
-        on_scored = ran[[(d, s) in scored_keys for d, s in zip(ran["dataset"], ran["seed"])]]
+        on_scored = ran[[(d, s) in scored_keys for d, s in zip(ran["dataset"], ran["seed"], strict=True)]]
         mean = float(on_scored["normalized"].fillna(0.0).mean()) if len(on_scored) else math.nan
         ok = ran[ran["status"] == "ok"]
         memory = _memory_by_dataset(frame, system)
@@ -106,7 +105,7 @@ def system_summary(frame: pd.DataFrame, systems: Sequence[str]) -> pd.DataFrame:
             "system": system,
             "mean_normalized": mean,
             "mean_rank": float(ran["rank"].mean()) if ran["rank"].notna().any() else math.nan,
-            "ok": int(len(ok)),
+            "ok": len(ok),
             "failed": int((ran["status"].isin(["error", "timeout"])).sum()),
             "skipped": int((runs["status"] == "skipped").sum()),
             "over_budget": int(ran["over_budget"].sum()),
@@ -188,7 +187,8 @@ def render_markdown(frame: pd.DataFrame, systems: Sequence[str], header: Sequenc
 
     summary = system_summary(frame, systems)
     lines += ["", "## Summary", "",
-              f"Over every dataset and seed ({len(seeds)} seed{'s' if len(seeds) > 1 else ''}): mean normalized score over the runs where zero_rule ran (failed or "
+              f"Over every dataset and seed ({len(seeds)} seed{'s' if len(seeds) > 1 else ''}): mean normalized score "
+                  "over the runs where zero_rule ran (failed or "
               "timed-out runs count as 0); mean rank among the systems (zero_rule not ranked; a failed run ranks last); "
               f"fit seconds against a budget of {_seconds(budget)} s (over budget = fit > budget*1.05 + 5 s); predict "
               "seconds for the whole test split and ms per 1,000 test rows; peak memory of the run's process group, "
@@ -297,7 +297,7 @@ def _baseline_section(frame: pd.DataFrame, baseline: pd.DataFrame, datasets: Seq
             rows.append([system, dataset, metric, _num(float(then.loc[common, "value"].mean())),
                          _num(float(now.loc[common, "value"].mean())), f"{worse}/{len(common)}"])
     if not rows:
-        return lines + ["No (system, dataset, seed) in common with the baseline run."]
+        return [*lines, "No (system, dataset, seed) in common with the baseline run."]
     return lines + _table(["system", "dataset", "metric", "baseline", "this run", "worse"], rows, align_left=3)
 
 

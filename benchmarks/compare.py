@@ -52,7 +52,7 @@ def pair_table(runs: pd.DataFrame, first: str, second: str, with_trials: bool = 
         cells = [dataset, a["metric"], f"{a['value']:.4f}", f"{b['value']:.4f}"]
         if with_trials:
             cells += [_trials(a["detail"]), _trials(b["detail"])]
-        lines.append("| " + " | ".join(cells + [winner]) + " |")
+        lines.append("| " + " | ".join([*cells, winner]) + " |")
     return "\n".join(lines)
 
 

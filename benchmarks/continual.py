@@ -35,13 +35,15 @@ def table(report: dict[str, object]) -> str:
     """The RESULTS.md table from a simulation's report.json."""
     metric = report["metric"]
     lines = [
-        f"| policy | mean {metric} | vs stateless | fit s | compute vs stateless | updates | promotions | rejections | holds | harmful |",
+        f"| policy | mean {metric} | vs stateless | fit s | compute vs stateless "
+            "| updates | promotions | rejections | holds | harmful |",
         "| --- | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in report["summary"]:  # type: ignore[union-attr]
         mean = row[f"mean {metric}"]
         lines.append(
-            f"| {row['policy']} | {mean:.4f} | {row['vs stateless']} | {row['fit seconds']:.1f} | {row['compute vs stateless']} | "
+            f"| {row['policy']} | {mean:.4f} | {row['vs stateless']} | {row['fit seconds']:.1f} "
+                f"| {row['compute vs stateless']} | "
             f"{row['updates']} | {row['promotions']} | {row['rejections']} | {row['holds']} | {row['harmful promotions']} |"
         )
     return "\n".join(lines)
@@ -57,13 +59,13 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     data, target = _time_ordered(args.datasets_dir)
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     command = [sys.executable, "-m", "automl", "simulate", "--data", str(data), "--target", target, "--window", str(args.window),
                "--initial-budget", str(args.initial_budget), "--search-budget", str(args.search_budget), "--seed", str(args.seed),
                "--out", str(args.out)]
     subprocess.run(command, check=True, cwd=REPO)
     report = json.loads((args.out / "report.json").read_text())
-    minutes = (dt.datetime.now(dt.timezone.utc) - started).total_seconds() / 60
+    minutes = (dt.datetime.now(dt.UTC) - started).total_seconds() / 60
     print(f"\n{data.name}: {report['rows']} rows, windows of {report['window']}, first champion {report['initial_model']}, "
           f"{minutes:.0f} min\n")
     print(table(report))

@@ -17,6 +17,7 @@ to ``<out>/logs/``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import difflib
 import json
@@ -111,10 +112,8 @@ def run_in_subprocess(dataset: str, system: str, budget: float, seed: int, datas
 
 
 def _kill_group(pgid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _tail(log: Path) -> str:

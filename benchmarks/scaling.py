@@ -177,11 +177,14 @@ def _storage_cost(study_name: str, url: str, kind: str, existing: int, extra: in
 
 
 def render(rows: list[Row], header: list[str]) -> str:
-    lines = [*header, "", "| workers | finished trials | trials/min | best CV score | busy | mean trial s | start-up s | statements/trial | round trip ms | OOF KB/trial |",
+    lines = [*header, "", "| workers | finished trials | trials/min | best CV score | busy "
+        "| mean trial s | start-up s | statements/trial | round trip ms | OOF KB/trial |",
              "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in rows:
-        lines.append(f"| {r.workers} | {r.finished} | {r.trials_per_min} | {r.best_score if r.best_score is None else f'{r.best_score:.5f}'} "
-                     f"| {r.busy_fraction:.0%} | {r.mean_trial_s} | {r.startup_s} | {r.statements_per_trial} | {r.round_trip_ms} | {r.artifact_kb_per_trial} |")
+        lines.append(f"| {r.workers} | {r.finished} | {r.trials_per_min} "
+            f"| {r.best_score if r.best_score is None else f'{r.best_score:.5f}'} "
+                     f"| {r.busy_fraction:.0%} | {r.mean_trial_s} | {r.startup_s} "
+                         f"| {r.statements_per_trial} | {r.round_trip_ms} | {r.artifact_kb_per_trial} |")
     base = rows[0]
     lines += ["", "Speed-up in trials/min over one worker: "
               + ", ".join(f"{r.workers} workers x{r.trials_per_min / base.trials_per_min:.2f}" for r in rows if base.trials_per_min)]

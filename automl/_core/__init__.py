@@ -3,7 +3,6 @@
 from automl._core._atomic import atomic_write, atomic_write_bytes, atomic_write_json
 from automl._core._deadline import Clock, Deadline
 from automl._core._digest import sha256_file
-from automl._core._limits import Limits, describe_bytes, parse_size
 from automl._core._errors import (
     ArtifactError,
     AutomlError,
@@ -15,12 +14,13 @@ from automl._core._errors import (
     printable,
     quote,
 )
+from automl._core._limits import Limits, describe_bytes, parse_size
 from automl._core._secrets import MASK, mask_secrets, url_password
 from automl._core._urls import normalize_db_url, sqlite_path
 from automl._core._versions import __version__, package_versions
 
 __all__ = [
-    "__version__",
+    "MASK",
     "ArtifactError",
     "AutomlError",
     "Clock",
@@ -29,8 +29,8 @@ __all__ = [
     "DeadlineExceeded",
     "InputError",
     "Limits",
-    "MASK",
     "SpaceError",
+    "__version__",
     "atomic_write",
     "atomic_write_bytes",
     "atomic_write_json",

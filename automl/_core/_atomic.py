@@ -12,13 +12,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-
 FILE_MODE = 0o644
 DIR_MODE = 0o755
 
 
-def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
-    """Call ``write(fileobj)`` on a temp file in ``path``'s folder, then rename it to ``path``."""
+def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path:
+    """Call ``write(fileobj)`` on a temp file in ``path``'s folder, then rename it to ``path``.
+
+    What ``write`` returns is ignored (``handle.write`` returns a byte count).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

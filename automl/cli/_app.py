@@ -10,7 +10,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 from automl._core import AutomlError, __version__, mask_secrets, printable
 from automl.cli._clock import process_age_seconds
@@ -30,7 +30,7 @@ class Command(Protocol):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2 (argparse's usage-error code)
+    def error(self, message: str) -> NoReturn:  # one line, exit 2 (argparse's usage-error code)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 

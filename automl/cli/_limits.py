@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from automl._core import InputError, Limits, parse_size
 
 
-def _size(what: str):  # noqa: ANN202 - an argparse type function
+def _size(what: str) -> Callable[[str], int]:
+    """An argparse ``type=`` function for a size option named ``what``."""
+
     def parse(text: str) -> int:
         try:
             return parse_size(text, what)

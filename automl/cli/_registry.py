@@ -122,7 +122,8 @@ class RegistryCommand:
             return 0
         console.print(frame_table(version_rows([version]), f"{version.ref}", wide=()))
         card = version.card
-        console.print(f"task {card.task}, metric {card.metric}, target '{card.target}', family {card.family}; artifact sha256 {version.digest}")
+        console.print(f"task {card.task}, metric {card.metric}, target '{card.target}', family {card.family}; "
+            f"artifact sha256 {version.digest}")
         lineage = {k: v for k, v in version.lineage.to_dict().items() if k not in ("data_sketch", "data_summary", "package_versions") and v not in (None, (), {}, [])}
         console.print_json(json.dumps(lineage, default=str))
         return 0

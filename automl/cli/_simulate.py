@@ -11,7 +11,15 @@ from automl.cli._challenge import add_gate_options, gate_config
 from automl.cli._registry import open_registry
 from automl.cli._render import console, frame_table
 from automl.cli._search import csv_list
-from automl.continual import POLICIES, SimulationConfig, TriggerConfig, parse_drift, simulate, summary_rows, write_simulation_report
+from automl.continual import (
+    POLICIES,
+    SimulationConfig,
+    TriggerConfig,
+    parse_drift,
+    simulate,
+    summary_rows,
+    write_simulation_report,
+)
 from automl.data import read_table
 
 

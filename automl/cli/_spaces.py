@@ -52,7 +52,9 @@ class SpacesCommand:
             raise InputError(f"unknown family '{args.name}'{did_you_mean(str(args.name), spaces)}")
         space = spaces[args.name]
         console.print(f"[bold]{space.name}[/bold] ({space.source}): {space.description}")
-        console.print(f"builder {space.builder}; tasks {', '.join(space.tasks)}; preprocessing scale={space.preprocessing.scale}, categorical={space.preprocessing.categorical}; fixed {dict(space.fixed)}")
+        console.print(f"builder {space.builder}; tasks {', '.join(space.tasks)}; "
+            f"preprocessing scale={space.preprocessing.scale}, categorical={space.preprocessing.categorical}; "
+                f"fixed {dict(space.fixed)}")
         console.print(frame_table(_param_rows(space), "Parameters", max_rows=100, wide=()))
         return 0
 

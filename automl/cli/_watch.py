@@ -8,10 +8,10 @@ from pathlib import Path
 
 from automl.cli._challenge import gate_config, print_decision
 from automl.cli._registry import open_registry
-from automl.cli._update import add_update_options
 from automl.cli._render import console
+from automl.cli._update import add_update_options
 from automl.continual import TriggerConfig, UpdateConfig, WatchOutcome, parse_drift, watch_once
-from automl.registry import publish_history
+from automl.registry import Registry, publish_history
 
 
 class WatchCommand:
@@ -50,10 +50,10 @@ class WatchCommand:
                     time.sleep(args.poll)
 
     @staticmethod
-    def _check(registry: object, args: argparse.Namespace, triggers: TriggerConfig, config: UpdateConfig) -> WatchOutcome:
-        outcome = watch_once(registry, args.name, args.data, args.target, triggers, config, storage=args.registry)  # type: ignore[arg-type]
+    def _check(registry: Registry, args: argparse.Namespace, triggers: TriggerConfig, config: UpdateConfig) -> WatchOutcome:
+        outcome = watch_once(registry, args.name, args.data, args.target, triggers, config, storage=args.registry)
         if outcome.update is not None:
-            publish_history(registry, args.name)  # type: ignore[arg-type]
+            publish_history(registry, args.name)
         return outcome
 
     @staticmethod

@@ -238,7 +238,7 @@ def _fires(registry: Registry, policy: _Policy, data: pd.DataFrame, target: str,
 
 
 def _metric(champion: LoadedModel) -> Metric:
-    return get_metric(champion.card.metric, champion.card.task)  # type: ignore[arg-type]
+    return get_metric(champion.card.metric, champion.card.task)
 
 
 def _score(model: Any, X: pd.DataFrame, y: pd.Series, metric: Metric) -> float | None:

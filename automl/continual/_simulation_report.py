@@ -9,13 +9,13 @@ from typing import Any
 
 from automl._core import atomic_write_bytes, atomic_write_json
 from automl.continual._simulate import PolicySummary, SimulationResult
-from automl.evaluation import ReportPaths, report_plots, to_jsonable
-from automl.evaluation import report_html as h
+from automl.evaluation import ReportPaths, report_html as h, report_plots, to_jsonable
 
 _WHY = (
     "Test-then-train: every window is first predicted by each policy's current champion (before its labels are used), "
     "then the policy updates on it and the gate decides on the window's newest rows. Compute is the time spent building "
-    "challengers. A harmful promotion is a promoted challenger that scored worse on the next window than the champion it replaced."
+    "challengers. A harmful promotion is a promoted challenger "
+        "that scored worse on the next window than the champion it replaced."
 )
 
 
@@ -73,8 +73,9 @@ def render(result: SimulationResult) -> str:
     body = [
         f"<h1>Replay of {result.rows:,} rows in windows of {result.window:,}</h1>",
         f"<p class=\"meta\">{h.escape(result.task)} &middot; metric <b>{h.escape(result.metric)}</b> "
-        f"({'higher' if result.greater_is_better else 'lower'} is better) &middot; first champion: {h.escape(result.initial_model)} &middot; "
-        f"generated {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}</p>",
+        f"({'higher' if result.greater_is_better else 'lower'} is better) &middot; "
+            f"first champion: {h.escape(result.initial_model)} &middot; "
+        f"generated {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}</p>",
         f"<div class=\"why\">{h.escape(_WHY)}</div>",
         "<h2>Policies</h2>",
         h.table(headers, [[h.escape(r[k]) if isinstance(r[k], str) else h.num(r[k]) for k in headers] for r in rows], numeric=range(1, len(headers))),

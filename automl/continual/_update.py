@@ -241,12 +241,12 @@ def _build(mode: str, champion: LoadedModel, rows: _Rows, config: UpdateConfig, 
 def _search(champion: LoadedModel, rows: _Rows, config: UpdateConfig, budget: float, storage: str | None) -> Built:
     """A short study on the window whose first trials are the champion study's best configurations."""
     first = tuple(dict(t.params) for t in _champion_trials(champion.version.lineage.study_name, storage)[: config.top_k])
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
     search_config = SearchConfig(
         metric=champion.card.metric, time_budget=budget, study_name=f"{champion.version.name}-update-{stamp}",
         storage=storage or optuna.storages.InMemoryStorage(), seed=config.seed, output_dir=None, enqueue=first,
     )
-    dataset = Dataset(X=rows.window[0], y=rows.window[1], task=champion.card.task, source="update window")  # type: ignore[arg-type]
+    dataset = Dataset(X=rows.window[0], y=rows.window[1], task=champion.card.task, source="update window")
     return timed("search", lambda: _search_model(dataset, search_config))
 
 

@@ -141,4 +141,4 @@ def _snapshot(registry: Registry, name: str, frame: pd.DataFrame) -> Path:
 
 def _age(stamp: str) -> float:
     created = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    return (dt.datetime.now(dt.timezone.utc) - created).total_seconds()
+    return (dt.datetime.now(dt.UTC) - created).total_seconds()

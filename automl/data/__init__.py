@@ -3,8 +3,8 @@
 from automl.data._fingerprint import SKETCH_SIZE, Fingerprint, RowSketch, fingerprint, row_hashes, row_sketch
 from automl.data._frame import as_frame
 from automl.data._load import Dataset, load_dataset, split_target
-from automl.data._read import LimitExceeded, read_table
 from automl.data._preprocess import DATA_TRUSTED_TYPES, CategoricalEncoding, build_preprocessor
+from automl.data._read import LimitExceeded, read_table
 from automl.data._schema import Schema, infer_schema
 from automl.data._split import DataSplit, order_by_time, split_frame, time_order
 from automl.data._summary import ColumnDrift, drift, summarize
@@ -12,16 +12,16 @@ from automl.data._task import TASKS, Task, check_target, infer_task, sklearn_sco
 from automl.data._validate import check_enough_rows
 
 __all__ = [
-    "SKETCH_SIZE",
-    "DataSplit",
-    "RowSketch",
     "DATA_TRUSTED_TYPES",
+    "SKETCH_SIZE",
     "TASKS",
     "CategoricalEncoding",
     "ColumnDrift",
+    "DataSplit",
     "Dataset",
     "Fingerprint",
     "LimitExceeded",
+    "RowSketch",
     "Schema",
     "Task",
     "as_frame",
@@ -37,8 +37,8 @@ __all__ = [
     "read_table",
     "row_hashes",
     "row_sketch",
-    "split_frame",
     "sklearn_score",
+    "split_frame",
     "split_target",
     "summarize",
     "time_order",

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
+
+from automl._core import ArtifactError
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,15 @@ class RowSketch:
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> RowSketch:
-        return cls(tuple(int(h) for h in data.get("hashes", ())), bool(data.get("complete", False)))  # type: ignore[union-attr]
+        """The sketch :meth:`to_dict` wrote (read back from a registry row).
+
+        Raises:
+            ArtifactError: ``hashes`` is not a list.
+        """
+        hashes = data.get("hashes", ())
+        if not isinstance(hashes, Iterable):
+            raise ArtifactError(f"row sketch: 'hashes' must be a list of integers, got {type(hashes).__name__}")
+        return cls(tuple(int(h) for h in hashes), bool(data.get("complete", False)))
 
     def merge(self, other: RowSketch) -> RowSketch:
         union = sorted(set(self.hashes) | set(other.hashes))

@@ -25,7 +25,7 @@ _MISSING = "__missing__"
 MAX_ONEHOT_LEVELS = 20
 
 
-class AsCategories(TransformerMixin, BaseEstimator):
+class AsCategories(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # sklearn has no type hints
     """Turn categorical columns into strings with an explicit missing level.
 
     Mixed-type object columns (numbers and strings, NaN) break sklearn encoders;
@@ -44,7 +44,7 @@ class AsCategories(TransformerMixin, BaseEstimator):
         return np.asarray(input_features, dtype=object)
 
 
-class DatetimeFeatures(TransformerMixin, BaseEstimator):
+class DatetimeFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # sklearn has no type hints
     """Expand date/time columns into year, month, day, weekday and hour numbers."""
 
     _PARTS = ("year", "month", "day", "day_of_week", "hour")
@@ -55,7 +55,7 @@ class DatetimeFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         frame = pd.DataFrame(X)
-        columns = []
+        columns: list[np.ndarray] = []
         for name in frame.columns:
             stamps = pd.to_datetime(frame[name], errors="coerce", format="mixed")
             columns.extend(getattr(stamps.dt, part).astype(float).to_numpy() for part in self._PARTS)

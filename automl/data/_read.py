@@ -73,7 +73,7 @@ def read_table(path: str | Path, limits: Limits | None = None) -> pd.DataFrame:
 class _CountingReader(io.RawIOBase):
     """Bytes from ``source``, refusing more than ``max_bytes`` in all or ``max_line`` in one line."""
 
-    def __init__(self, source: IO[bytes], path: Path, limits: Limits) -> None:
+    def __init__(self, source: io.BufferedIOBase | IO[bytes], path: Path, limits: Limits) -> None:
         self.source, self.path, self.limits = source, path, limits
         self.total = 0
         self.line = 0
@@ -106,7 +106,7 @@ class _CountingReader(io.RawIOBase):
         return len(chunk)
 
 
-def _open_decompressed(path: Path) -> IO[bytes]:
+def _open_decompressed(path: Path) -> io.BufferedIOBase | IO[bytes]:
     """The file's bytes, decompressed by suffix (a zip must hold exactly one file)."""
     name = path.name.lower()
     if name.endswith(".gz"):
@@ -156,7 +156,8 @@ def _read_csv(path: Path, sep: str, limits: Limits) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise InputError(f"'{path}' is empty: no header row and no data") from None
     except UnicodeDecodeError as exc:
-        raise InputError(f"'{path}' is not UTF-8 text (it has the byte 0x{exc.object[exc.start]:02x}); save it as UTF-8 (or UTF-16 with a byte-order mark)") from None
+        raise InputError(f"'{path}' is not UTF-8 text (it has the byte 0x{exc.object[exc.start]:02x}); "
+            "save it as UTF-8 (or UTF-16 with a byte-order mark)") from None
     except (pd.errors.ParserError, OSError, EOFError, ValueError, zipfile.BadZipFile, lzma.LZMAError, MemoryError) as exc:
         raise InputError(f"cannot read '{path}' as CSV: {_reason(exc)}") from None
     _check_shape(frame, path, limits)
@@ -175,7 +176,8 @@ def _read_parquet(path: Path, limits: Limits) -> pd.DataFrame:
         if meta.num_rows > limits.max_rows:
             raise LimitExceeded(f"'{path}' has {meta.num_rows:,} rows, over the {limits.max_rows:,} row limit (raise it with --max-rows)")
         if meta.num_columns > limits.max_columns:
-            raise LimitExceeded(f"'{path}' has {meta.num_columns:,} columns, over the {limits.max_columns:,} column limit (raise it with --max-columns)")
+            raise LimitExceeded(f"'{path}' has {meta.num_columns:,} columns, "
+                f"over the {limits.max_columns:,} column limit (raise it with --max-columns)")
         # Encoded sizes understate memory (dictionary/run-length encoding): a decoded value takes >= 8 bytes.
         unpacked = max(sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)), 8 * meta.num_rows * meta.num_columns)
         if unpacked > limits.max_input_bytes:
@@ -193,11 +195,13 @@ def _read_parquet(path: Path, limits: Limits) -> pd.DataFrame:
 
 def _to_pandas(table: Any, path: Path) -> pd.DataFrame:
     """The table as a DataFrame; if its pandas metadata (index, dtypes) is damaged, without it."""
+    frame: pd.DataFrame
     try:
-        return table.to_pandas()
+        frame = table.to_pandas()
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         log.warning("'%s': ignoring damaged pandas metadata (%s)", path, _reason(exc))
-        return table.to_pandas(ignore_metadata=True)
+        frame = table.to_pandas(ignore_metadata=True)
+    return frame
 
 
 def _check_shape(frame: pd.DataFrame, path: Path, limits: Limits) -> None:

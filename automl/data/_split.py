@@ -56,7 +56,8 @@ def time_order(frame: pd.DataFrame, time_col: str, source: str = "data") -> np.n
             key = pd.to_datetime(values, errors="coerce", format="mixed")
         if key.isna().any():
             first = int(np.flatnonzero(key.isna().to_numpy())[0])
-            raise InputError(f"{source}: time column '{time_col}' has a value that is not a time or number: {values.iloc[first]!r} (row {first})")
+            raise InputError(f"{source}: time column '{time_col}' has a value that is not a time or number: "
+                f"{values.iloc[first]!r} (row {first})")
     return np.argsort(key.to_numpy(), kind="stable")
 
 

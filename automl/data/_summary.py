@@ -35,7 +35,7 @@ class ColumnDrift:
 def summarize(X: pd.DataFrame, seed: int = 0) -> dict[str, Any]:
     """The drift reference of ``X``: ``{"n_rows": n, "columns": {name: column summary}}``."""
     rng = np.random.default_rng(seed)
-    return {"n_rows": int(len(X)), "columns": {str(c): _summarize_column(X[c], rng) for c in X.columns}}
+    return {"n_rows": len(X), "columns": {str(c): _summarize_column(X[c], rng) for c in X.columns}}
 
 
 def _summarize_column(values: pd.Series, rng: np.random.Generator) -> dict[str, Any]:
@@ -68,14 +68,14 @@ def drift(summary: dict[str, Any], X: pd.DataFrame) -> list[ColumnDrift]:
             actual = np.bincount(np.searchsorted(edges, numbers, side="right"), minlength=len(edges) + 1) / max(len(numbers), 1)
             psi = _psi(np.asarray(reference["shares"]), actual)
             pvalue = float(ks_2samp(np.asarray(reference["sample"], dtype=float), numbers).pvalue) if len(numbers) else None
-            out.append(ColumnDrift(name, "numeric", psi, pvalue, int(len(numbers))))
+            out.append(ColumnDrift(name, "numeric", psi, pvalue, len(numbers)))
             continue
         text = values.dropna().astype(str)
         labels = list(reference["shares"])
         expected = np.asarray([*reference["shares"].values(), reference["other"]])
         counts = text.value_counts(normalize=True)
         actual = np.asarray([float(counts.get(k, 0.0)) for k in labels] + [float(counts.drop(labels, errors="ignore").sum())])
-        out.append(ColumnDrift(name, "categorical", _psi(expected, actual), None, int(len(text))))
+        out.append(ColumnDrift(name, "categorical", _psi(expected, actual), None, len(text)))
     return out
 
 

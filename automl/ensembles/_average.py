@@ -73,7 +73,7 @@ def check_members(estimators: Sequence[Any], task: str) -> np.ndarray | None:
     return classes
 
 
-class WeightedAverageEnsemble(BaseEstimator):  # type: ignore[misc]
+class WeightedAverageEnsemble(BaseEstimator):  # type: ignore[misc]  # sklearn has no type hints
     """Weighted average of fitted members' probabilities (or predictions).
 
     ``fit`` trains nothing: it validates the (already fitted) members, drops the
@@ -97,7 +97,7 @@ class WeightedAverageEnsemble(BaseEstimator):  # type: ignore[misc]
         (50, 2)
     """
 
-    def __init__(self, estimators: Sequence[Any], weights: Sequence[float] | None, task: Task) -> None:
+    def __init__(self, estimators: Sequence[Any], weights: Sequence[float] | np.ndarray | None, task: Task) -> None:
         self.estimators = estimators
         self.weights = weights
         self.task = task
@@ -117,7 +117,7 @@ class WeightedAverageEnsemble(BaseEstimator):  # type: ignore[misc]
                 f"weights must be {n} finite non-negative numbers with a positive sum, got {self.weights!r}"
             )
         keep = np.flatnonzero(weights > 0)
-        self.estimators_ = [self.estimators[i] for i in keep]
+        self.estimators_ = [self.estimators[i] for i in keep.tolist()]
         self.weights_ = weights[keep] / weights[keep].sum()
         if classes is not None:
             self.classes_ = classes
@@ -129,7 +129,7 @@ class WeightedAverageEnsemble(BaseEstimator):  # type: ignore[misc]
     def _is_classifier(self) -> bool:
         return bool(self.task != "regression")
 
-    @available_if(_is_classifier)
+    @available_if(_is_classifier)  # type: ignore[untyped-decorator]  # sklearn has no type hints
     def predict_proba(self, X: object) -> np.ndarray:
         """Weighted mean of the members' ``predict_proba`` (columns in ``classes_`` order)."""
         check_is_fitted(self)

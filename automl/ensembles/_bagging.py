@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from automl._core import AutomlError, Deadline, InputError
 
 
-class BaggedModel(BaseEstimator):  # type: ignore[misc]
+class BaggedModel(BaseEstimator):  # type: ignore[misc]  # sklearn has no type hints
     """Average of ``n_estimators`` clones of ``estimator``, each fitted on a bootstrap sample.
 
     For classifiers the bootstrap is stratified: each class is resampled (with
@@ -109,18 +109,18 @@ class BaggedModel(BaseEstimator):  # type: ignore[misc]
     def _is_classifier(self) -> bool:
         return bool(is_classifier(self.estimator))
 
-    @available_if(_is_classifier)
+    @available_if(_is_classifier)  # type: ignore[untyped-decorator]  # sklearn has no type hints
     def predict_proba(self, X: Any) -> np.ndarray:
         """Mean of the members' ``predict_proba`` (columns in ``classes_`` order)."""
         check_is_fitted(self)
-        return np.mean([np.asarray(m.predict_proba(X), dtype=np.float64) for m in self.estimators_], axis=0)
+        return np.asarray(np.mean([np.asarray(m.predict_proba(X), dtype=np.float64) for m in self.estimators_], axis=0))
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class (soft vote), or the members' mean prediction."""
         check_is_fitted(self)
         if self._is_classifier():
             return np.asarray(self.classes_[self.predict_proba(X).argmax(axis=1)])
-        return np.mean([np.asarray(m.predict(X), dtype=np.float64) for m in self.estimators_], axis=0)
+        return np.asarray(np.mean([np.asarray(m.predict(X), dtype=np.float64) for m in self.estimators_], axis=0))
 
 
 def _take(data: Any, rows: np.ndarray) -> Any:

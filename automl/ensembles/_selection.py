@@ -209,7 +209,7 @@ def greedy_selection(
 def weighted_average(preds: Sequence[np.ndarray], weights: np.ndarray) -> np.ndarray:
     """``sum(w * p)`` over members with non-zero weight (a weight of 1 returns ``p`` exactly)."""
     out = np.zeros_like(np.asarray(preds[0], dtype=np.float64))
-    for pred, w in zip(preds, weights):
+    for pred, w in zip(preds, weights, strict=True):
         if w:
             out += w * np.asarray(pred, dtype=np.float64)
     return out

@@ -196,7 +196,7 @@ def select_diverse(trial_scores: Sequence[float], families: Sequence[str], k: in
     return picked
 
 
-class StackedEnsemble(BaseEstimator):  # type: ignore[misc]
+class StackedEnsemble(BaseEstimator):  # type: ignore[misc]  # sklearn has no type hints
     """Fitted members whose predictions feed a fitted meta-learner.
 
     Like :class:`WeightedAverageEnsemble`, ``fit`` trains nothing: members come
@@ -273,7 +273,7 @@ class StackedEnsemble(BaseEstimator):  # type: ignore[misc]
             return [np.asarray(est.predict_proba(X)) for est in self.estimators]
         return [np.asarray(est.predict(X)) for est in self.estimators]
 
-    @available_if(_is_classifier)
+    @available_if(_is_classifier)  # type: ignore[untyped-decorator]  # sklearn has no type hints
     def predict_proba(self, X: object) -> np.ndarray:
         """The meta-learner's probabilities, columns in ``classes_`` order."""
         check_is_fitted(self)
@@ -303,7 +303,7 @@ def _member_frame(preds: Sequence[np.ndarray], task: str) -> pd.DataFrame:
         pred = np.asarray(pred, dtype=np.float64)
         kept = pred if task != "binary" else pred[:, 1]
         names = _member_names(i, task, pred.shape[1] if pred.ndim == 2 else 0)
-        columns.update(zip(names, kept.T if task == "multiclass" else [kept]))
+        columns.update(zip(names, kept.T if task == "multiclass" else [kept], strict=True))
     return pd.DataFrame(columns)
 
 

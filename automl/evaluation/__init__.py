@@ -7,8 +7,10 @@ permutation importance, and returns an :class:`EvaluationReport`;
 and a self-contained report.html.
 """
 
-from automl.evaluation import _page as report_html  # building blocks of the HTML reports
-from automl.evaluation import _plots as report_plots  # their figures
+from automl.evaluation import (
+    _page as report_html,  # building blocks of the HTML reports
+    _plots as report_plots,  # their figures
+)
 from automl.evaluation._baselines import BaselineScore, BaselinesResult, reported_metrics
 from automl.evaluation._bootstrap import Bootstrapped, Resamples, bootstrap, paired_difference, percentile_interval
 from automl.evaluation._calibration import (
@@ -16,8 +18,8 @@ from automl.evaluation._calibration import (
     RecalibrationEffect,
     ReliabilityBin,
     calibration_view,
-    reliability,
     debiased_ece,
+    reliability,
 )
 from automl.evaluation._confidence import ConfidenceResult, CoveragePoint
 from automl.evaluation._config import EvaluationConfig, EvaluationThresholds, parse_columns, parse_directional
@@ -31,7 +33,7 @@ from automl.evaluation._metrics import Metric, Task, get_metric, metric_names, p
 from automl.evaluation._perturbation import PerturbationCurve, PerturbationPoint, PerturbationResult
 from automl.evaluation._report import SCHEMA_VERSION, SECTIONS, EvaluationReport
 from automl.evaluation._result import Check, Estimate, SkippedSection, to_jsonable
-from automl.evaluation._slices import SliceColumn, SlicesResult, SliceScore, slice_labels
+from automl.evaluation._slices import SliceColumn, SliceScore, SlicesResult, slice_labels
 from automl.evaluation._tradeoffs import ClassErrors, CostAnalysis, ResidualSummary, TradeoffsResult
 from automl.evaluation._write import ReportPaths, write_report
 
@@ -79,20 +81,20 @@ __all__ = [
     "bootstrap",
     "build_context",
     "calibration_view",
+    "debiased_ece",
     "evaluate",
     "evaluate_invariance",
     "get_metric",
     "metric_names",
     "paired_difference",
-    "percentile_interval",
     "parse_columns",
     "parse_directional",
+    "percentile_interval",
     "predictions_for",
     "reliability",
     "report_html",
     "report_plots",
     "reported_metrics",
-    "debiased_ece",
     "resolve_task",
     "slice_labels",
     "to_jsonable",

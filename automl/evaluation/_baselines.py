@@ -80,7 +80,7 @@ def random_scores(ctx: EvalContext, rng: np.random.Generator) -> np.ndarray:
         return rng.choice(ctx.y.astype(float), size=n, replace=True)
     prior = ctx.zero_rule_scores()[0]
     drawn = rng.choice(len(ctx.classes), size=n, p=prior)
-    return 0.5 * np.eye(len(ctx.classes))[drawn] + 0.5 * prior
+    return np.asarray(0.5 * np.eye(len(ctx.classes))[drawn] + 0.5 * prior)
 
 
 def _one_feature_pipeline(ctx: EvalContext, column: str, numeric: bool) -> Pipeline:

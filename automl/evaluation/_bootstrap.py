@@ -57,7 +57,7 @@ def _balanced_accuracy(codes: np.ndarray, proba: np.ndarray, W: np.ndarray) -> n
     true, _, tp = _class_counts(codes, proba, W)
     recall = _ratio(tp, true)  # NaN for classes absent from a resample: sklearn drops them
     with np.errstate(invalid="ignore"):
-        return np.nanmean(np.where(true > 0, recall, np.nan), axis=1)
+        return np.asarray(np.nanmean(np.where(true > 0, recall, np.nan), axis=1))
 
 
 def _f1_per_class(codes: np.ndarray, proba: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -104,7 +104,7 @@ def _mse(y: np.ndarray, pred: np.ndarray, W: np.ndarray) -> np.ndarray:
 
 
 def _rmse(y: np.ndarray, pred: np.ndarray, W: np.ndarray) -> np.ndarray:
-    return np.sqrt(_mse(y, pred, W))
+    return np.asarray(np.sqrt(_mse(y, pred, W)))
 
 
 def _mae(y: np.ndarray, pred: np.ndarray, W: np.ndarray) -> np.ndarray:

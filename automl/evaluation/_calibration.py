@@ -109,7 +109,7 @@ def debiased_ece(p: np.ndarray, outcome: np.ndarray, n_bins: int, weights: np.nd
         mean_p = np.where(count > 0, (W @ (member * p[:, None])) / np.where(count > 0, count, 1.0), 0.0)
         noise = np.sqrt(2.0 / np.pi) * np.sqrt(mean_p * (1.0 - mean_p) / np.where(count > 0, count, 1.0))
     excess = np.clip(gap / np.where(count > 0, count, 1.0) - noise, 0.0, None) * count
-    return excess.sum(axis=1) / W.sum(axis=1)
+    return np.asarray(excess.sum(axis=1) / W.sum(axis=1))
 
 
 def brier_score(proba: np.ndarray, y: np.ndarray, classes: np.ndarray, positive: int) -> float:

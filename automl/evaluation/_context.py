@@ -26,7 +26,7 @@ def align_proba(proba: np.ndarray, source: np.ndarray, target: np.ndarray) -> np
     proba = np.asarray(proba, dtype=float)
     if proba.ndim == 1:  # a bare P(positive) vector
         proba = np.column_stack([1.0 - proba, proba])
-    if len(source) == len(target) and all(a == b for a, b in zip(source, target)):
+    if len(source) == len(target) and all(a == b for a, b in zip(source, target, strict=True)):
         return proba
     position = {label: i for i, label in enumerate(source.tolist())}
     out = np.zeros((proba.shape[0], len(target)))
@@ -89,7 +89,7 @@ class EvalContext:
         """Predicted labels: arg-max class (as the metric table does) or the values themselves."""
         if self.classes is None:
             return scores
-        return self.classes[np.asarray(scores).argmax(axis=1)]
+        return np.asarray(self.classes[np.asarray(scores).argmax(axis=1)])
 
     def score(self, y: np.ndarray, scores: np.ndarray, metric: Metric | None = None) -> float:
         """``metric`` (default: the primary one) of ``scores``; NaN where it is undefined (one class)."""

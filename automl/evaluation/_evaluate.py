@@ -211,10 +211,10 @@ def resolve_task(model: Any, task: str | None) -> Task:
             raise InputError(f"unknown task '{task}'{did_you_mean(task, TASKS)}; use one of {', '.join(TASKS)}")
         if task != "regression" and not (has_classes and hasattr(model, "predict_proba")):
             raise InputError(f"task '{task}' needs a classifier with classes_ and predict_proba; {type(model).__name__} has not")
-        return task  # type: ignore[return-value]
+        return task  # narrowed to Task by the check against TASKS
     declared = getattr(model, "task", None)
     if declared in TASKS:
-        return declared  # type: ignore[no-any-return]
+        return declared  # type: ignore[no-any-return]  # an attribute of any model: Any, checked against TASKS
     if has_classes and hasattr(model, "predict_proba"):
         return "binary" if len(model.classes_) == 2 else "multiclass"
     return "regression"
@@ -311,7 +311,7 @@ def _learning_curve(ctx: EvalContext, train: tuple[pd.DataFrame, np.ndarray] | N
         return SkippedSection("no training data given (--train)")
     try:
         return evaluate_learning_curve(ctx, *train)
-    except Exception as exc:  # noqa: BLE001 - the refit is optional: a model that cannot be cloned and refit
+    except Exception as exc:  # the refit is optional: a model that cannot be cloned and refit
         # (not an sklearn estimator, or an ensemble whose fit expects fitted members) skips only this section
         log.warning("learning curve skipped: %s: %s", type(exc).__name__, exc, exc_info=log.isEnabledFor(logging.DEBUG))
         return SkippedSection(f"could not refit a clone of the model: {type(exc).__name__}: {exc}".splitlines()[0])

@@ -21,7 +21,8 @@ _WHY: dict[str, str] = {
     "than one column or a small linear model, and than the current champion? Intervals are bootstrap percentile intervals; "
     "the difference column is model minus baseline (positive = model better), paired on the same resamples.",
     "perturbation": "How fast does the metric fall when inputs get noisy? Gaussian noise scaled to each numeric column's "
-    "spread (IQR / 1.349, robust to outliers), and random swaps of categorical values. The relative drop is the share of the model's advantage "
+    "spread (IQR / 1.349, robust to outliers), "
+        "and random swaps of categorical values. The relative drop is the share of the model's advantage "
     "over the zero-rule baseline that the perturbation takes away.",
     "invariance": "Changing a column that must not matter (e.g. a sensitive attribute) to another observed value must not "
     "change predictions. Reported: share of rows whose prediction changed and the mean absolute change of the scores. "
@@ -102,7 +103,8 @@ def _directional(r: Any, report: EvaluationReport) -> str:
     parts = []
     for c in r.columns:
         verb = "must not decrease" if c.direction == "+" else "must not increase"
-        parts.append(f"<h3>{escape(c.column)} {escape(c.direction)}: {escape(c.score_name)} {verb} when '{escape(c.column)}' rises by {num(c.step)} "
+        parts.append(f"<h3>{escape(c.column)} {escape(c.direction)}: {escape(c.score_name)} {verb} when '{escape(c.column)}' "
+            f"rises by {num(c.step)} "
                      f"{badge('pass' if c.passed else 'fail')}</h3>")
         parts.append(f"<p>{c.n_violations} of {c.n_rows} rows violate it ({pct(c.violation_rate)}).</p>")
         if c.examples:
@@ -153,13 +155,15 @@ def _learning_curve(r: Any, report: EvaluationReport) -> str:
     rows = [[pct(p.fraction), p.n_train, num(p.score), num(p.train_score)] for p in r.points]
     verdict = {True: "More data will likely help.", False: "The curve has flattened: more data alone is unlikely to help much.",
                None: "Not enough points to judge."}[r.more_data_likely_helps]
-    return (f"<p>{verdict} Gain over the last step: {num(r.gain_last_step)} ({pct(r.relative_gain_last_step)} of the skill over the zero-rule).</p>"
+    return (f"<p>{verdict} Gain over the last step: {num(r.gain_last_step)} "
+        f"({pct(r.relative_gain_last_step)} of the skill over the zero-rule).</p>"
             + table(["fraction", "training rows", f"{r.metric} (evaluation)", f"{r.metric} (training rows)"], rows, numeric=(0, 1, 2, 3))
             + image(_plots.learning_curve_plot(r), "learning curve"))
 
 
 def _tradeoffs(r: Any, report: EvaluationReport) -> str:
-    parts = [f"<p>Predict latency: {num(r.latency_ms_per_1000)} ms per 1,000 rows (median of repeated runs on {r.latency_rows:,} rows; "
+    parts = [f"<p>Predict latency: {num(r.latency_ms_per_1000)} ms per 1,000 rows "
+        f"(median of repeated runs on {r.latency_rows:,} rows; "
              f"varies by machine and load). Model size (pickled): {num(r.model_bytes)} bytes.</p>"]
     if r.confusion_matrix:
         rule = f"P({escape(r.positive_class)}) &ge; {num(r.threshold)}" if r.threshold is not None else "the most probable class"
@@ -169,8 +173,10 @@ def _tradeoffs(r: Any, report: EvaluationReport) -> str:
         parts.append(table(["class", "support", "TP", "FP", "FN"], rows, numeric=(1, 2, 3, 4)))
     if r.cost is not None:
         c = r.cost
-        parts.append(f"<p>Cost-optimal threshold: <b>{num(c.threshold)}</b> with {c.fp} FP and {c.fn} FN, cost {num(c.cost_per_row)} per row "
-                     f"(at the chosen threshold: {num(c.cost_per_row_at_chosen)}). For calibrated probabilities theory says {num(c.bayes_threshold)}.</p>")
+        parts.append(f"<p>Cost-optimal threshold: <b>{num(c.threshold)}</b> with {c.fp} FP and {c.fn} FN, "
+            f"cost {num(c.cost_per_row)} per row "
+                     f"(at the chosen threshold: {num(c.cost_per_row_at_chosen)}). "
+                         f"For calibrated probabilities theory says {num(c.bayes_threshold)}.</p>")
         parts.append(image(_plots.cost_plot(c, r.threshold), "cost vs threshold"))
     if r.residuals is not None:
         s = r.residuals
@@ -218,10 +224,12 @@ def render_html(report: EvaluationReport) -> str:
                     for name, s in report.sections.items()]
     body = [
         f"<h1>Evaluation report {badge(report.status)}</h1>",
-        f"<p class=\"meta\">Model <b>{escape(report.model_name)}</b> &middot; {escape(report.task)} &middot; target <b>{escape(report.target)}</b> "
-        f"&middot; metric <b>{escape(report.metric)}</b> ({'higher' if report.greater_is_better else 'lower'} is better) &middot; "
+        f"<p class=\"meta\">Model <b>{escape(report.model_name)}</b> &middot; {escape(report.task)} &middot; "
+            f"target <b>{escape(report.target)}</b> "
+        f"&middot; metric <b>{escape(report.metric)}</b> "
+            f"({'higher' if report.greater_is_better else 'lower'} is better) &middot; "
         f"{report.n_rows:,} rows, {len(report.columns)} columns &middot; seed {report.seed} &middot; "
-        f"generated {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}</p>",
+        f"generated {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}</p>",
         "<h2>Summary</h2>",
         table(["section", "status", "headline"], summary_rows),
     ]

@@ -50,8 +50,8 @@ class InvarianceResult:
 def score_change(ctx: EvalContext, before: np.ndarray, after: np.ndarray) -> np.ndarray:
     """Per-row absolute change: total-variation distance of probabilities, or |delta prediction|."""
     if ctx.classes is None:
-        return np.abs(after - before)
-    return 0.5 * np.abs(after - before).sum(axis=1)
+        return np.asarray(np.abs(after - before))
+    return np.asarray(0.5 * np.abs(after - before).sum(axis=1))
 
 
 def evaluate_invariance(ctx: EvalContext, columns: tuple[str, ...]) -> InvarianceResult:
@@ -64,10 +64,7 @@ def evaluate_invariance(ctx: EvalContext, columns: tuple[str, ...]) -> Invarianc
         swapped[column] = swap_to_other_values(ctx.X[column], ctx.rng(f"invariance/{column}"))
         after = ctx.predict_scores(swapped)
         change = score_change(ctx, ctx.scores, after)
-        if ctx.classes is None:
-            changed = change > tolerance * scale
-        else:
-            changed = ctx.labels(after) != ctx.labels(ctx.scores)
+        changed = (change > tolerance * scale) if ctx.classes is None else (ctx.labels(after) != ctx.labels(ctx.scores))
         rate = float(np.mean(changed))
         mean_change = float(np.mean(change))
         rate_check = Check.compare(f"'{column}' changed-prediction rate", rate, "<=", ctx.thresholds.max_invariance_change_rate)

@@ -14,7 +14,6 @@ with its other parameters (weights, a fitted meta-learner) unchanged.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from typing import Any
 
 import numpy as np
@@ -93,7 +92,7 @@ def evaluate_learning_curve(ctx: EvalContext, X_train: pd.DataFrame, y_train: np
         model = refit_clone(ctx.model, X_part, y_part)
         score = ctx.score(ctx.y, ctx.predict_scores(ctx.X, model))
         train_score = ctx.score(y_part, ctx.predict_scores(X_part, model))
-        points.append(LearningPoint(float(fraction), int(len(y_part)), finite_or_none(score), finite_or_none(train_score)))
+        points.append(LearningPoint(float(fraction), len(y_part), finite_or_none(score), finite_or_none(train_score)))
     gain = relative = None
     helps: bool | None = None
     if len(points) >= 2 and points[-1].score is not None and points[-2].score is not None:

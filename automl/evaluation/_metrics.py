@@ -57,12 +57,12 @@ class Metric:
 
 def _roc_auc(y: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> float:
     positive = proba[:, 1] if proba.ndim == 2 else proba
-    return skm.roc_auc_score(np.asarray(y) == classes[1], positive)
+    return float(skm.roc_auc_score(np.asarray(y) == classes[1], positive))
 
 
 def _log_loss(y: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> float:
     clipped = np.clip(proba, 1e-15, 1.0)  # averaged float32 predictions drift from summing to one
-    return skm.log_loss(y, clipped / clipped.sum(axis=1, keepdims=True), labels=classes)
+    return float(skm.log_loss(y, clipped / clipped.sum(axis=1, keepdims=True), labels=classes))
 
 
 def _rmse(y: np.ndarray, pred: np.ndarray) -> float:

@@ -14,7 +14,8 @@ from typing import Any
 from automl.evaluation._result import Estimate
 
 CSS = """
-body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0 auto;max-width:1080px;padding:24px;color:#1d2733;line-height:1.45}
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0 auto;max-width:1080px;padding:24px;
+color:#1d2733;line-height:1.45}
 h1{margin-bottom:4px}h2{margin-top:36px;border-bottom:1px solid #d8dee4;padding-bottom:4px}
 .meta{color:#57606a}.why{background:#f6f8fa;border-left:4px solid #9aa5b1;padding:8px 12px;margin:8px 0}
 table{border-collapse:collapse;margin:8px 0 12px 0;font-size:14px}th,td{border:1px solid #d8dee4;padding:4px 8px;text-align:left}

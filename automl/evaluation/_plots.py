@@ -52,7 +52,7 @@ def _errors(values: Sequence[float | None], lows: Sequence[float | None], highs:
     v = np.array([np.nan if x is None else x for x in values], dtype=float)
     lo = np.array([np.nan if x is None else x for x in lows], dtype=float)
     hi = np.array([np.nan if x is None else x for x in highs], dtype=float)
-    return np.nan_to_num(np.vstack([v - lo, hi - v]).clip(min=0), nan=0.0)
+    return np.asarray(np.nan_to_num(np.vstack([v - lo, hi - v]).clip(min=0), nan=0.0))
 
 
 def baselines_plot(result: BaselinesResult) -> str:
@@ -75,7 +75,7 @@ def baselines_plot(result: BaselinesResult) -> str:
 def perturbation_plot(result: PerturbationResult) -> str:
     fig = _figure()
     ax = fig.add_subplot()
-    for curve, colour in zip(result.curves, (MODEL_COLOUR, "#ff7f0e")):
+    for curve, colour in zip(result.curves, (MODEL_COLOUR, "#ff7f0e"), strict=False):
         ax.plot([p.level for p in curve.points], [np.nan if p.score is None else p.score for p in curve.points],
                 marker="o", color=colour, label=curve.kind.replace("_", " "))
     if result.zero_rule_score is not None:
@@ -87,6 +87,12 @@ def perturbation_plot(result: PerturbationResult) -> str:
     return encode(fig)
 
 
+def _curve(bins: Sequence[ReliabilityBin]) -> tuple[list[float], list[float]]:
+    """(mean predicted, observed) of the bins that hold rows (an empty bin has neither)."""
+    used = [(b.mean_predicted, b.observed) for b in bins if b.count and b.mean_predicted is not None and b.observed is not None]
+    return [p for p, _ in used], [o for _, o in used]
+
+
 def reliability_plot(result: CalibrationResult) -> str:
     fig = _figure(5.0, 4.2)
     ax = fig.add_subplot()
@@ -95,8 +101,7 @@ def reliability_plot(result: CalibrationResult) -> str:
     if result.recalibration is not None:
         series.append((f"{result.recalibration.method} recalibrated (out-of-fold)", result.recalibration.bins, GOOD_COLOUR, result.recalibration.ece))
     for label, bins, colour, ece in series:
-        used = [b for b in bins if b.count]
-        ax.plot([b.mean_predicted for b in used], [b.observed for b in used], marker="o", color=colour, label=f"{label}, ECE {ece:.3f}")
+        ax.plot(*_curve(bins), marker="o", color=colour, label=f"{label}, ECE {ece:.3f}")
     what = f"P({result.positive_class})" if result.kind == "positive_class" else "top-label confidence"
     ax.set_xlabel(f"predicted {what}")
     ax.set_ylabel("observed frequency" if result.kind == "positive_class" else "observed accuracy")
@@ -191,7 +196,7 @@ def importance_plot(result: ImportanceResult, top: int = 15) -> str:
     fig = _figure(6.4, 0.35 * len(features) + 1.3)
     ax = fig.add_subplot()
     y = np.arange(len(features))[::-1]
-    for row, feature in zip(y, features):
+    for row, feature in zip(y, features, strict=True):
         ax.scatter(feature.values, np.full(len(feature.values), row), color=BASELINE_COLOUR, s=12, zorder=2)
     means = np.array([f.mean for f in features], dtype=float)
     ax.errorbar(means, y, xerr=np.nan_to_num([f.std for f in features]), fmt="o", color=MODEL_COLOUR, capsize=3, zorder=3)
@@ -222,9 +227,8 @@ def reliability_comparison_plot(series: Sequence[tuple[str, Sequence[Reliability
     fig = _figure(5.0, 4.2)
     ax = fig.add_subplot()
     ax.plot([0, 1], [0, 1], color=BASELINE_COLOUR, linestyle="--", label="perfect calibration")
-    for (label, bins, ece), colour in zip(series, (BASELINE_COLOUR, MODEL_COLOUR, GOOD_COLOUR)):
-        used = [b for b in bins if b.count]
-        ax.plot([b.mean_predicted for b in used], [b.observed for b in used], marker="o", color=colour, label=f"{label}, ECE {ece:.3f}")
+    for (label, bins, ece), colour in zip(series, (BASELINE_COLOUR, MODEL_COLOUR, GOOD_COLOUR), strict=False):
+        ax.plot(*_curve(bins), marker="o", color=colour, label=f"{label}, ECE {ece:.3f}")
     ax.set_xlabel(f"predicted {what}")
     ax.set_ylabel("observed")
     ax.set_xlim(0, 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from automl._core import __version__
 from automl.data import Task
@@ -30,10 +30,10 @@ SECTIONS: tuple[str, ...] = (
     "confidence", "slices", "learning_curve", "tradeoffs", "interpretability",
 )
 
-Section = Union[
-    BaselinesResult, PerturbationResult, InvarianceResult, DirectionalResult, CalibrationResult,
-    ConfidenceResult, SlicesResult, LearningCurveResult, TradeoffsResult, ImportanceResult, SkippedSection,
-]
+Section = (
+    BaselinesResult | PerturbationResult | InvarianceResult | DirectionalResult | CalibrationResult
+    | ConfidenceResult | SlicesResult | LearningCurveResult | TradeoffsResult | ImportanceResult | SkippedSection
+)
 
 
 @dataclass(frozen=True)

@@ -65,13 +65,13 @@ def slice_labels(values: pd.Series, n_bins: int, max_values: int) -> tuple[np.nd
         order = [str(c) for c in binned.cat.categories]
         labels = np.where(missing, MISSING, binned.astype(str).to_numpy(dtype=object))
         return labels.astype(object), order + ([MISSING] if missing.any() else []), "quantiles"
-    text = pd.Series([MISSING if gap else str(v) for v, gap in zip(values.tolist(), missing)], dtype=object)
+    text = pd.Series([MISSING if gap else str(v) for v, gap in zip(values.tolist(), missing, strict=True)], dtype=object)
     counts = text.value_counts(sort=False)
     ranked = sorted(counts.index, key=lambda label: (-int(counts[label]), label))
     if len(ranked) > max_values:
         keep = set(ranked[: max_values - 1])
         text = text.where(text.isin(keep), OTHER)
-        ranked = ranked[: max_values - 1] + [OTHER]
+        ranked = [*ranked[:max_values - 1], OTHER]
     return text.to_numpy(dtype=object), ranked, "values"
 
 

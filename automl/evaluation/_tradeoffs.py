@@ -89,7 +89,7 @@ def decide(ctx: EvalContext, scores: np.ndarray) -> np.ndarray:
     if ctx.classes is None or len(ctx.classes) != 2:
         return ctx.labels(scores)
     positive = ctx.positive_index
-    return np.where(scores[:, positive] >= ctx.config.threshold, ctx.classes[positive], ctx.classes[1 - positive])
+    return np.asarray(np.where(scores[:, positive] >= ctx.config.threshold, ctx.classes[positive], ctx.classes[1 - positive]))
 
 
 def cost_analysis(p: np.ndarray, is_positive: np.ndarray, cost_fp: float, cost_fn: float, chosen: float) -> CostAnalysis:
@@ -124,7 +124,7 @@ def cost_analysis(p: np.ndarray, is_positive: np.ndarray, cost_fp: float, cost_f
         cost_per_row=float(cost[best]),
         cost_per_row_at_chosen=float((cost_fp * chosen_fp[0] + cost_fn * chosen_fn[0]) / n),
         bayes_threshold=cost_fp / (cost_fp + cost_fn) if cost_fp + cost_fn > 0 else 0.5,
-        curve=tuple((float(t), float(c)) for t, c in zip(grid, (cost_fp * grid_fp + cost_fn * grid_fn) / n)),
+        curve=tuple((float(t), float(c)) for t, c in zip(grid, (cost_fp * grid_fp + cost_fn * grid_fn) / n, strict=True)),
     )
 
 

@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from automl._core import ArtifactError, package_versions
+from automl.data import Task
 
 
 @dataclass(frozen=True)
 class ModelCard:
     """What a saved model is, how good it was, and where it came from."""
 
-    task: str
+    task: Task
     metric: str
     family: str
     params: dict[str, Any]
@@ -31,7 +32,7 @@ class ModelCard:
     members: list[dict[str, Any]] = field(default_factory=list)
     notes: dict[str, Any] = field(default_factory=dict)
     package_versions: dict[str, str] = field(default_factory=package_versions)
-    created_at: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    created_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     #: SHA-256 of ``model.skops``, written by ``save_model`` and checked by every load.
     model_sha256: str | None = None
 

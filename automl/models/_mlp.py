@@ -114,7 +114,7 @@ def _checked_architecture(stored: Any, weight_bytes: int) -> Architecture:
     return arch
 
 
-class _BaseMLP(BaseEstimator):
+class _BaseMLP(BaseEstimator):  # type: ignore[misc]  # sklearn has no type hints
     """Shared estimator logic; subclasses only say how targets become tensors and losses."""
 
     def __init__(
@@ -348,7 +348,7 @@ class _BaseMLP(BaseEstimator):
             self.module_ = network_from_bytes(self._architecture, weights)
 
 
-class MLPClassifier(ClassifierMixin, _BaseMLP):
+class MLPClassifier(ClassifierMixin, _BaseMLP):  # type: ignore[misc]  # sklearn has no type hints
     """Feed-forward network classifier trained with cross-entropy; labels may be strings or ints.
 
     Parameters are documented on :class:`MLPRegressor` (they are the same). Binary problems
@@ -401,7 +401,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return nn.CrossEntropyLoss()
 
 
-class MLPRegressor(RegressorMixin, _BaseMLP):
+class MLPRegressor(RegressorMixin, _BaseMLP):  # type: ignore[misc]  # sklearn has no type hints
     """Feed-forward network regressor trained with MSE on standardized targets.
 
     y is standardized with the mean/std seen at ``fit`` (or the first ``partial_fit``)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import itertools
 from typing import Any
 
 import numpy as np
@@ -62,7 +63,7 @@ class _Block(nn.Module):
             self.skip = nn.Identity() if n_in == n_out else nn.Linear(n_in, n_out, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.drop(self.act(self.norm(self.linear(x))))
+        out: torch.Tensor = self.drop(self.act(self.norm(self.linear(x))))
         return out if self.skip is None else out + self.skip(x)
 
 
@@ -70,7 +71,7 @@ def n_parameters(arch: Architecture) -> int:
     """Trainable parameters of the network :func:`build_network` would build (no tensor allocated)."""
     widths = [arch.n_inputs, *arch.hidden_sizes]
     total = 0
-    for n_in, n_out in zip(widths[:-1], widths[1:]):
+    for n_in, n_out in itertools.pairwise(widths):
         total += n_in * n_out + n_out + (2 * n_out if arch.batch_norm else 0)
         total += n_in * n_out if arch.residual and n_in != n_out else 0
     return total + widths[-1] * arch.n_outputs + arch.n_outputs
@@ -79,7 +80,7 @@ def n_parameters(arch: Architecture) -> int:
 def build_network(arch: Architecture) -> nn.Sequential:
     """A freshly initialised network (draws from torch's global generator: seed it first)."""
     widths = [arch.n_inputs, *arch.hidden_sizes]
-    blocks: list[nn.Module] = [_Block(i, o, arch) for i, o in zip(widths[:-1], widths[1:])]
+    blocks: list[nn.Module] = [_Block(i, o, arch) for i, o in itertools.pairwise(widths)]
     return nn.Sequential(*blocks, nn.Linear(widths[-1], arch.n_outputs))
 
 

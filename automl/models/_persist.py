@@ -36,7 +36,16 @@ from typing import Any
 
 import numpy as np
 
-from automl._core import ArtifactError, AutomlError, Limits, atomic_write_bytes, atomic_write_json, describe_bytes, package_versions, sha256_file
+from automl._core import (
+    ArtifactError,
+    AutomlError,
+    Limits,
+    atomic_write_bytes,
+    atomic_write_json,
+    describe_bytes,
+    package_versions,
+    sha256_file,
+)
 from automl._core._atomic import DIR_MODE
 from automl.models._card import ModelCard
 from automl.models._structure import StructureError, check_loaded_model
@@ -268,7 +277,8 @@ def _checked_schema(data: bytes, path: Path, limits: Limits) -> Any:
                 raise ArtifactError(f"'{path}' unpacks to {describe_bytes(unpacked)}, over the {describe_bytes(limits.max_model_bytes)} limit")
             info = archive.getinfo("schema.json")
             if info.file_size > MAX_SCHEMA_BYTES:
-                raise ArtifactError(f"'{path}': schema.json is {describe_bytes(info.file_size)}, over the {describe_bytes(MAX_SCHEMA_BYTES)} limit")
+                raise ArtifactError(f"'{path}': schema.json is {describe_bytes(info.file_size)}, "
+                    f"over the {describe_bytes(MAX_SCHEMA_BYTES)} limit")
             schema = json.loads(archive.read(info).decode("utf-8"))
             for member in members:
                 if member.filename.endswith(".npy"):
@@ -302,7 +312,8 @@ def _check_npy_header(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: P
         raise ArtifactError(f"'{path}': array {member.filename} holds Python objects")
     claimed = int(np.prod(shape, dtype=object)) * dtype.itemsize
     if claimed > member.file_size - offset:
-        raise ArtifactError(f"'{path}': array {member.filename} claims {describe_bytes(claimed)} but stores {describe_bytes(member.file_size - offset)}")
+        raise ArtifactError(f"'{path}': array {member.filename} claims {describe_bytes(claimed)} "
+            f"but stores {describe_bytes(member.file_size - offset)}")
 
 
 def _build(data: bytes, path: Path, trusted: Collection[str]) -> Any:

@@ -21,7 +21,7 @@ from automl.models._continue import CannotContinue, continuation_for
 log = logging.getLogger(__name__)
 
 
-class TabularModel(BaseEstimator):
+class TabularModel(BaseEstimator):  # type: ignore[misc]  # sklearn has no type hints
     """Preprocessing + a family's estimator, trained on a raw table.
 
     The schema (which columns, as what) is learned at ``fit``; ``predict`` checks
@@ -114,7 +114,8 @@ class TabularModel(BaseEstimator):
     def transform_features(self, X: Any) -> np.ndarray:
         """The preprocessed matrix the family sees (checked against the training schema)."""
         check_is_fitted(self, "estimator_")
-        return self.preprocessor_.transform(_finite(self.schema_.check(as_frame(X))))
+        matrix: np.ndarray = self.preprocessor_.transform(_finite(self.schema_.check(as_frame(X))))  # dense: sparse_threshold=0
+        return matrix
 
     def predict(self, X: Any) -> np.ndarray:
         matrix = self.transform_features(X)

@@ -62,11 +62,11 @@ class _BoostingDeadline:
         return super()._boost(iboost, X, y, sample_weight, random_state)  # type: ignore[misc]
 
 
-class BudgetedAdaBoostClassifier(_BoostingDeadline, AdaBoostClassifier):
+class BudgetedAdaBoostClassifier(_BoostingDeadline, AdaBoostClassifier):  # type: ignore[misc]  # sklearn has no type hints
     """``AdaBoostClassifier`` whose ``fit`` takes a ``deadline``, checked between rounds."""
 
 
-class BudgetedAdaBoostRegressor(_BoostingDeadline, AdaBoostRegressor):
+class BudgetedAdaBoostRegressor(_BoostingDeadline, AdaBoostRegressor):  # type: ignore[misc]  # sklearn has no type hints
     """``AdaBoostRegressor`` whose ``fit`` takes a ``deadline``, checked between rounds."""
 
 

@@ -36,7 +36,7 @@ class _DeadlineCallback(xgb.callback.TrainingCallback):
         return False
 
 
-class XGBoostModel(ClassifierMixin, BaseEstimator):
+class XGBoostModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # sklearn has no type hints
     """XGBoost classifier or regressor (chosen by ``task``) with keyword ``params``.
 
     Example:
@@ -75,7 +75,7 @@ class XGBoostModel(ClassifierMixin, BaseEstimator):
         fit_rows, valid_rows = early_stopping_split(
             target, self.task, float(params.get("validation_fraction", 0.1)), self.random_state,
         ) if params.get("early_stopping_rounds") else (None, None)
-        if valid_rows is None:
+        if fit_rows is None or valid_rows is None:  # both or neither (early_stopping_split)
             if params.get("early_stopping_rounds"):  # too few rows to stop on: n_estimators is only an upper bound
                 upper = int(model.get_params()["n_estimators"] or ROUNDS_WITHOUT_VALIDATION)
                 model.set_params(n_estimators=min(upper, ROUNDS_WITHOUT_VALIDATION))
@@ -136,12 +136,12 @@ class XGBoostModel(ClassifierMixin, BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "model_")
         if self.task == "regression":
-            return self.model_.predict(X)
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+            return np.asarray(self.model_.predict(X))
+        return np.asarray(self.classes_[self.predict_proba(X).argmax(axis=1)])
 
     def predict_proba(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "model_")
-        return self.model_.predict_proba(X)
+        return np.asarray(self.model_.predict_proba(X))
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Accuracy for classification, R^2 for regression (the sklearn convention)."""
@@ -183,7 +183,7 @@ def _rows(X: Any, rows: np.ndarray) -> Any:
     return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
 
 
-def early_stopping_split(target: np.ndarray, task: Task, fraction: float, seed: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+def early_stopping_split(target: np.ndarray, task: Task, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
     """(fit rows, validation rows) for early stopping, or ``(None, None)`` when too few rows.
 
     Stratified by class, and every class keeps at least one row in the fitted part (a class

@@ -135,7 +135,7 @@ def _check_pair(name: str, champion: ModelVersion, challenger: ModelVersion) -> 
 
 
 def _default_report_dir(registry: Registry, context: ChallengeContext) -> Path:
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
     return registry.store.root / "reports" / context.name / f"{stamp}-v{context.champion.version}-vs-v{context.challenger.version}"
 
 

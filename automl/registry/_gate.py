@@ -29,8 +29,8 @@ import pandas as pd
 from automl._core import InputError
 from automl.evaluation import (
     Bootstrapped,
-    EvalContext,
     Estimate,
+    EvalContext,
     Metric,
     ReliabilityBin,
     Resamples,
@@ -184,7 +184,7 @@ def compare(
     runs = [{m.name: _bootstrap(ctx, m, resamples) for m in metrics} for ctx in (base, other)]
     primary = base.metric
     difference = paired_difference(runs[1][primary.name], runs[0][primary.name], config.confidence, primary.greater_is_better)
-    scores = [_scores(label, ctx, run, config) for label, ctx, run in zip(labels, (base, other), runs)]
+    scores = [_scores(label, ctx, run, config) for label, ctx, run in zip(labels, (base, other), runs, strict=True)]
     slices = tuple(_slices(base, other, config))
     checks = (*_slice_checks(slices, config), *_calibration_check(base, other, resamples, config), *_invariance_checks(other, config))
     verdict, reasons = _verdict(difference, checks, config)
@@ -256,7 +256,8 @@ def _slice_checks(slices: Sequence[SliceComparison], config: GateConfig) -> list
             worse = "significantly " if s.status == "fail" else ""
             checks.append(GateCheck(
                 f"slice {s.column}={s.label}", s.status,
-                f"{worse}worse by {_fmt(-(s.difference.value or 0.0))} (n={s.n}; tolerance {config.max_slice_drop:.0%} of the champion's {_fmt(s.champion)})",
+                f"{worse}worse by {_fmt(-(s.difference.value or 0.0))} (n={s.n}; "
+                    f"tolerance {config.max_slice_drop:.0%} of the champion's {_fmt(s.champion)})",
                 s.difference.value, -config.max_slice_drop * abs(s.champion or 0.0),
             ))
     if config.slices and not checks:
@@ -299,7 +300,8 @@ def _invariance_checks(ctx: EvalContext, config: GateConfig) -> list[GateCheck]:
     return [
         GateCheck(
             f"invariance {c.column}", "pass" if c.passed else "fail",
-            f"{c.changed_rate:.2%} of predictions changed when '{c.column}' was swapped (mean score change {c.mean_abs_change:.4g})",
+            f"{c.changed_rate:.2%} of predictions changed when '{c.column}' was swapped "
+                f"(mean score change {c.mean_abs_change:.4g})",
             c.changed_rate, ctx.thresholds.max_invariance_change_rate,
         )
         for c in result.columns

@@ -22,7 +22,7 @@ EVENT_KINDS: tuple[str, ...] = get_args(EventKind)
 
 def utc_now() -> str:
     """ISO 8601 UTC with microseconds: sorts as text, so history queries compare strings."""
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def parse_time(text: str) -> str:
@@ -32,10 +32,10 @@ def parse_time(text: str) -> str:
     except ValueError:
         raise InputError(f"'{text}' is not a date or time; use e.g. 2026-11-20 or 2026-11-20T14:30") from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
+        when = when.replace(tzinfo=dt.UTC)
     if len(text) == 10:  # a bare date means the end of that day: "who was champion on D"
         when = when + dt.timedelta(days=1) - dt.timedelta(microseconds=1)
-    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def current_user() -> str:

@@ -25,7 +25,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
-from automl._core import ArtifactError, AutomlError, InputError, did_you_mean, mask_secrets, normalize_db_url, sqlite_path, url_password
+from automl._core import (
+    ArtifactError,
+    AutomlError,
+    InputError,
+    did_you_mean,
+    mask_secrets,
+    normalize_db_url,
+    sqlite_path,
+    url_password,
+)
 from automl.evaluation import to_jsonable
 from automl.models import ModelCard, load_card, load_model, save_model
 from automl.registry import _tables as t
@@ -481,7 +490,8 @@ class Registry:
         if found is None:
             self._set_meta("schema_version", str(t.SCHEMA_VERSION))
         elif int(found) > t.SCHEMA_VERSION:
-            raise InputError(f"registry {self.display_url} has schema version {found}; this automl reads up to {t.SCHEMA_VERSION}: upgrade automl")
+            raise InputError(f"registry {self.display_url} has schema version {found}; "
+                f"this automl reads up to {t.SCHEMA_VERSION}: upgrade automl")
 
     def _set_meta(self, key: str, value: str) -> None:
         try:

@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from automl._core import atomic_write_bytes, atomic_write_json
-from automl.evaluation import ReportPaths, report_plots, to_jsonable
-from automl.evaluation import report_html as h
+from automl.evaluation import ReportPaths, report_html as h, report_plots, to_jsonable
 from automl.registry._gate import GateDecision
 from automl.registry._records import ModelVersion
 
@@ -58,16 +57,19 @@ def render(decision: GateDecision, context: ChallengeContext) -> str:
     d, cfg = decision, decision.config
     body = [
         f"<h1>Champion / challenger: {h.escape(context.name)} {h.badge(d.verdict)}</h1>",
-        f"<p class=\"meta\">{h.escape(context.champion.ref)} (champion) vs {h.escape(context.challenger.ref)} (challenger) &middot; "
-        f"{d.n_rows:,} holdout rows from {h.escape(context.source)} (fingerprint {h.escape(context.holdout_fingerprint[:12])}) &middot; "
+        f"<p class=\"meta\">{h.escape(context.champion.ref)} (champion) vs "
+            f"{h.escape(context.challenger.ref)} (challenger) &middot; "
+        f"{d.n_rows:,} holdout rows from {h.escape(context.source)} "
+            f"(fingerprint {h.escape(context.holdout_fingerprint[:12])}) &middot; "
         f"metric <b>{h.escape(d.metric)}</b> ({'higher' if d.greater_is_better else 'lower'} is better) &middot; "
         f"confidence {cfg.confidence:.0%}, margin {cfg.margin:g}, {cfg.n_bootstrap} resamples, seed {cfg.seed} &middot; "
-        f"generated {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}</p>",
+        f"generated {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}</p>",
         f"<div class=\"why\">{h.escape(_WHY)}</div>",
         "<h2>Verdict</h2><ul>" + "".join(f"<li>{h.escape(r)}</li>" for r in d.reasons) + "</ul>",
     ]
     if d.rows_needed is not None:
-        body.append(f"<p>If the observed difference held, about <b>{d.rows_needed:,}</b> holdout rows would let its interval clear the margin "
+        body.append(f"<p>If the observed difference held, about <b>{d.rows_needed:,}</b> holdout rows would let "
+            "its interval clear the margin "
                     f"({max(d.rows_needed - d.n_rows, 0):,} more than now).</p>")
     body += [
         "<h2>The two models side by side</h2>", _side_by_side(d),

@@ -1,6 +1,13 @@
 """The study runner: objective, resampling, time budget, tracking and leaderboards."""
 
-from automl.search._catalog import StudyFiles, delete_study, find_study_files, load_existing_study, open_existing_storage, study_table
+from automl.search._catalog import (
+    StudyFiles,
+    delete_study,
+    find_study_files,
+    load_existing_study,
+    open_existing_storage,
+    study_table,
+)
 from automl.search._leaderboard import family_summary, leaderboard
 from automl.search._parallel import Parallelism, plan_parallelism
 from automl.search._resampling import Resampling, make_resampling
@@ -17,8 +24,8 @@ __all__ = [
     "DEFAULT_STORAGE",
     "OBJECTIVES",
     "PRUNERS",
-    "Parallelism",
     "SAMPLERS",
+    "Parallelism",
     "ProgressReporter",
     "Resampling",
     "SearchConfig",

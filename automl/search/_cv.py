@@ -70,7 +70,7 @@ def cross_validate(
         fit_seconds += time.perf_counter() - started
         started = time.perf_counter()
         pred = predict_budgeted(model.predict if width == 0 else model.predict_proba, X.iloc[valid], deadline, "out-of-fold prediction")
-        if width:
+        if width and classes is not None:  # width > 0 means classes is not None
             pred = align_classes(pred, model.classes_, classes)
         predict_seconds += time.perf_counter() - started
         predicted_rows += len(valid)

@@ -257,7 +257,8 @@ def _final_single(
     ours = next((t for t in ranked(study) if t.number == memory.best_trial), None)
     if ours is not None and memory.best_fold_models:
         folds = memory.best_fold_models
-        note = f"average of {len(folds)} fold models of trial {ours.number} (this run's best; trial {best.number} could not be refit in time)"
+        note = (f"average of {len(folds)} fold models of trial {ours.number} "
+            f"(this run's best; trial {best.number} could not be refit in time)")
         members = [{"family": ours.params[FAMILY_PARAM], "trial": ours.number, "weight": 1.0}]
         model = WeightedAverageEnsemble(list(folds), None, dataset.task).fit()
         return FinalModel(model, "fold-average", score(ours), score(ours), members, {"final_model": note})
@@ -266,7 +267,8 @@ def _final_single(
         log.warning("trial %d could not be refit in time and this run kept no fold models: keeping the study's saved best model", best.number)
         return FinalModel(previous, "saved", score(best), score(best), member, {"final_model": "the model saved by an earlier run"})
     raise InputError(
-        f"the time budget ran out before trial {best.number} could be refit, and this run kept no fold models; raise --time-budget"
+        f"the time budget ran out before trial {best.number} could be refit, "
+            "and this run kept no fold models; raise --time-budget"
     )
 
 
@@ -289,7 +291,8 @@ def _download_oof(store: optuna.artifacts.FileSystemArtifactStore, artifact_id: 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "oof.npy"
         optuna.artifacts.download_artifact(artifact_store=store, file_path=str(path), artifact_id=artifact_id)
-        return np.load(path).astype(np.float64)
+        oof: np.ndarray = np.load(path)
+        return oof.astype(np.float64)
 
 
 @dataclass(frozen=True)
@@ -306,7 +309,7 @@ class _Plan:
         self, best_model: Any, best_number: int, spaces: Mapping[str, FamilySpace], dataset: Dataset,
         seed: int, threads: int, deadline: Deadline, best_score: float,
     ) -> FinalModel:
-        used = [(t, w) for t, w in zip(self.trials, self.weights) if w > 0]
+        used = [(t, w) for t, w in zip(self.trials, self.weights, strict=True) if w > 0]
         models = [best_model if t.number == best_number else refit_bounded(t, spaces, dataset, seed, threads, deadline)[0] for t, _ in used]
         weights = np.asarray([w for _, w in used])
         if self.kind == "selection":

@@ -130,7 +130,7 @@ class _RefitWouldOverrun:
         top = ranked(study)[: self.members]
         fold_seconds = sum(t.user_attrs.get("fit_seconds", 0.0) for t in top) / self.n_splits
         saved_bytes = sum(t.user_attrs.get("model_bytes", 0) for t in top) / self.train_fraction
-        return 1.3 * fold_seconds / self.train_fraction + save_seconds(saved_bytes)
+        return float(1.3 * fold_seconds / self.train_fraction + save_seconds(saved_bytes))
 
     def __call__(self, study: optuna.Study) -> str | None:
         if self.deadline.remaining() < self.refit_seconds(study):
@@ -203,8 +203,9 @@ def finalize(
     if setup.study_dir is not None:
         final = _savable_in_time(final, promise)
     card_trial = _trial_of(study, final, best)
+    model_path: Path | None
     if final.kind == "saved":  # an earlier run's refit of the same trial, already saved and recorded
-        model_path: Path | None = Path(study.user_attrs["best_model_path"])
+        model_path = Path(study.user_attrs["best_model_path"])
         card = load_card(model_path)
     else:
         card = _card(final, card_trial, spaces, dataset, metric, fp, study, resampling)
@@ -233,7 +234,7 @@ def _card(
         classes=None if dataset.classes is None else dataset.classes.tolist(), study_name=study.study_name,
         trial_number=best.number, members=final.members,
         notes={"resampling": resampling.describe(), "best_single_score": final.best_single_score,
-               "objectives": dict(zip(study.user_attrs.get("objectives", ["score"]), best.values)), **final.notes},
+               "objectives": dict(zip(study.user_attrs.get("objectives", ["score"]), best.values, strict=False)), **final.notes},
     )
 
 
@@ -284,7 +285,7 @@ def _save_pareto_front(
 
 
 def _stamp() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
 
 
 def _refit_reserve(time_budget: float | None) -> float:

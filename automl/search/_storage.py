@@ -22,6 +22,7 @@ Passwords in URLs never leave this module unmasked: errors quote the URL as
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import urllib.parse
@@ -68,10 +69,9 @@ class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
         self.failed_trial_callback = stale_trial_callback()
 
     def record_heartbeat(self, trial_id: int) -> None:
-        try:
+        # another worker may have declared this trial dead already; then nothing is left to keep alive
+        with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
             self.set_trial_system_attr(trial_id, _HEARTBEAT_ATTR, time.time())
-        except optuna.exceptions.UpdateFinishedTrialError:
-            pass  # another worker already declared this trial dead; nothing left to keep alive
 
     def _get_stale_trial_ids(self, study_id: int) -> list[int]:
         now = time.time()

@@ -74,7 +74,7 @@ class StudySettings:
                 f"study '{study_name}' has no worker settings ({', '.join(missing)} missing): it was not created "
                 "by `automl studies create` or `automl search` of this version; create a new study"
             )
-        values = {n: tuple(attrs[n]) if isinstance(attrs.get(n), list) else attrs.get(n) for n in names}
+        values: dict[str, Any] = {n: tuple(attrs[n]) if isinstance(attrs.get(n), list) else attrs.get(n) for n in names}
         return cls(**values)
 
 
@@ -232,7 +232,8 @@ def prepare_study(
     checked = _RESUME_KEYS + tuple(k for k in ("space_hashes", "cv_plan") if k in existing)
     for key in checked:
         if existing.get(key) != attrs[key]:
-            raise InputError(f"study '{study.study_name}' was created with {_difference(key, existing.get(key), attrs[key])}; use another --study name")
+            raise InputError(f"study '{study.study_name}' was created with {_difference(key, existing.get(key), attrs[key])}; "
+                "use another --study name")
     for key, value in attrs.items():  # a run without a data file or output folder keeps the recorded ones
         if key not in checked and value is not None and existing.get(key) != value:
             study.set_user_attr(key, value)

@@ -72,7 +72,8 @@ class _Stop:
     """
 
     def __init__(self, n_trials: int | None, condition: StopCondition | None) -> None:
-        self.n_trials, self.condition, self.reason = n_trials, condition, None
+        self.n_trials, self.condition = n_trials, condition
+        self.reason: str | None = None
         self.stopping = threading.Event()
 
     def deadline(self, deadline: Deadline) -> Deadline:

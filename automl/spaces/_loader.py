@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import math
 import string
-from importlib import resources
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 

@@ -70,5 +70,5 @@ def _sized(space: FamilySpace, params: dict[str, Any], n_rows: int) -> dict[str,
         param = space.param(name)
         if param is None or name not in sized:
             continue
-        sized[name] = int(max(param.low, min(sized[name], budget // max(n_rows, 1))))  # type: ignore[arg-type]
+        sized[name] = int(max(param.low, min(sized[name], budget // max(n_rows, 1))))
     return sized

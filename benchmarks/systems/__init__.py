@@ -1,7 +1,16 @@
 """The systems the benchmark compares, by name (the order is the table's column order)."""
 
 from systems._autogluon import AUTOGLUON, AUTOGLUON_BEST
-from systems._automl import AUTOML, AUTOML_1CORE, AUTOML_MLP, AUTOML_NO_ES, AUTOML_NO_PORTFOLIO, AUTOML_MLP_PRUNED, AUTOML_PRUNED, AUTOML_SINGLE
+from systems._automl import (
+    AUTOML,
+    AUTOML_1CORE,
+    AUTOML_MLP,
+    AUTOML_MLP_PRUNED,
+    AUTOML_NO_ES,
+    AUTOML_NO_PORTFOLIO,
+    AUTOML_PRUNED,
+    AUTOML_SINGLE,
+)
 from systems._base import FitContext, Fitted, System
 from systems._flaml import FLAML
 from systems._hgb import HGB_DEFAULTS

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from systems._base import FitContext, Fitted, System
+from systems._base import FitContext, FitFn, Fitted, System
 
 PEERS_PYTHON = "benchmarks/.peers-venv/bin/python"
 _REPO = Path(__file__).resolve().parents[2]
@@ -50,7 +50,7 @@ def _label_name(X: pd.DataFrame) -> str:
     return name
 
 
-def _fitter(presets: str):  # noqa: ANN202 - returns a FitFn
+def _fitter(presets: str) -> FitFn:
     def fit(X: pd.DataFrame, y: pd.Series, ctx: FitContext) -> Fitted:
         from autogluon.tabular import TabularPredictor
 

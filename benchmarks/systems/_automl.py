@@ -12,10 +12,10 @@ from typing import Any
 
 import pandas as pd
 
-from systems._base import FitContext, Fitted, System
+from systems._base import FitContext, FitFn, Fitted, System
 
 
-def _searcher(**options: Any):  # noqa: ANN202 - returns a FitFn
+def _searcher(**options: Any) -> FitFn:
     def fit(X: pd.DataFrame, y: pd.Series, ctx: FitContext) -> Fitted:
         import optuna
 

@@ -56,7 +56,7 @@ def test_search_bad_input(mutate, target: str, message: str, binary_frame: pd.Da
 
 def test_infinite_regression_target(regression_frame: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     regression_frame.loc[2, "y"] = np.inf
-    code, err = _run(_search_args(_csv(tmp_path, regression_frame), "y", tmp_path)[:-4] + ["--families", "ridge"], capsys)
+    code, err = _run([*_search_args(_csv(tmp_path, regression_frame), "y", tmp_path)[:-4], "--families", "ridge"], capsys)
     assert code == 2 and "target 'y' has an infinite value at row 2" in err and len(err.splitlines()) == 1
 
 
@@ -64,7 +64,7 @@ def test_broken_yaml_in_spaces_folder(binary_frame: pd.DataFrame, tmp_path: Path
     spaces = tmp_path / "spaces"
     spaces.mkdir()
     (spaces / "bad.yaml").write_text("name: bad\nbuilder: ridge\ntasks: [regression]\nparams:\n  alpha: {type: float, low: 1, high: 0}\n")
-    code, err = _run(_search_args(_csv(tmp_path, binary_frame), "label", tmp_path) + ["--spaces", str(spaces)], capsys)
+    code, err = _run([*_search_args(_csv(tmp_path, binary_frame), "label", tmp_path), "--spaces", str(spaces)], capsys)
     assert code == 2 and len(err.splitlines()) == 1
     assert "bad.yaml:5: params.alpha.high: high (0) must be greater than low (1)" in err
     code, err = _run(["spaces", "validate", str(spaces / "bad.yaml")], capsys)
@@ -72,7 +72,7 @@ def test_broken_yaml_in_spaces_folder(binary_frame: pd.DataFrame, tmp_path: Path
 
 
 def test_predict_with_mismatched_columns(binary_frame: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(_search_args(_csv(tmp_path, binary_frame), "label", tmp_path) + ["--study", "p"]) == 0
+    assert main([*_search_args(_csv(tmp_path, binary_frame), "label", tmp_path), "--study", "p"]) == 0
     capsys.readouterr()
     other = _csv(tmp_path, binary_frame.drop(columns=["a", "colour"]), "other.csv")
     code, err = _run(["predict", "--study", "p", "--storage", f"sqlite:///{tmp_path}/e.db", other, "--out", str(tmp_path / "o.csv")], capsys)

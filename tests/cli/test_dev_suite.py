@@ -25,7 +25,7 @@ from tests.conftest import manifest, shared_dataset
 BUDGET = 30.0
 ROWS = 500  # rows predicted by both models
 
-# argv: predictions file, data file, target, task, then the CLI arguments. Prints when the CLI returned.
+# argv: predictions file, data file, target, task, rows to predict, then the CLI arguments. Prints when the CLI returned.
 _DRIVER = """
 import sys, time
 import numpy as np
@@ -33,7 +33,7 @@ import pandas as pd
 from automl import api
 from automl.cli import main
 
-out, data, target, task, *argv = sys.argv[1:]
+out, data, target, task, rows, *argv = sys.argv[1:]
 returned = []
 search = api.search
 def remember(*args, **kwargs):
@@ -44,10 +44,10 @@ code = main(argv)
 print(f"cli finished at {time.monotonic()!r}")  # the system-wide clock: comparable with the test's
 if code == 0:
     model = returned[0].best_model
-    frame = pd.read_csv(data).drop(columns=[target]).head(%d)
+    frame = pd.read_csv(data).drop(columns=[target]).head(int(rows))
     np.save(out, model.predict(frame) if task == "regression" else model.predict_proba(frame))
 sys.exit(code)
-""" % ROWS
+"""
 
 
 @pytest.mark.slow
@@ -61,7 +61,7 @@ def test_cli_search_on_dev_dataset(name: str, tmp_path: Path) -> None:
                 "--study", name, "--storage", storage, "--output", str(tmp_path / "runs")]
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-c", _DRIVER, str(returned), str(path), entry["target"], entry["task"], *cli_args],
+        [sys.executable, "-c", _DRIVER, str(returned), str(path), entry["target"], entry["task"], str(ROWS), *cli_args],
         capture_output=True, text=True, cwd=tmp_path, timeout=BUDGET * 3 + 60,
     )
     assert done.returncode == 0, done.stderr[-2000:]

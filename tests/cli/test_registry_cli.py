@@ -13,8 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from automl.cli import main
-from automl.registry import Registry
-from automl.registry import _tables as tables
+from automl.registry import Registry, _tables as tables
 from tests.registry.conftest import card_for, fit_model, make_table, search_lineage
 
 
@@ -108,7 +107,7 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(
     files = {"holdout": holdout, "missing_column": tmp_path / "missing.csv", "empty": tmp_path / "empty.csv", "new_label": tmp_path / "label.csv"}
     frame.drop(columns=["a"]).to_csv(files["missing_column"], index=False)
     files["empty"].write_text("")
-    frame.assign(y=["maybe"] + list(frame["y"].iloc[1:])).to_csv(files["new_label"], index=False)
+    frame.assign(y=["maybe", *list(frame["y"].iloc[1:])]).to_csv(files["new_label"], index=False)
     before = dump(url)
     code, out, err = _run([a.format(**{k: str(v) for k, v in files.items()}) for a in argv] + ["--registry", url], capsys)
     assert code == 2, out + err

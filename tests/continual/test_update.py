@@ -66,7 +66,7 @@ def test_stateless_update_retrains_on_everything_the_champion_saw_plus_the_new_r
         windowed = update(reg, "churn", data.iloc[1500:2100], "y", UpdateConfig(mode="stateless", window=700, gate=GateConfig(n_bootstrap=200)))
     assert windowed.version.lineage.rows_seen == 700
     old.write_text(old.read_text() + "\n")  # the champion's training file changes: its rows are no longer what it saw
-    with Registry(url) as reg, pytest.raises(InputError, match="training data of churn@1 changed: '.*old.csv'"):
+    with Registry(url) as reg, pytest.raises(InputError, match=r"training data of churn@1 changed: '.*old\.csv'"):
         update(reg, "churn", data.iloc[1500:2100], "y", UpdateConfig(mode="stateless"))
 
 

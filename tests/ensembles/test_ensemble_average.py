@@ -85,7 +85,7 @@ def test_bad_weights_or_task_are_rejected(classifiers, weights, task, match) -> 
 
 def test_unfitted_or_mismatched_members_are_rejected(classifiers) -> None:
     members, X, y = classifiers
-    with pytest.raises(InputError, match="member 1 .* is not fitted"):
+    with pytest.raises(InputError, match=r"member 1 .* is not fitted"):
         WeightedAverageEnsemble([members[0], LogisticRegression()], None, "multiclass").fit()
     other = LogisticRegression(max_iter=500).fit(X, np.where(y == 2, 1, y) + 5)
     with pytest.raises(InputError, match="classes_"):

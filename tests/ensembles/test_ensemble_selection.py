@@ -11,7 +11,7 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from automl._core import InputError
-from automl.ensembles import SelectionResult, greedy_selection
+from automl.ensembles import greedy_selection
 from automl.ensembles._selection import _FAST, _fast_path
 from automl.evaluation import get_metric, metric_names
 
@@ -42,7 +42,7 @@ def test_greedy_selection_beats_best_single_and_weights_sum_to_one(binary_oof, n
     assert result.weights.shape == (len(oof),) and result.weights.min() >= 0
     assert result.weights.sum() == pytest.approx(1.0)
     assert np.count_nonzero(result.weights) >= 2
-    mixed = metric.score(y, sum(w * p for w, p in zip(result.weights, oof)), classes)
+    mixed = metric.score(y, sum(w * p for w, p in zip(result.weights, oof, strict=True)), classes)
     assert result.score == pytest.approx(mixed, rel=1e-9), "the reported score must be the chosen weights' score"
     assert metric.better(result.score, result.best_single_score), (result.score, result.best_single_score)
     assert len(result.history) == 21 and result.history[0] == pytest.approx(singles[best])

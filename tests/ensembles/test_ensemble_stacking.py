@@ -66,7 +66,7 @@ def test_stacking_regression_end_to_end() -> None:
 
 
 def test_stacking_skips_rows_missing_in_any_member() -> None:
-    members, oof, X, y = _classification(2)
+    _members, oof, _X, y = _classification(2)
     holdout = [p.copy() for p in oof]
     for p in holdout:
         p[:100] = np.nan

@@ -19,8 +19,8 @@ import pytest
 from sklearn import metrics as skm
 
 from automl import api
-from automl.evaluation import SECTIONS
 from automl.cli import main
+from automl.evaluation import SECTIONS
 from tests.evaluation._cases import FAST, Case
 
 APPLIES = {

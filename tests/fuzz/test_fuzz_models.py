@@ -22,8 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from sklearn.datasets import make_classification
 
 from automl._core import sha256_file
@@ -137,7 +136,7 @@ def _mutate_schema(schema: dict, draw: st.DrawFn, members: dict[str, bytes]) -> 
         elif action == "json" and node.get("__loader__") == "JsonNode":
             node["content"] = json.dumps(draw(_JSON))
         elif action == "file" and "file" in node:
-            node["file"] = draw(st.sampled_from(sorted(members) + ["missing.npy"]))
+            node["file"] = draw(st.sampled_from([*sorted(members), "missing.npy"]))
         elif action == "id":
             node["__id__"] = draw(st.sampled_from([n.get("__id__") for n in nodes]))
         elif action == "content-swap" and "content" in node:
@@ -193,7 +192,7 @@ def damaged_folders(draw: st.DrawFn) -> tuple[str, str, dict[str, Any]]:
     else:
         card = json.loads((folder / "model_card.json").read_text())
         for _ in range(draw(st.integers(1, 3))):
-            key = draw(st.sampled_from(sorted(card) + ["unknown_field"]))
+            key = draw(st.sampled_from([*sorted(card), "unknown_field"]))
             if draw(st.booleans()):
                 card.pop(key, None)
             else:

@@ -13,8 +13,7 @@ from typing import Any
 import optuna
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from automl.models import builder_names
 from automl.spaces import default_spaces_dir, default_trial_params, parse_space, suggest

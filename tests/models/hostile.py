@@ -232,7 +232,7 @@ def ubjson_dumps(value: Any) -> bytes:
         for key, item in value.items():
             raw = key.encode()
             parts += [b"L", len(raw).to_bytes(8, "big", signed=True), raw, ubjson_dumps(item)]
-        return b"".join(parts + [b"}"])
+        return b"".join([*parts, b"}"])
     if isinstance(value, np.ndarray):
         marker = _UBJ_TYPED[value.dtype]
         return b"[$" + marker + b"#L" + len(value).to_bytes(8, "big", signed=True) + value.astype(value.dtype.newbyteorder(">")).tobytes()

@@ -93,7 +93,7 @@ def test_forests_keep_their_trees_and_add_trees_fitted_on_the_new_rows(classific
         updated.continue_fit(X[600:], y[600:], share=0.5)
         assert len(updated.estimator_.estimators_) == 30
         matrix = champion.transform_features(X)
-        for old, new in zip(champion.estimator_.estimators_, updated.estimator_.estimators_[:20]):
+        for old, new in zip(champion.estimator_.estimators_, updated.estimator_.estimators_[:20], strict=True):
             np.testing.assert_array_equal(old.predict_proba(matrix), new.predict_proba(matrix))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +78,7 @@ def test_unseen_category_at_predict_time(binary_frame: pd.DataFrame) -> None:
 def test_untrusted_type_is_refused(tmp_path: Path, binary_frame: pd.DataFrame) -> None:
     X, y = binary_frame[["a", "b"]], binary_frame["label"]
     folder = save_model(SVC().fit(X, y), tmp_path / "svc", _card("binary"))
-    with pytest.raises(ArtifactError, match="types automl does not trust: sklearn.svm._classes.SVC"):
+    with pytest.raises(ArtifactError, match=re.escape("types automl does not trust: sklearn.svm._classes.SVC")):
         load_model(folder)
 
 
@@ -148,7 +149,7 @@ def test_encoded_categories_become_a_native_categorical_mask(tmp_path: Path) -> 
     model = TabularModel("hist_gradient_boosting", {"categorical_features": "encoded", "max_iter": 20}, "binary").fit(X, y)
     mask = model.estimator_.get_params()["categorical_features"]
     names = list(model.preprocessor_.get_feature_names_out())
-    assert [n for n, m in zip(names, mask) if m] == ["c"]
+    assert [n for n, m in zip(names, mask, strict=True) if m] == ["c"]
     assert model.predict_proba(X).shape == (400, 2)
     # Not on by default: a HistGradientBoosting with categories keeps a FunctionTransformer(check_array)
     # that the model allow-list does not trust, so such a model cannot be saved yet.

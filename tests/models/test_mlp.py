@@ -142,7 +142,7 @@ def test_fine_tune_continues_from_current_weights(binary_data: tuple[np.ndarray,
     clf = MLPClassifier(hidden_sizes=(32,), max_epochs=2, learning_rate=1e-3).fit(X, y)
     before_weights, before_loss, before_epochs = _weights(clf), log_loss(y, clf.predict_proba(X)), clf.n_epochs_
     clf.fine_tune(X, y, epochs=5)
-    assert any(not np.array_equal(a, b) for a, b in zip(before_weights, _weights(clf)))
+    assert any(not np.array_equal(a, b) for a, b in zip(before_weights, _weights(clf), strict=True))
     assert log_loss(y, clf.predict_proba(X)) <= before_loss
     assert clf.n_epochs_ == before_epochs + 5 == len(clf.loss_curve_) == len(clf.validation_curve_)
 
@@ -169,7 +169,7 @@ def test_partial_fit_builds_then_continues(binary_data: tuple[np.ndarray, np.nda
     first = _weights(clf)
     clf.partial_fit(X[100:], y[100:])
     assert clf.n_epochs_ == 2 and list(clf.classes_) == ["no", "unused", "yes"]
-    assert any(not np.array_equal(a, b) for a, b in zip(first, _weights(clf)))
+    assert any(not np.array_equal(a, b) for a, b in zip(first, _weights(clf), strict=True))
     assert clf.predict_proba(X).shape == (300, 3)
     reg = MLPRegressor(hidden_sizes=(16,)).partial_fit(X, X[:, 0])
     assert reg.predict(X).shape == (300,) and reg.n_epochs_ == 1
@@ -248,7 +248,7 @@ def test_bad_params_raise_input_error_naming_the_value(
 def test_bad_input_raises_one_line_input_error(binary_data: tuple[np.ndarray, np.ndarray]) -> None:
     X, y = binary_data
     clf = MLPClassifier(**FAST).fit(X, y)
-    with pytest.raises(InputError, match="3 features.*expecting 8") as wrong_width:
+    with pytest.raises(InputError, match=r"3 features.*expecting 8") as wrong_width:
         clf.predict(X[:, :3])
     X_nan = X.copy()
     X_nan[0, 0] = np.nan

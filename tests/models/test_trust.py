@@ -198,7 +198,7 @@ def test_mlp_architecture_larger_than_its_weights_is_refused(frame: pd.DataFrame
     arch["content"]["hidden_sizes"] = hostile.json_node([10**6, 10**6])
     hostile.rewrite_model(folder, schema)
     hostile.update_card_digest(folder)
-    with pytest.raises(ArtifactError, match="needs .* weights but only"):
+    with pytest.raises(ArtifactError, match=r"needs .* weights but only"):
         load_model(folder)
 
 

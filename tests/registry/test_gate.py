@@ -153,7 +153,7 @@ def test_real_fitted_models_on_the_same_rows_and_classes() -> None:
 def test_models_with_different_classes_cannot_be_compared() -> None:
     X, y = world(200, seed=8)
     other = FormulaClassifier({"x1": 1.0}, classes=("no", "maybe"))
-    with pytest.raises(InputError, match="label|classes"):
+    with pytest.raises(InputError, match=r"label|classes"):
         compare(CHAMPION, other, X, y)
 
 

@@ -18,7 +18,7 @@ def test_parse_ref_selects_versions_aliases_and_latest() -> None:
 
 @pytest.mark.parametrize("text", ["", "@3", "churn@", "churn@0", "bad name@1", "x@a b", "../etc@1", "a" * 101])
 def test_bad_references_name_the_problem(text: str) -> None:
-    with pytest.raises(InputError, match="not valid|start at 1"):
+    with pytest.raises(InputError, match=r"not valid|start at 1"):
         parse_ref(text)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import optuna
 import pandas as pd
 
@@ -41,10 +43,10 @@ def test_a_budgeted_search_runs_trials_side_by_side(binary_frame: pd.DataFrame) 
     result = automl.search(binary_frame, "label", n_trials=6, time_budget=120, storage=optuna.storages.InMemoryStorage(),
                            output_dir=None, families=["random_forest"], ensemble="none")
     spans = sorted((t.datetime_start, t.datetime_complete) for t in result.study.trials if t.datetime_complete)
-    assert any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:])), spans
+    assert any(later[0] < earlier[1] for earlier, later in itertools.pairwise(spans)), spans
 
 
-def test_threads_never_run_the_same_queued_trial_twice_on_sqlite(tmp_path) -> None:  # noqa: ANN001
+def test_threads_never_run_the_same_queued_trial_twice_on_sqlite(tmp_path) -> None:
     """Without the lock, two threads both start a queued trial on SQLite and the second cannot
     store its result ("Cannot tell a COMPLETE trial"): this failed 5 runs out of 5 before."""
     from automl.search import open_storage

@@ -11,7 +11,7 @@ import pytest
 from sklearn.datasets import make_classification
 
 from automl._core import Deadline, DeadlineExceeded, InputError
-from automl.data import load_dataset
+from automl.data import Dataset, load_dataset
 from automl.evaluation import get_metric
 from automl.models import TabularModel, builder_names
 from automl.search import SearchConfig, run_search
@@ -23,7 +23,7 @@ SPACES = load_spaces((), builder_names())
 SLOW = {"family": "adaboost", "adaboost.n_estimators": 400, "adaboost.learning_rate": 0.5, "adaboost.max_depth": 5}
 
 
-def _dataset(n_rows: int = 20_000):  # noqa: ANN202
+def _dataset(n_rows: int = 20_000) -> Dataset:
     X, y = make_classification(n_samples=n_rows, n_features=10, n_informative=5, flip_y=0.2, random_state=0)
     frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(10)])
     frame["label"] = y
@@ -88,7 +88,7 @@ def test_the_budget_clock_starts_before_the_data_is_loaded(binary_frame: pd.Data
         run_search(load_dataset(binary_frame, "label"), config, started=time.monotonic() - 60.0)
 
 
-def test_a_resumed_study_falls_back_to_the_refit_an_earlier_run_saved(binary_frame: pd.DataFrame, tmp_path) -> None:  # noqa: ANN001
+def test_a_resumed_study_falls_back_to_the_refit_an_earlier_run_saved(binary_frame: pd.DataFrame, tmp_path) -> None:
     import automl
     from automl.search._final import saved_refit_of
 

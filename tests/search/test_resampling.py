@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import automl
-from automl._core import InputError
 from automl import api
+from automl._core import InputError
 from automl.cli import main
 from automl.search._resampling import FEWER_FOLDS, HOLDOUT_MIN_ROWS, auto_folds, make_resampling
 

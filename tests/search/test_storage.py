@@ -13,9 +13,8 @@ from typing import Any
 import optuna
 import pytest
 
-from automl._core import InputError, mask_secrets
+from automl._core import InputError, mask_secrets, normalize_db_url
 from automl.cli import main
-from automl._core import normalize_db_url
 from automl.search import open_storage
 from automl.search._liveness import WORKER_ATTR, fail_dead_trials
 from automl.search._storage import HeartbeatJournalStorage

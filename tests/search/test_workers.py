@@ -79,7 +79,7 @@ def test_worker_refuses_other_data(table: Path, tmp_path: Path) -> None:
     _create(table, tmp_path, n_trials=2)
     other = tmp_path / "other.csv"
     pd.read_csv(table).head(100).to_csv(other, index=False)
-    with pytest.raises(InputError, match="differs from the data study 'w' was created with .*every worker must read the same table"):
+    with pytest.raises(InputError, match=r"differs from the data study 'w' was created with .*every worker must read the same table"):
         api.run_worker("w", f"sqlite:///{tmp_path}/w.db", data=str(other))
 
 
@@ -91,14 +91,14 @@ def test_worker_refuses_another_search_space(table: Path, tmp_path: Path) -> Non
     text = (spaces / "knn.yaml").read_text()
     assert "high: 64" in text
     (spaces / "knn.yaml").write_text(text.replace("high: 64", "high: 32", 1))
-    with pytest.raises(InputError, match="family 'knn' .* differs from the search space study 'w' was created with"):
+    with pytest.raises(InputError, match=r"family 'knn' .* differs from the search space study 'w' was created with"):
         api.run_worker("w", f"sqlite:///{tmp_path}/w.db")
 
 
 def test_worker_errors_name_the_problem(table: Path, tmp_path: Path, binary_frame: pd.DataFrame) -> None:
     storage = f"sqlite:///{tmp_path}/w.db"
     _create(table, tmp_path)
-    with pytest.raises(InputError, match="no study named 'nope'.*studies in this storage: w"):
+    with pytest.raises(InputError, match=r"no study named 'nope'.*studies in this storage: w"):
         api.run_worker("nope", storage, n_trials=1)
     with pytest.raises(InputError, match="has no trial target; give the worker --n-trials N or --time-budget S"):
         api.run_worker("w", storage)
@@ -106,7 +106,7 @@ def test_worker_errors_name_the_problem(table: Path, tmp_path: Path, binary_fram
     with pytest.raises(InputError, match="created from an in-memory table; give this process the data file"):
         api.run_worker("mem", storage, n_trials=1)
     shutil.rmtree(tmp_path / "runs" / "w")
-    with pytest.raises(InputError, match="artifact store of study 'w' .* is not reachable from here"):
+    with pytest.raises(InputError, match=r"artifact store of study 'w' .* is not reachable from here"):
         api.run_worker("w", storage, n_trials=1)
 
 

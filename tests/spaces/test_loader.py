@@ -9,7 +9,15 @@ import pytest
 
 from automl._core import SpaceError
 from automl.models import builder_names
-from automl.spaces import default_spaces_dir, default_trial_params, load_space, load_spaces, load_spaces_with_overrides, suggest, trial_key
+from automl.spaces import (
+    default_spaces_dir,
+    default_trial_params,
+    load_space,
+    load_spaces,
+    load_spaces_with_overrides,
+    suggest,
+    trial_key,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -74,7 +82,8 @@ def test_suggestions_stay_inside_the_space(tmp_path: Path) -> None:
         ("name: x\nbuilder: ridge\ntasks: [regression]\nparams:\n  a: {type: int, low: 5, high: 1}\n", r"toy\.yaml:5: params\.a\.high: high \(1\) must be greater than low \(5\)"),
         ("name: x\nbuilder: ridge\ntasks: [regression]\nparams:\n  a: {type: float, low: 0, high: 1, log: true}\n", r"toy\.yaml:5: params\.a\.low: log scale needs low > 0"),
         ("name: x\nbuilder: ridge\ntasks: [regresion]\nparams: {}\n", r"toy\.yaml:3: tasks: unknown task 'regresion' \(did you mean 'regression'\?\)"),
-        ("name: x\nbuilder: ridge\ntasks: [regression]\nparams:\n  a: {type: categorical, choices: [p]}\n  b: {type: int, low: 1, high: 2, when: {a: q}}\n", r"toy\.yaml:6: params\.b\.when\.a: 'q' is not a possible value of 'a'"),
+        ("name: x\nbuilder: ridge\ntasks: [regression]\nparams:\n  a: {type: categorical, choices: [p]}\n"
+            "  b: {type: int, low: 1, high: 2, when: {a: q}}\n", r"toy\.yaml:6: params\.b\.when\.a: 'q' is not a possible value of 'a'"),
         ("name: x\nbuilder: ridge\ntasks: [regression]\nparams:\n  a: {type: int, low: 1, high: 2}\ndefaults: {a: 9}\n", r"toy\.yaml:6: defaults\.a: value 9 is outside the parameter's range"),
         ("name: x\nbuilder: ridge\ntasks: [regression]\nparams:\n  a: {type: int, lo: 1, high: 2}\n", r"params\.a\.lo: unknown key \(did you mean 'low'\?\)"),
         ("name: x\nbuilder: nope\ntasks: [regression]\nparams: {}\n", r"toy\.yaml:2: builder: unknown builder 'nope'"),
