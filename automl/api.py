@@ -160,9 +160,21 @@ def search(
     started, cpu_started = time.monotonic(), time.process_time()  # the budget covers loading the data too
     dataset = load_dataset(data, target, task, limits)
     config = SearchConfig(
-        metric=metric, time_budget=time_budget, n_trials=n_trials, families=tuple(families) if families else None,
-        study_name=study_name, storage=storage, seed=seed, n_jobs=n_jobs, spaces_dirs=tuple(spaces),
-        output_dir=output_dir, cv_folds=cv_folds, time_col=time_col, ensemble=ensemble, sampler=sampler, pruner=pruner,
+        metric=metric,
+        time_budget=time_budget,
+        n_trials=n_trials,
+        families=tuple(families) if families else None,
+        study_name=study_name,
+        storage=storage,
+        seed=seed,
+        n_jobs=n_jobs,
+        spaces_dirs=tuple(spaces),
+        output_dir=output_dir,
+        cv_folds=cv_folds,
+        time_col=time_col,
+        ensemble=ensemble,
+        sampler=sampler,
+        pruner=pruner,
         objectives=tuple(objectives),
     )
     result = SearchResult.from_outcome(run_search(dataset, config, reporter, started=started))
@@ -174,7 +186,9 @@ def search(
     with Registry(url, registry_artifacts) as reg:
         parent = _champion_version(reg, register)
         lineage = search_lineage(result, dataset, time.process_time() - cpu_started, storage, parent, data)
-        version = reg.register(register, result.model_path, lineage=lineage, reason=f"final model of study '{result.study.study_name}'")
+        version = reg.register(
+            register, result.model_path, lineage=lineage, reason=f"final model of study '{result.study.study_name}'"
+        )
         publish_history(reg, register)
     return dataclasses.replace(result, registered=version)
 
@@ -185,7 +199,11 @@ def _champion_version(registry: Registry, name: str) -> int | None:
 
 
 def search_lineage(
-    result: SearchResult, dataset: Dataset, cpu_seconds: float, storage: object = None, parent: int | None = None,
+    result: SearchResult,
+    dataset: Dataset,
+    cpu_seconds: float,
+    storage: object = None,
+    parent: int | None = None,
     data: object = None,
 ) -> Lineage:
     """Where a search's final model came from: its data (fingerprint, row sketch, columns), its study
@@ -202,7 +220,8 @@ def search_lineage(
         data_sources=(file_source(data, len(dataset.y)),) if isinstance(data, (str, Path)) else (),
         study_name=result.study.study_name,
         study_storage=mask_secrets(storage) if isinstance(storage, str) else None,
-        trial_numbers=tuple(int(m["trial"]) for m in card.members) or ((card.trial_number,) if card.trial_number is not None else ()),
+        trial_numbers=tuple(int(m["trial"]) for m in card.members)
+        or ((card.trial_number,) if card.trial_number is not None else ()),
         fit_seconds=round(fit_seconds, 3),
         cpu_seconds=round(cpu_seconds, 3),
         wall_seconds=round(result.elapsed_seconds, 3),
@@ -260,9 +279,21 @@ def create_study(
     """
     dataset = load_dataset(data, target, task)
     config = SearchConfig(
-        metric=metric, time_budget=None, n_trials=n_trials, families=tuple(families) if families else None,
-        study_name=study_name, storage=storage, seed=seed, spaces_dirs=tuple(spaces), output_dir=output_dir,
-        cv_folds=cv_folds, time_col=time_col, ensemble=ensemble, sampler=sampler, pruner=pruner, objectives=tuple(objectives),
+        metric=metric,
+        time_budget=None,
+        n_trials=n_trials,
+        families=tuple(families) if families else None,
+        study_name=study_name,
+        storage=storage,
+        seed=seed,
+        spaces_dirs=tuple(spaces),
+        output_dir=output_dir,
+        cv_folds=cv_folds,
+        time_col=time_col,
+        ensemble=ensemble,
+        sampler=sampler,
+        pruner=pruner,
+        objectives=tuple(objectives),
     )
     return _create_study(dataset, config.settings(dataset), study_name=study_name, storage=storage, output_dir=output_dir).study
 
@@ -291,8 +322,14 @@ def run_worker(
         >>> outcome.trials_run  # doctest: +SKIP
         14
     """
-    config = WorkerConfig(time_budget=time_budget, n_trials=n_trials, n_jobs=n_jobs, seed=seed, data=data,
-                          spaces_dirs=None if spaces is None else tuple(spaces))
+    config = WorkerConfig(
+        time_budget=time_budget,
+        n_trials=n_trials,
+        n_jobs=n_jobs,
+        seed=seed,
+        data=data,
+        spaces_dirs=None if spaces is None else tuple(spaces),
+    )
     return _run_worker(study_name, storage, config, reporter)
 
 
@@ -315,8 +352,15 @@ def finalize(
         >>> result = finalize("churn", "postgresql://automl@db/automl")  # doctest: +SKIP
         >>> result.model_card.members  # doctest: +SKIP
     """
-    outcome = finalize_study(study_name, storage, ensemble=ensemble, time_budget=time_budget, n_jobs=n_jobs, data=data,
-                             spaces_dirs=None if spaces is None else tuple(spaces))
+    outcome = finalize_study(
+        study_name,
+        storage,
+        ensemble=ensemble,
+        time_budget=time_budget,
+        n_jobs=n_jobs,
+        data=data,
+        spaces_dirs=None if spaces is None else tuple(spaces),
+    )
     return SearchResult.from_outcome(outcome)
 
 
@@ -474,11 +518,21 @@ class AutoML(BaseEstimator):  # type: ignore[misc]  # sklearn has no type hints
     def fit(self, X: Any, y: Any) -> AutoML:
         frame = as_frame(X)
         result = search(
-            frame, pd.Series(np.asarray(y), name=getattr(y, "name", None) or "target"),
-            task=self.task, metric=self.metric, time_budget=self.time_budget, n_trials=self.n_trials,
-            families=self.families, study_name=self.study_name,
-            storage=self.storage or optuna.storages.InMemoryStorage(), seed=self.seed, n_jobs=self.n_jobs,
-            output_dir=self.output_dir, cv_folds=self.cv_folds, time_col=self.time_col, ensemble=self.ensemble,
+            frame,
+            pd.Series(np.asarray(y), name=getattr(y, "name", None) or "target"),
+            task=self.task,
+            metric=self.metric,
+            time_budget=self.time_budget,
+            n_trials=self.n_trials,
+            families=self.families,
+            study_name=self.study_name,
+            storage=self.storage or optuna.storages.InMemoryStorage(),
+            seed=self.seed,
+            n_jobs=self.n_jobs,
+            output_dir=self.output_dir,
+            cv_folds=self.cv_folds,
+            time_col=self.time_col,
+            ensemble=self.ensemble,
         )
         self.result_ = result
         self.best_model_ = result.best_model
@@ -563,9 +617,23 @@ def evaluate(
             raise InputError("no target given for X_train; pass y_train")
         train_frame, train_target = split_target(_table(X_train, "X_train", limits), train_target_spec, "X_train")
     report = evaluate_model(
-        model, frame, target, task=task, metric=metric, slices=slices, invariant=invariant, directional=directional,
-        champion=champion, X_train=train_frame, y_train=train_target, cost_fp=cost_fp, cost_fn=cost_fn,
-        config=config, thresholds=thresholds, seed=seed, model_name=name,
+        model,
+        frame,
+        target,
+        task=task,
+        metric=metric,
+        slices=slices,
+        invariant=invariant,
+        directional=directional,
+        champion=champion,
+        X_train=train_frame,
+        y_train=train_target,
+        cost_fp=cost_fp,
+        cost_fn=cost_fn,
+        config=config,
+        thresholds=thresholds,
+        seed=seed,
+        model_name=name,
     )
     if out is not None:
         write_report(report, out)
@@ -613,12 +681,28 @@ def update(
     frame = read_table(data) if isinstance(data, (str, Path)) else data
     if not isinstance(frame, pd.DataFrame):
         raise InputError(f"data must be a path or a pandas DataFrame, got {type(frame).__name__}")
-    config = UpdateConfig(mode=mode, window=window, holdout=holdout, time_col=time_col, time_budget=time_budget,
-                          gate=gate or GateConfig(seed=seed), promote=promote, seed=seed)
+    config = UpdateConfig(
+        mode=mode,
+        window=window,
+        holdout=holdout,
+        time_col=time_col,
+        time_budget=time_budget,
+        gate=gate or GateConfig(seed=seed),
+        promote=promote,
+        seed=seed,
+    )
     url = registry or DEFAULT_REGISTRY
     with Registry(url, registry_artifacts) as reg:
         champion = reg.version(f"{name}@{CHAMPION}")
-        result = run_update(reg, name, frame, target or champion.card.target, config, history=history,
-                            source_path=data if isinstance(data, (str, Path)) else None, storage=url)
+        result = run_update(
+            reg,
+            name,
+            frame,
+            target or champion.card.target,
+            config,
+            history=history,
+            source_path=data if isinstance(data, (str, Path)) else None,
+            storage=url,
+        )
         publish_history(reg, name)
     return result

@@ -56,10 +56,17 @@ def package_versions() -> dict[str, str]:
 def git_revision(repo: Path) -> str:
     """``<commit>`` or ``<commit> (+ uncommitted changes)``; read-only git calls."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=repo, capture_output=True,
-                                text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo,
-                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"], cwd=repo, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return f"{commit} (+ uncommitted changes)" if dirty else commit
@@ -73,10 +80,12 @@ def peer_versions(repo: Path) -> dict[str, str]:
     python = repo / "benchmarks" / ".peers-venv" / "bin" / "python"
     if not python.exists():
         return {"status": "not installed"}
-    script = ("import json; from importlib import metadata as m\n"
-              f"names = {list(PEER_PACKAGES)!r}\n"
-              "def v(n):\n    try:\n        return m.version(n)\n    except m.PackageNotFoundError:\n        return 'not installed'\n"
-              "print(json.dumps({n: v(n) for n in names}))")
+    script = (
+        "import json; from importlib import metadata as m\n"
+        f"names = {list(PEER_PACKAGES)!r}\n"
+        "def v(n):\n    try:\n        return m.version(n)\n    except m.PackageNotFoundError:\n        return 'not installed'\n"
+        "print(json.dumps({n: v(n) for n in names}))"
+    )
     try:
         out = subprocess.run([str(python), "-c", script], capture_output=True, text=True, timeout=60, check=True).stdout
     except (OSError, subprocess.SubprocessError):

@@ -28,7 +28,7 @@ def group_rss_bytes(pgid: int, proc: Path = Path("/proc")) -> int:
         except OSError:  # the process ended while we looked
             continue
         # "pid (comm) state ppid pgrp ... rss": comm may hold spaces and parentheses, so split after the last ')'.
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         if int(fields[2]) == pgid:
             total += int(fields[21]) * _PAGE_BYTES
     return total

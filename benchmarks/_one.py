@@ -52,8 +52,14 @@ def run_one(record: dict[str, Any], datasets_dir: Path) -> None:
     fitted = system.fit(split.X_train, split.y_train, ctx)
     record["fit_seconds"] = time.perf_counter() - start
     value, predict_seconds = score(spec, fitted.model, split.X_test, split.y_test)
-    record.update(value=value, predict_seconds=predict_seconds, predict_ms_per_1k=1e6 * predict_seconds / max(len(split.X_test), 1),
-                  detail=fitted.detail, status="ok", error="")
+    record.update(
+        value=value,
+        predict_seconds=predict_seconds,
+        predict_ms_per_1k=1e6 * predict_seconds / max(len(split.X_test), 1),
+        detail=fitted.detail,
+        status="ok",
+        error="",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

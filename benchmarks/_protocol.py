@@ -80,14 +80,22 @@ def load_split(spec: DatasetSpec, seed: int) -> Split:
     X = frame.drop(columns=[spec.target])
     if spec.time_ordered:
         n_train = int(len(frame) * (1 - TEST_FRACTION))
-        return Split(X.iloc[:n_train].reset_index(drop=True), y.iloc[:n_train].reset_index(drop=True),
-                     X.iloc[n_train:].reset_index(drop=True), y.iloc[n_train:].reset_index(drop=True))
+        return Split(
+            X.iloc[:n_train].reset_index(drop=True),
+            y.iloc[:n_train].reset_index(drop=True),
+            X.iloc[n_train:].reset_index(drop=True),
+            y.iloc[n_train:].reset_index(drop=True),
+        )
     stratify = y if spec.task != "regression" else None
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=TEST_FRACTION, random_state=seed, shuffle=True, stratify=stratify
     )
-    return Split(X_train.reset_index(drop=True), y_train.reset_index(drop=True),
-                 X_test.reset_index(drop=True), y_test.reset_index(drop=True))
+    return Split(
+        X_train.reset_index(drop=True),
+        y_train.reset_index(drop=True),
+        X_test.reset_index(drop=True),
+        y_test.reset_index(drop=True),
+    )
 
 
 def _class_index(classes: np.ndarray, label: Any) -> int:

@@ -14,9 +14,26 @@ BASELINE = "zero_rule"
 # The system whose peak memory is the bar (SPEC section 13: at or below AutoGluon's).
 MEMORY_BAR = "autogluon"
 COLUMNS = [
-    "dataset", "task", "system", "metric", "value", "normalized", "rank", "fit_seconds", "budget", "over_budget",
-    "predict_seconds", "predict_ms_per_1k", "peak_memory_mb", "wall_seconds", "status", "error", "detail", "seed",
-    "n_train", "n_test",
+    "dataset",
+    "task",
+    "system",
+    "metric",
+    "value",
+    "normalized",
+    "rank",
+    "fit_seconds",
+    "budget",
+    "over_budget",
+    "predict_seconds",
+    "predict_ms_per_1k",
+    "peak_memory_mb",
+    "wall_seconds",
+    "status",
+    "error",
+    "detail",
+    "seed",
+    "n_train",
+    "n_test",
 ]
 
 
@@ -101,22 +118,25 @@ def system_summary(frame: pd.DataFrame, systems: Sequence[str]) -> pd.DataFrame:
         ok = ran[ran["status"] == "ok"]
         memory = _memory_by_dataset(frame, system)
         common = [d for d in memory.index if d in bar.index]
-        rows.append({
-            "system": system,
-            "mean_normalized": mean,
-            "mean_rank": float(ran["rank"].mean()) if ran["rank"].notna().any() else math.nan,
-            "ok": len(ok),
-            "failed": int((ran["status"].isin(["error", "timeout"])).sum()),
-            "skipped": int((runs["status"] == "skipped").sum()),
-            "over_budget": int(ran["over_budget"].sum()),
-            "median_fit_seconds": float(ran["fit_seconds"].median()) if len(ran) else math.nan,
-            "max_fit_seconds": float(ran["fit_seconds"].max()) if len(ran) else math.nan,
-            "mean_predict_seconds": float(ok["predict_seconds"].mean()) if len(ok) else math.nan,
-            "mean_predict_ms_per_1k": float(ok["predict_ms_per_1k"].mean()) if len(ok) else math.nan,
-            "max_peak_memory_mb": float(ran["peak_memory_mb"].max()) if len(ran) else math.nan,
-            "memory_at_or_below_bar": (f"{sum(memory[d] <= bar[d] for d in common)}/{len(common)}"
-                                       if common and system != MEMORY_BAR else "–"),
-        })
+        rows.append(
+            {
+                "system": system,
+                "mean_normalized": mean,
+                "mean_rank": float(ran["rank"].mean()) if ran["rank"].notna().any() else math.nan,
+                "ok": len(ok),
+                "failed": int((ran["status"].isin(["error", "timeout"])).sum()),
+                "skipped": int((runs["status"] == "skipped").sum()),
+                "over_budget": int(ran["over_budget"].sum()),
+                "median_fit_seconds": float(ran["fit_seconds"].median()) if len(ran) else math.nan,
+                "max_fit_seconds": float(ran["fit_seconds"].max()) if len(ran) else math.nan,
+                "mean_predict_seconds": float(ok["predict_seconds"].mean()) if len(ok) else math.nan,
+                "mean_predict_ms_per_1k": float(ok["predict_ms_per_1k"].mean()) if len(ok) else math.nan,
+                "max_peak_memory_mb": float(ran["peak_memory_mb"].max()) if len(ran) else math.nan,
+                "memory_at_or_below_bar": (
+                    f"{sum(memory[d] <= bar[d] for d in common)}/{len(common)}" if common and system != MEMORY_BAR else "–"
+                ),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -152,8 +172,10 @@ def _megabytes(value: Any) -> str:
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]], align_left: int = 1) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |",
-             "| " + " | ".join("---" if i < align_left else "---:" for i in range(len(header))) + " |"]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "| " + " | ".join("---" if i < align_left else "---:" for i in range(len(header))) + " |",
+    ]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return lines
 
@@ -177,8 +199,9 @@ def _failures_suffix(rows: pd.DataFrame) -> str:
     return f" ({len(bad)} {'/'.join(sorted(set(bad['status'])))})" if len(bad) and len(bad) < len(rows) else ""
 
 
-def render_markdown(frame: pd.DataFrame, systems: Sequence[str], header: Sequence[str],
-                    baseline: pd.DataFrame | None = None) -> str:
+def render_markdown(
+    frame: pd.DataFrame, systems: Sequence[str], header: Sequence[str], baseline: pd.DataFrame | None = None
+) -> str:
     datasets = list(dict.fromkeys(frame["dataset"]))
     seeds = sorted(set(frame["seed"].tolist()))
     budget = frame["budget"].dropna().iloc[0] if frame["budget"].notna().any() else math.nan
@@ -186,27 +209,63 @@ def render_markdown(frame: pd.DataFrame, systems: Sequence[str], header: Sequenc
     lines = list(header)
 
     summary = system_summary(frame, systems)
-    lines += ["", "## Summary", "",
-              f"Over every dataset and seed ({len(seeds)} seed{'s' if len(seeds) > 1 else ''}): mean normalized score "
-                  "over the runs where zero_rule ran (failed or "
-              "timed-out runs count as 0); mean rank among the systems (zero_rule not ranked; a failed run ranks last); "
-              f"fit seconds against a budget of {_seconds(budget)} s (over budget = fit > budget*1.05 + 5 s); predict "
-              "seconds for the whole test split and ms per 1,000 test rows; peak memory of the run's process group, "
-              f"and on how many datasets the system's largest peak is at or below {MEMORY_BAR}'s.", ""]
+    lines += [
+        "",
+        "## Summary",
+        "",
+        f"Over every dataset and seed ({len(seeds)} seed{'s' if len(seeds) > 1 else ''}): mean normalized score "
+        "over the runs where zero_rule ran (failed or "
+        "timed-out runs count as 0); mean rank among the systems (zero_rule not ranked; a failed run ranks last); "
+        f"fit seconds against a budget of {_seconds(budget)} s (over budget = fit > budget*1.05 + 5 s); predict "
+        "seconds for the whole test split and ms per 1,000 test rows; peak memory of the run's process group, "
+        f"and on how many datasets the system's largest peak is at or below {MEMORY_BAR}'s.",
+        "",
+    ]
     best_mean = summary["mean_normalized"].max()
     best_rank = summary["mean_rank"].min()
     lines += _table(
-        ["system", "mean normalized", "mean rank", "ok", "failed", "skipped", "over budget", "median fit s", "max fit s",
-         "mean predict s", "predict ms / 1k rows", "max peak MB", f"peak <= {MEMORY_BAR}"],
-        [[s.system, _bold(_num(s.mean_normalized, 3), s.mean_normalized == best_mean),
-          _bold(_num(s.mean_rank, 2), s.mean_rank == best_rank), s.ok, s.failed, s.skipped,
-          s.over_budget, _seconds(s.median_fit_seconds), _seconds(s.max_fit_seconds),
-          _seconds(s.mean_predict_seconds), _num(s.mean_predict_ms_per_1k, 2), _megabytes(s.max_peak_memory_mb),
-          s.memory_at_or_below_bar] for s in summary.itertuples()],
+        [
+            "system",
+            "mean normalized",
+            "mean rank",
+            "ok",
+            "failed",
+            "skipped",
+            "over budget",
+            "median fit s",
+            "max fit s",
+            "mean predict s",
+            "predict ms / 1k rows",
+            "max peak MB",
+            f"peak <= {MEMORY_BAR}",
+        ],
+        [
+            [
+                s.system,
+                _bold(_num(s.mean_normalized, 3), s.mean_normalized == best_mean),
+                _bold(_num(s.mean_rank, 2), s.mean_rank == best_rank),
+                s.ok,
+                s.failed,
+                s.skipped,
+                s.over_budget,
+                _seconds(s.median_fit_seconds),
+                _seconds(s.max_fit_seconds),
+                _seconds(s.mean_predict_seconds),
+                _num(s.mean_predict_ms_per_1k, 2),
+                _megabytes(s.max_peak_memory_mb),
+                s.memory_at_or_below_bar,
+            ]
+            for s in summary.itertuples()
+        ],
     )
 
-    lines += ["", "## Test metric", "",
-              f"Mean{per_seed}. roc_auc: higher is better; log_loss and rmse: lower is better. Best in bold.", ""]
+    lines += [
+        "",
+        "## Test metric",
+        "",
+        f"Mean{per_seed}. roc_auc: higher is better; log_loss and rmse: lower is better. Best in bold.",
+        "",
+    ]
     rows = []
     for dataset in datasets:
         first = frame[frame["dataset"] == dataset].dropna(subset=["metric"])
@@ -225,30 +284,59 @@ def render_markdown(frame: pd.DataFrame, systems: Sequence[str], header: Sequenc
         rows.append([dataset, task, metric, *cells])
     lines += _table(["dataset", "task", "metric", *systems], rows, align_left=3)
 
-    lines += ["", "## Normalized score", "",
-              f"Mean{per_seed}; 0 = zero_rule, 1 = best system on the dataset and seed; negative = worse than zero_rule; "
-              "a failed run counts 0.", ""]
+    lines += [
+        "",
+        "## Normalized score",
+        "",
+        f"Mean{per_seed}; 0 = zero_rule, 1 = best system on the dataset and seed; negative = worse than zero_rule; "
+        "a failed run counts 0.",
+        "",
+    ]
     lines += _mean_table(frame, datasets, systems, "normalized", 3, summary["mean_normalized"], fill_failed=0.0)
     lines += ["", "## Rank", "", f"Mean{per_seed} (1 = best; zero_rule not ranked).", ""]
     lines += _mean_table(frame, datasets, systems, "rank", 2, summary["mean_rank"])
 
-    lines += _per_run_table(frame, datasets, systems, "Fit seconds",
-                            f"Wall-clock seconds of the fit call, refit included (budget {_seconds(budget)} s), mean{per_seed}; "
-                            "`!` marks a dataset where a run went over budget.", "fit_seconds", _seconds, "mean", mark_over=True)
-    lines += _per_run_table(frame, datasets, systems, "Predict ms per 1,000 rows",
-                            f"Predicting the whole test split once, ms per 1,000 rows, mean{per_seed}.",
-                            "predict_ms_per_1k", lambda v: _num(v, 2), "mean")
-    lines += _per_run_table(frame, datasets, systems, "Peak memory (MB)",
-                            f"Largest{per_seed}: summed RSS of the run's process group (data loading and imports included).",
-                            "peak_memory_mb", _megabytes, "max")
+    lines += _per_run_table(
+        frame,
+        datasets,
+        systems,
+        "Fit seconds",
+        f"Wall-clock seconds of the fit call, refit included (budget {_seconds(budget)} s), mean{per_seed}; "
+        "`!` marks a dataset where a run went over budget.",
+        "fit_seconds",
+        _seconds,
+        "mean",
+        mark_over=True,
+    )
+    lines += _per_run_table(
+        frame,
+        datasets,
+        systems,
+        "Predict ms per 1,000 rows",
+        f"Predicting the whole test split once, ms per 1,000 rows, mean{per_seed}.",
+        "predict_ms_per_1k",
+        lambda v: _num(v, 2),
+        "mean",
+    )
+    lines += _per_run_table(
+        frame,
+        datasets,
+        systems,
+        "Peak memory (MB)",
+        f"Largest{per_seed}: summed RSS of the run's process group (data loading and imports included).",
+        "peak_memory_mb",
+        _megabytes,
+        "max",
+    )
     if baseline is not None:
         lines += _baseline_section(frame, baseline, datasets, systems)
 
     problems = frame[frame["status"] != "ok"]
     if len(problems):
         lines += ["", "## Failures and skips", ""]
-        lines += [f"- {r.dataset} / {r.system} (seed {r.seed}): **{r.status}**: {_one_line(r.error)}"
-                  for r in problems.itertuples()]
+        lines += [
+            f"- {r.dataset} / {r.system} (seed {r.seed}): **{r.status}**: {_one_line(r.error)}" for r in problems.itertuples()
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -257,8 +345,15 @@ def _mean(rows: pd.DataFrame, column: str) -> float:
     return float(pd.to_numeric(ok[column]).mean()) if len(ok) else math.nan
 
 
-def _mean_table(frame: pd.DataFrame, datasets: Sequence[str], systems: Sequence[str], column: str, digits: int,
-                means: pd.Series, fill_failed: float | None = None) -> list[str]:
+def _mean_table(
+    frame: pd.DataFrame,
+    datasets: Sequence[str],
+    systems: Sequence[str],
+    column: str,
+    digits: int,
+    means: pd.Series,
+    fill_failed: float | None = None,
+) -> list[str]:
     rows = []
     for dataset in datasets:
         cells = []
@@ -278,9 +373,14 @@ def _baseline_section(frame: pd.DataFrame, baseline: pd.DataFrame, datasets: Seq
     """This run's test metric next to an earlier run's (e.g. 300 s vs 60 s), per system, dataset and seed."""
     earlier = baseline[baseline["status"] == "ok"]
     earlier_budget = earlier["budget"].dropna().iloc[0] if len(earlier) else math.nan
-    lines = ["", "## Against the baseline run", "",
-             f"Test metric of this run vs the `--baseline-results` run (budget {_seconds(earlier_budget)} s), same seeds; "
-             "`worse` counts the seeds where this run scored worse.", ""]
+    lines = [
+        "",
+        "## Against the baseline run",
+        "",
+        f"Test metric of this run vs the `--baseline-results` run (budget {_seconds(earlier_budget)} s), same seeds; "
+        "`worse` counts the seeds where this run scored worse.",
+        "",
+    ]
     rows = []
     for system in systems:
         for dataset in datasets:
@@ -292,17 +392,36 @@ def _baseline_section(frame: pd.DataFrame, baseline: pd.DataFrame, datasets: Seq
                 continue
             metric = now["metric"].iloc[0]
             greater = GREATER_IS_BETTER[metric]
-            worse = sum((now.at[s, "value"] < then.at[s, "value"]) if greater else (now.at[s, "value"] > then.at[s, "value"])
-                        for s in common)
-            rows.append([system, dataset, metric, _num(float(then.loc[common, "value"].mean())),
-                         _num(float(now.loc[common, "value"].mean())), f"{worse}/{len(common)}"])
+            worse = sum(
+                (now.at[s, "value"] < then.at[s, "value"]) if greater else (now.at[s, "value"] > then.at[s, "value"])
+                for s in common
+            )
+            rows.append(
+                [
+                    system,
+                    dataset,
+                    metric,
+                    _num(float(then.loc[common, "value"].mean())),
+                    _num(float(now.loc[common, "value"].mean())),
+                    f"{worse}/{len(common)}",
+                ]
+            )
     if not rows:
         return [*lines, "No (system, dataset, seed) in common with the baseline run."]
     return lines + _table(["system", "dataset", "metric", "baseline", "this run", "worse"], rows, align_left=3)
 
 
-def _per_run_table(frame: pd.DataFrame, datasets: Sequence[str], systems: Sequence[str], title: str, note: str,
-                   column: str, fmt: Any, how: str, mark_over: bool = False) -> list[str]:
+def _per_run_table(
+    frame: pd.DataFrame,
+    datasets: Sequence[str],
+    systems: Sequence[str],
+    title: str,
+    note: str,
+    column: str,
+    fmt: Any,
+    how: str,
+    mark_over: bool = False,
+) -> list[str]:
     rows = []
     for dataset in datasets:
         cells = []

@@ -36,14 +36,14 @@ def table(report: dict[str, object]) -> str:
     metric = report["metric"]
     lines = [
         f"| policy | mean {metric} | vs stateless | fit s | compute vs stateless "
-            "| updates | promotions | rejections | holds | harmful |",
+        "| updates | promotions | rejections | holds | harmful |",
         "| --- | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in report["summary"]:  # type: ignore[union-attr]
         mean = row[f"mean {metric}"]
         lines.append(
             f"| {row['policy']} | {mean:.4f} | {row['vs stateless']} | {row['fit seconds']:.1f} "
-                f"| {row['compute vs stateless']} | "
+            f"| {row['compute vs stateless']} | "
             f"{row['updates']} | {row['promotions']} | {row['rejections']} | {row['holds']} | {row['harmful promotions']} |"
         )
     return "\n".join(lines)
@@ -60,14 +60,33 @@ def main() -> int:
     args = parser.parse_args()
     data, target = _time_ordered(args.datasets_dir)
     started = dt.datetime.now(dt.UTC)
-    command = [sys.executable, "-m", "automl", "simulate", "--data", str(data), "--target", target, "--window", str(args.window),
-               "--initial-budget", str(args.initial_budget), "--search-budget", str(args.search_budget), "--seed", str(args.seed),
-               "--out", str(args.out)]
+    command = [
+        sys.executable,
+        "-m",
+        "automl",
+        "simulate",
+        "--data",
+        str(data),
+        "--target",
+        target,
+        "--window",
+        str(args.window),
+        "--initial-budget",
+        str(args.initial_budget),
+        "--search-budget",
+        str(args.search_budget),
+        "--seed",
+        str(args.seed),
+        "--out",
+        str(args.out),
+    ]
     subprocess.run(command, check=True, cwd=REPO)
     report = json.loads((args.out / "report.json").read_text())
     minutes = (dt.datetime.now(dt.UTC) - started).total_seconds() / 60
-    print(f"\n{data.name}: {report['rows']} rows, windows of {report['window']}, first champion {report['initial_model']}, "
-          f"{minutes:.0f} min\n")
+    print(
+        f"\n{data.name}: {report['rows']} rows, windows of {report['window']}, first champion {report['initial_model']}, "
+        f"{minutes:.0f} min\n"
+    )
     print(table(report))
     return 0
 

@@ -43,8 +43,13 @@ from _report import render_markdown, results_frame  # noqa: E402
 from systems import DEFAULT_SYSTEMS, SYSTEMS  # noqa: E402
 
 # Thread limits a caller's shell may carry: every system runs at its own defaults, on all cores.
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
-                     "NUMEXPR_NUM_THREADS")
+_THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
 
 
 def run_timeout(budget: float) -> float:
@@ -76,8 +81,20 @@ def run_in_subprocess(dataset: str, system: str, budget: float, seed: int, datas
     log = out / "logs" / f"{stem}.log"
     result.unlink(missing_ok=True)
     command = [
-        interpreter(system), str(BENCH_DIR / "_one.py"), "--dataset", dataset, "--system", system,
-        "--budget", repr(budget), "--seed", str(seed), "--datasets-dir", str(datasets_dir), "--result", str(result),
+        interpreter(system),
+        str(BENCH_DIR / "_one.py"),
+        "--dataset",
+        dataset,
+        "--system",
+        system,
+        "--budget",
+        repr(budget),
+        "--seed",
+        str(seed),
+        "--datasets-dir",
+        str(datasets_dir),
+        "--result",
+        str(result),
     ]
     env = {k: v for k, v in os.environ.items() if k not in _THREAD_VARIABLES}
     env["PYTHONHASHSEED"] = str(seed)
@@ -85,8 +102,7 @@ def run_in_subprocess(dataset: str, system: str, budget: float, seed: int, datas
     timed_out = False
     with tempfile.TemporaryDirectory(prefix="automl-bench-") as workdir, log.open("w") as log_file:
         start = time.monotonic()
-        proc = subprocess.Popen(command, cwd=workdir, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(command, cwd=workdir, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
         sampler = GroupMemorySampler(proc.pid).start()
         try:
             proc.wait(timeout=timeout)
@@ -98,14 +114,27 @@ def run_in_subprocess(dataset: str, system: str, budget: float, seed: int, datas
             proc.wait()
         wall = time.monotonic() - start
 
-    base = {"dataset": dataset, "system": system, "budget": budget, "seed": seed, "wall_seconds": wall,
-            "peak_memory_mb": group_peak_mb}
+    base = {
+        "dataset": dataset,
+        "system": system,
+        "budget": budget,
+        "seed": seed,
+        "wall_seconds": wall,
+        "peak_memory_mb": group_peak_mb,
+    }
     if timed_out:
-        return {**base, "fit_seconds": wall, "status": "timeout",
-                "error": f"killed after {timeout:.0f} s wall-clock (limit budget*2+120); log: {log}"}
+        return {
+            **base,
+            "fit_seconds": wall,
+            "status": "timeout",
+            "error": f"killed after {timeout:.0f} s wall-clock (limit budget*2+120); log: {log}",
+        }
     if not result.exists():
-        return {**base, "status": "error",
-                "error": f"process exited with code {proc.returncode} and no result; {_tail(log)} (log: {log})"}
+        return {
+            **base,
+            "status": "error",
+            "error": f"process exited with code {proc.returncode} and no result; {_tail(log)} (log: {log})",
+        }
     record: dict[str, Any] = json.loads(result.read_text())
     peak = max(group_peak_mb, float(record.get("peak_memory_mb") or 0.0))
     return {**record, "wall_seconds": wall, "peak_memory_mb": peak}
@@ -156,8 +185,9 @@ def header(args: argparse.Namespace, started: dt.datetime, finished: dt.datetime
     ]
 
 
-def write_outputs(records: list[dict[str, Any]], args: argparse.Namespace, started: dt.datetime,
-                  finished: dt.datetime | None) -> str:
+def write_outputs(
+    records: list[dict[str, Any]], args: argparse.Namespace, started: dt.datetime, finished: dt.datetime | None
+) -> str:
     frame = results_frame(records)
     frame.to_csv(args.out / "results.csv", index=False)
     baseline = _baseline(args.baseline_results)
@@ -170,16 +200,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per (dataset, system) fit (default 60)")
     parser.add_argument("--datasets", help="comma-separated dataset names (default: all in the manifest)")
-    parser.add_argument("--systems", help=f"comma-separated systems of {','.join(SYSTEMS)} (default: {','.join(DEFAULT_SYSTEMS)})")
+    parser.add_argument(
+        "--systems", help=f"comma-separated systems of {','.join(SYSTEMS)} (default: {','.join(DEFAULT_SYSTEMS)})"
+    )
     parser.add_argument("--seeds", default="0", help="comma-separated seeds for the split and every system (default 0)")
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)  # the single-seed spelling of earlier versions
-    parser.add_argument("--baseline-results", type=Path,
-                        help="a results.csv of an earlier run (e.g. at 60 s): the report compares each system's score with it")
+    parser.add_argument(
+        "--baseline-results",
+        type=Path,
+        help="a results.csv of an earlier run (e.g. at 60 s): the report compares each system's score with it",
+    )
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "results", help="output folder (default benchmarks/results)")
-    parser.add_argument("--datasets-dir", type=Path, default=DEFAULT_DATASETS_DIR,
-                        help="folder with manifest.json and the .csv.gz files (default ../shared/datasets)")
-    parser.add_argument("--update-results-md", action="store_true",
-                        help=f"also rewrite {RESULTS_MD.relative_to(REPO)} with the results")
+    parser.add_argument(
+        "--datasets-dir",
+        type=Path,
+        default=DEFAULT_DATASETS_DIR,
+        help="folder with manifest.json and the .csv.gz files (default ../shared/datasets)",
+    )
+    parser.add_argument(
+        "--update-results-md", action="store_true", help=f"also rewrite {RESULTS_MD.relative_to(REPO)} with the results"
+    )
     parser.add_argument("--results-md", type=Path, default=RESULTS_MD, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.budget <= 0:
@@ -226,8 +266,16 @@ def main(argv: list[str] | None = None) -> int:
     for i, (seed, dataset, system) in enumerate(runs, 1):
         if missing[system]:
             spec = manifest[dataset]
-            record = {"dataset": dataset, "task": spec.task, "system": system, "metric": spec.metric,
-                      "budget": args.budget, "seed": seed, "status": "skipped", "error": missing[system]}
+            record = {
+                "dataset": dataset,
+                "task": spec.task,
+                "system": system,
+                "metric": spec.metric,
+                "budget": args.budget,
+                "seed": seed,
+                "status": "skipped",
+                "error": missing[system],
+            }
             print(f"[{i}/{len(runs)}] seed {seed} {dataset} / {system}: skipped ({missing[system]})", flush=True)
         else:
             print(f"[{i}/{len(runs)}] seed {seed} {dataset} / {system} ...", end="", flush=True)
@@ -249,9 +297,11 @@ def main(argv: list[str] | None = None) -> int:
 def _progress(record: dict[str, Any]) -> str:
     if record.get("status") != "ok":
         return f"{record.get('status')}: {record.get('error', '')}"[:300]
-    return (f"{record['metric']}={record['value']:.4f} fit {record['fit_seconds']:.1f}s "
-            f"(budget {record['budget']:g}) predict {record['predict_seconds']:.3f}s "
-            f"peak {record['peak_memory_mb']:.0f} MB wall {record['wall_seconds']:.1f}s  {record.get('detail', '')}")
+    return (
+        f"{record['metric']}={record['value']:.4f} fit {record['fit_seconds']:.1f}s "
+        f"(budget {record['budget']:g}) predict {record['predict_seconds']:.3f}s "
+        f"peak {record['peak_memory_mb']:.0f} MB wall {record['wall_seconds']:.1f}s  {record.get('detail', '')}"
+    )
 
 
 if __name__ == "__main__":

@@ -42,8 +42,11 @@ from _machine import git_revision, machine_facts, package_versions  # noqa: E402
 from _protocol import read_manifest  # noqa: E402
 
 _SINGLE_THREAD_ENV = {
-    "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-    "VECLIB_MAXIMUM_THREADS": "1", "NUMEXPR_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "VECLIB_MAXIMUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
 }
 _FINISHED = ("COMPLETE", "PRUNED", "FAIL")
 
@@ -92,8 +95,9 @@ class Storages:
 
 
 def _automl(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "automl", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "automl", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
 
 
 def _check(process: subprocess.Popen[str], what: str) -> str:
@@ -103,17 +107,47 @@ def _check(process: subprocess.Popen[str], what: str) -> str:
     return out
 
 
-def measure(workers: int, url: str, kind: str, data: Path, target: str, budget: float, families: str | None,
-            work: Path, seed: int) -> Row:
+def measure(
+    workers: int, url: str, kind: str, data: Path, target: str, budget: float, families: str | None, work: Path, seed: int
+) -> Row:
     study, output = f"scaling-{workers}", work / f"runs-{workers}"
-    create = ["studies", "create", str(data), "--target", target, "--study", study, "--storage", url, "--output", str(output),
-              "--seed", str(seed), *(["--families", families] if families else [])]
+    create = [
+        "studies",
+        "create",
+        str(data),
+        "--target",
+        target,
+        "--study",
+        study,
+        "--storage",
+        url,
+        "--output",
+        str(output),
+        "--seed",
+        str(seed),
+        *(["--families", families] if families else []),
+    ]
     _check(_automl(*create), "automl studies create")
     env = {**os.environ, **_SINGLE_THREAD_ENV}
     launched = dt.datetime.now()  # Optuna records trial times as naive local datetimes
     started = time.monotonic()
-    processes = [_automl("worker", "--study", study, "--storage", url, "--time-budget", str(budget), "--n-jobs", "1",
-                         "--seed", str(seed + i), env=env) for i in range(workers)]
+    processes = [
+        _automl(
+            "worker",
+            "--study",
+            study,
+            "--storage",
+            url,
+            "--time-budget",
+            str(budget),
+            "--n-jobs",
+            "1",
+            "--seed",
+            str(seed + i),
+            env=env,
+        )
+        for i in range(workers)
+    ]
     for i, process in enumerate(processes):
         _check(process, f"worker {i}")
     wall = time.monotonic() - started
@@ -125,11 +159,19 @@ def measure(workers: int, url: str, kind: str, data: Path, target: str, budget: 
     artifacts = sum(p.stat().st_size for p in (output / study / "artifacts").rglob("*") if p.is_file())
     complete = [t for t in trials if t["state"] == "COMPLETE"]
     return Row(
-        workers=workers, storage=kind, budget_s=budget, wall_s=round(wall, 1), finished=len(finished),
-        complete=len(complete), trials_per_min=round(len(finished) / (budget / 60), 2), best_score=best,
-        busy_fraction=round(sum(durations) / (workers * budget), 3), mean_trial_s=round(statistics.mean(durations), 2) if durations else None,
+        workers=workers,
+        storage=kind,
+        budget_s=budget,
+        wall_s=round(wall, 1),
+        finished=len(finished),
+        complete=len(complete),
+        trials_per_min=round(len(finished) / (budget / 60), 2),
+        best_score=best,
+        busy_fraction=round(sum(durations) / (workers * budget), 3),
+        mean_trial_s=round(statistics.mean(durations), 2) if durations else None,
         startup_s=round((first - launched).total_seconds(), 1) if first else None,
-        statements_per_trial=statements, round_trip_ms=round_trip,
+        statements_per_trial=statements,
+        round_trip_ms=round_trip,
         artifact_kb_per_trial=round(artifacts / 1024 / len(complete), 1) if complete else None,
     )
 
@@ -141,8 +183,13 @@ def _read_study(study_name: str, url: str) -> tuple[list[dict[str, Any]], float 
 
     study = optuna.load_study(study_name=study_name, storage=open_storage(url))
     trials = [
-        {"state": t.state.name, "start": t.datetime_start,
-         "seconds": (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_start and t.datetime_complete else None}
+        {
+            "state": t.state.name,
+            "start": t.datetime_start,
+            "seconds": (t.datetime_complete - t.datetime_start).total_seconds()
+            if t.datetime_start and t.datetime_complete
+            else None,
+        }
         for t in study.trials
     ]
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
@@ -177,17 +224,26 @@ def _storage_cost(study_name: str, url: str, kind: str, existing: int, extra: in
 
 
 def render(rows: list[Row], header: list[str]) -> str:
-    lines = [*header, "", "| workers | finished trials | trials/min | best CV score | busy "
+    lines = [
+        *header,
+        "",
+        "| workers | finished trials | trials/min | best CV score | busy "
         "| mean trial s | start-up s | statements/trial | round trip ms | OOF KB/trial |",
-             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for r in rows:
-        lines.append(f"| {r.workers} | {r.finished} | {r.trials_per_min} "
+        lines.append(
+            f"| {r.workers} | {r.finished} | {r.trials_per_min} "
             f"| {r.best_score if r.best_score is None else f'{r.best_score:.5f}'} "
-                     f"| {r.busy_fraction:.0%} | {r.mean_trial_s} | {r.startup_s} "
-                         f"| {r.statements_per_trial} | {r.round_trip_ms} | {r.artifact_kb_per_trial} |")
+            f"| {r.busy_fraction:.0%} | {r.mean_trial_s} | {r.startup_s} "
+            f"| {r.statements_per_trial} | {r.round_trip_ms} | {r.artifact_kb_per_trial} |"
+        )
     base = rows[0]
-    lines += ["", "Speed-up in trials/min over one worker: "
-              + ", ".join(f"{r.workers} workers x{r.trials_per_min / base.trials_per_min:.2f}" for r in rows if base.trials_per_min)]
+    lines += [
+        "",
+        "Speed-up in trials/min over one worker: "
+        + ", ".join(f"{r.workers} workers x{r.trials_per_min / base.trials_per_min:.2f}" for r in rows if base.trials_per_min),
+    ]
     lines += ["", _projection(rows)]
     return "\n".join(lines) + "\n"
 
@@ -237,16 +293,28 @@ def main(argv: list[str] | None = None) -> int:
         storages = Storages(args.storage, Path(tmp))
         try:
             for workers in (int(w) for w in args.workers.split(",")):
-                row = measure(workers, storages.url(workers), args.storage, spec.path, spec.target, args.budget,
-                              args.families, Path(tmp), args.seed)
+                row = measure(
+                    workers,
+                    storages.url(workers),
+                    args.storage,
+                    spec.path,
+                    spec.target,
+                    args.budget,
+                    args.families,
+                    Path(tmp),
+                    args.seed,
+                )
                 rows.append(row)
                 print(json.dumps(asdict(row)), flush=True)
         finally:
             storages.close()
     facts = machine_facts()
-    header = [f"# Scaling out: {args.dataset}, {args.storage} storage, {args.budget:.0f} s per worker",
-              "", f"Machine: {facts['nproc']} cores ({facts['cpu']}), {facts['memory']}; automl {git_revision(REPO)}; "
-              f"optuna {package_versions()['optuna']}. One thread per worker."]
+    header = [
+        f"# Scaling out: {args.dataset}, {args.storage} storage, {args.budget:.0f} s per worker",
+        "",
+        f"Machine: {facts['nproc']} cores ({facts['cpu']}), {facts['memory']}; automl {git_revision(REPO)}; "
+        f"optuna {package_versions()['optuna']}. One thread per worker.",
+    ]
     (args.out / "scaling.csv").write_text(
         "\n".join([",".join(asdict(rows[0]))] + [",".join(str(v) for v in asdict(r).values()) for r in rows]) + "\n"
     )

@@ -68,7 +68,9 @@ def bin_dir() -> Path:
     initdb = shutil.which("initdb")
     if initdb:
         return Path(initdb).resolve().parent
-    raise PostgresUnavailable("PostgreSQL server binaries not found; run scripts/ensure-postgresql.sh (installs Debian's postgresql)")
+    raise PostgresUnavailable(
+        "PostgreSQL server binaries not found; run scripts/ensure-postgresql.sh (installs Debian's postgresql)"
+    )
 
 
 def _server_account() -> str | None:
@@ -117,16 +119,42 @@ class PostgresServer:
             if account is not None:
                 shutil.chown(root, account)
                 shutil.chown(root / "sock", account)
-            _run(account, [str(binaries / "initdb"), "-D", str(root / "data"), "-E", "UTF8", "--no-locale",
-                           "--auth-local=peer", "--auth-host=scram-sha-256", "--no-sync"], root)
+            _run(
+                account,
+                [
+                    str(binaries / "initdb"),
+                    "-D",
+                    str(root / "data"),
+                    "-E",
+                    "UTF8",
+                    "--no-locale",
+                    "--auth-local=peer",
+                    "--auth-host=scram-sha-256",
+                    "--no-sync",
+                ],
+                root,
+            )
             error = ""
             for _ in range(attempts):
                 port = _free_port()
                 with open(root / "data" / "postgresql.auto.conf", "a", encoding="utf-8") as conf:
                     conf.write(_SETTINGS.format(port=port, socket_dir=root / "sock"))
                 try:
-                    _run(account, [str(binaries / "pg_ctl"), "-D", str(root / "data"), "-l", str(root / "server.log"),
-                                   "-w", "-t", "60", "start"], root)
+                    _run(
+                        account,
+                        [
+                            str(binaries / "pg_ctl"),
+                            "-D",
+                            str(root / "data"),
+                            "-l",
+                            str(root / "server.log"),
+                            "-w",
+                            "-t",
+                            "60",
+                            "start",
+                        ],
+                        root,
+                    )
                 except PostgresUnavailable as exc:
                     error = f"{exc}; server log: {_tail(root / 'server.log')}"
                     continue
@@ -157,8 +185,24 @@ class PostgresServer:
 
     def _psql(self, sql: str) -> None:
         psql = bin_dir() / "psql"
-        _run(_server_account(), [str(psql), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", str(self.root / "sock"),
-                                 "-p", str(self.port), "-d", "postgres"], self.root, stdin=sql)
+        _run(
+            _server_account(),
+            [
+                str(psql),
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                str(self.root / "sock"),
+                "-p",
+                str(self.port),
+                "-d",
+                "postgres",
+            ],
+            self.root,
+            stdin=sql,
+        )
 
     def _write_state(self) -> None:
         path = self.root / _STATE_FILE
@@ -176,8 +220,9 @@ def _run(account: str | None, command: list[str], cwd: Path, stdin: str | None =
     name = Path(command[0]).name
     if account is not None:
         command = ["runuser", "-u", account, "--", *command]
-    done = subprocess.run(command, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "LC_ALL": "C", "LANG": "C"})
+    done = subprocess.run(
+        command, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=120, env={**os.environ, "LC_ALL": "C", "LANG": "C"}
+    )
     if done.returncode != 0:
         lines = (done.stderr or done.stdout).strip().splitlines()
         raise PostgresUnavailable(f"{name} failed: {lines[-1] if lines else f'exit code {done.returncode}'}")

@@ -15,8 +15,19 @@ PACKAGE = Path(__file__).resolve().parents[1] / "automl"
 # cli -> api -> continual -> search -> ensembles -> registry -> {models, spaces, evaluation} -> data -> _core
 # (STYLE.md section 2: the registry stores models and its promotion gate reuses evaluation, so it sits above both).
 RANK = {
-    "__main__": 10, "cli": 9, "__init__": 9, "api": 8, "continual": 7, "search": 6, "ensembles": 5,
-    "registry": 4, "models": 3, "spaces": 3, "evaluation": 3, "data": 1, "_core": 0,
+    "__main__": 10,
+    "cli": 9,
+    "__init__": 9,
+    "api": 8,
+    "continual": 7,
+    "search": 6,
+    "ensembles": 5,
+    "registry": 4,
+    "models": 3,
+    "spaces": 3,
+    "evaluation": 3,
+    "data": 1,
+    "_core": 0,
 }
 ROOT = "__init__"  # what `import automl` or `from automl import name` reaches when name is not a package
 
@@ -86,7 +97,9 @@ def late():
     assert imported_layers("from . import _linear", ["automl", "models"], is_package=True) == {"models"}
     assert imported_layers("from automl import nothere", ["automl", "cli"], is_package=True) == {ROOT}
     assert imported_modules("from automl.evaluation import _plots, Metric", ["automl", "cli", "_x"], is_package=False) == {
-        "automl.evaluation._plots", "automl.evaluation"}
+        "automl.evaluation._plots",
+        "automl.evaluation",
+    }
     assert imported_layers("import os\nfrom os import path", ["automl", "cli"], is_package=True) == set()
 
 
@@ -117,8 +130,9 @@ def test_no_module_imports_itself_through_others() -> None:
     edges into them are left out: a module may import its own package's public names."""
     modules = {".".join(_module_name(p)): p for p in PACKAGE.rglob("*.py") if p.name != "__init__.py"}
     edges = {
-        name: sorted(m for m in imported_modules(path.read_text(encoding="utf-8"), _module_name(path), False)
-                     if m in modules and m != name)
+        name: sorted(
+            m for m in imported_modules(path.read_text(encoding="utf-8"), _module_name(path), False) if m in modules and m != name
+        )
         for name, path in modules.items()
     }
     circles: set[tuple[str, ...]] = set()

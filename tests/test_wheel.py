@@ -35,14 +35,20 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]
     """A new virtual environment with the freshly built wheel installed, and the environment to run it in."""
     work = tmp_path_factory.mktemp("wheel")
     assert REPO not in work.resolve().parents, "the environment must live outside the checkout"
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet", "-w", work / "dist", REPO],
-         cwd=work, env=dict(os.environ))
+    _run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet", "-w", work / "dist", REPO],
+        cwd=work,
+        env=dict(os.environ),
+    )
     (wheel,) = (work / "dist").glob("automl-*.whl")
     target = work / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", target], cwd=work, env=dict(os.environ))
     python = target / "bin" / "python"
-    _run([sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index", "--quiet", wheel],
-         cwd=work, env=dict(os.environ))
+    _run(
+        [sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index", "--quiet", wheel],
+        cwd=work,
+        env=dict(os.environ),
+    )
     site = Path(_run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], cwd=work, env={}).strip())
     # Dependencies only: .pth lines are appended after the new site-packages, and .pth files in the
     # appended folder (such as the editable install's pointer to this checkout) are not processed.
@@ -61,12 +67,22 @@ def test_wheel_installs_and_runs_outside_the_checkout(venv: tuple[Path, dict[str
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
 
-    probe = json.loads(_run([python, "-c", (
-        "import json, sys, automl, importlib.metadata as m\n"
-        "from automl.spaces import default_spaces_dir\n"
-        "print(json.dumps({'file': automl.__file__, 'version': automl.__version__, 'metadata': m.version('automl'),"
-        " 'spaces': str(default_spaces_dir()), 'path': sys.path}))"
-    )], cwd=elsewhere, env=env))
+    probe = json.loads(
+        _run(
+            [
+                python,
+                "-c",
+                (
+                    "import json, sys, automl, importlib.metadata as m\n"
+                    "from automl.spaces import default_spaces_dir\n"
+                    "print(json.dumps({'file': automl.__file__, 'version': automl.__version__, 'metadata': m.version('automl'),"
+                    " 'spaces': str(default_spaces_dir()), 'path': sys.path}))"
+                ),
+            ],
+            cwd=elsewhere,
+            env=env,
+        )
+    )
     assert Path(probe["file"]).is_relative_to(target), f"automl imported from {probe['file']}, not from the wheel"
     assert Path(probe["spaces"]).is_relative_to(target), f"search spaces found at {probe['spaces']}"
     assert str(REPO) not in probe["path"] and "" not in probe["path"][1:], probe["path"]
@@ -81,17 +97,44 @@ def test_wheel_installs_and_runs_outside_the_checkout(venv: tuple[Path, dict[str
     frame = load_breast_cancer(as_frame=True).frame.rename(columns={"target": "diagnosis"})
     frame.to_csv(elsewhere / "data.csv", index=False)
     storage = "sqlite:///wheel.db"
-    _run([cli, "search", "data.csv", "--target", "diagnosis", "--time-budget", "10", "--study", "wheel",
-          "--storage", storage, "--output", "runs", "--seed", "0"], cwd=elsewhere, env=env)
+    _run(
+        [
+            cli,
+            "search",
+            "data.csv",
+            "--target",
+            "diagnosis",
+            "--time-budget",
+            "10",
+            "--study",
+            "wheel",
+            "--storage",
+            storage,
+            "--output",
+            "runs",
+            "--seed",
+            "0",
+        ],
+        cwd=elsewhere,
+        env=env,
+    )
     assert list((elsewhere / "runs" / "wheel" / "models").glob("*/model.skops"))
 
     _run([cli, "predict", "--study", "wheel", "--storage", storage, "data.csv", "--out", "preds.csv"], cwd=elsewhere, env=env)
     predicted = pd.read_csv(elsewhere / "preds.csv")
     assert len(predicted) == len(frame)
 
-    loaded = _run([python, "-c", (
-        "import automl, pandas as pd\n"
-        f"model = automl.load_best_model('wheel', {storage!r})\n"
-        "print(pd.Series(model.predict(pd.read_csv('data.csv').drop(columns='diagnosis'))).to_json(orient='values'))"
-    )], cwd=elsewhere, env=env)
+    loaded = _run(
+        [
+            python,
+            "-c",
+            (
+                "import automl, pandas as pd\n"
+                f"model = automl.load_best_model('wheel', {storage!r})\n"
+                "print(pd.Series(model.predict(pd.read_csv('data.csv').drop(columns='diagnosis'))).to_json(orient='values'))"
+            ),
+        ],
+        cwd=elsewhere,
+        env=env,
+    )
     assert json.loads(loaded) == predicted["prediction"].tolist()

@@ -22,5 +22,5 @@ def sqlite_path(url: str) -> str | None:
     """The file of a ``sqlite:///path`` URL; ``None`` for in-memory SQLite and other databases."""
     if not url.startswith("sqlite:///"):
         return None
-    path = url[len("sqlite:///"):].split("?", 1)[0]
+    path = url[len("sqlite:///") :].split("?", 1)[0]
     return None if path in ("", ":memory:") else path

@@ -26,11 +26,19 @@ class ChallengeCommand:
         parser.add_argument("name", help="registered model name")
         parser.add_argument("--challenger", required=True, help="version number or reference (e.g. 4, NAME@challenger)")
         parser.add_argument("--champion", help="reference to compare against (default NAME@champion)")
-        parser.add_argument("--data", required=True, type=Path, help="labelled holdout (CSV or Parquet) neither model was trained on")
+        parser.add_argument(
+            "--data", required=True, type=Path, help="labelled holdout (CSV or Parquet) neither model was trained on"
+        )
         parser.add_argument("--target", help="target column (default: the champion card's)")
-        parser.add_argument("--time-col", help="order rows by this column; with --holdout-fraction the newest rows are the holdout")
-        parser.add_argument("--holdout-fraction", type=float, default=1.0,
-                            help="share of the newest rows used (needs --time-col when below 1; default 1: all rows)")
+        parser.add_argument(
+            "--time-col", help="order rows by this column; with --holdout-fraction the newest rows are the holdout"
+        )
+        parser.add_argument(
+            "--holdout-fraction",
+            type=float,
+            default=1.0,
+            help="share of the newest rows used (needs --time-col when below 1; default 1: all rows)",
+        )
         parser.add_argument("--metric", help="primary metric (default: the champion card's)")
         add_gate_options(parser)
         parser.add_argument("--out", type=Path, help="report folder (default: reports/ in the registry's artifact folder)")
@@ -42,8 +50,17 @@ class ChallengeCommand:
             champion = registry.version(args.champion or f"{args.name}@champion")
             X, y = holdout_rows(args.data, args.target or champion.card.target, args.time_col, args.holdout_fraction)
             result = challenge(
-                registry, args.name, args.challenger, X, y, config, champion=args.champion, metric=args.metric,
-                promote=args.promote, out=args.out, source=str(args.data),
+                registry,
+                args.name,
+                args.challenger,
+                X,
+                y,
+                config,
+                champion=args.champion,
+                metric=args.metric,
+                promote=args.promote,
+                out=args.out,
+                source=str(args.data),
             )
         print_decision(result)
         return 0
@@ -55,10 +72,16 @@ def add_gate_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--confidence", type=float, default=0.95, help="interval level (default 0.95)")
     parser.add_argument("--n-bootstrap", type=int, default=1000, help="paired bootstrap resamples (default 1000)")
     parser.add_argument("--slices", type=csv_list, default=[], metavar="COL,...", help="slices that must not regress")
-    parser.add_argument("--invariant", type=csv_list, default=[], metavar="COL,...", help="columns predictions must not depend on")
+    parser.add_argument(
+        "--invariant", type=csv_list, default=[], metavar="COL,...", help="columns predictions must not depend on"
+    )
     parser.add_argument("--max-ece-increase", type=float, default=0.02, help="tolerated calibration loss (default 0.02)")
-    parser.add_argument("--max-slice-drop", type=float, default=0.05,
-                        help="tolerated loss on a slice, share of the champion's score there (default 0.05)")
+    parser.add_argument(
+        "--max-slice-drop",
+        type=float,
+        default=0.05,
+        help="tolerated loss on a slice, share of the champion's score there (default 0.05)",
+    )
     parser.add_argument("--min-slice-size", type=int, default=30, help="smaller slices are not checked (default 30)")
     parser.add_argument("--promote", action="store_true", help="move the champion alias when the verdict is PROMOTE")
     parser.add_argument("--seed", type=int, default=0)
@@ -66,9 +89,15 @@ def add_gate_options(parser: argparse.ArgumentParser) -> None:
 
 def gate_config(args: argparse.Namespace) -> GateConfig:
     return GateConfig(
-        margin=args.margin, confidence=args.confidence, n_bootstrap=args.n_bootstrap, slices=tuple(args.slices),
-        invariant=tuple(args.invariant), max_ece_increase=args.max_ece_increase, max_slice_drop=args.max_slice_drop,
-        min_slice_size=args.min_slice_size, seed=args.seed,
+        margin=args.margin,
+        confidence=args.confidence,
+        n_bootstrap=args.n_bootstrap,
+        slices=tuple(args.slices),
+        invariant=tuple(args.invariant),
+        max_ece_increase=args.max_ece_increase,
+        max_slice_drop=args.max_slice_drop,
+        min_slice_size=args.min_slice_size,
+        seed=args.seed,
     )
 
 
@@ -76,15 +105,27 @@ def print_decision(result: ChallengeResult) -> None:
     """The two models side by side, every check, the verdict and where the report is."""
     decision = result.decision
     champion, challenger = result.context.champion.ref, result.context.challenger.ref
-    rows = [{"metric": m, champion: _estimate_text(decision.champion.metrics[m]), challenger: _estimate_text(decision.challenger.metrics[m])}
-            for m in decision.champion.metrics]
-    console.print(frame_table(pd.DataFrame(rows), f"{result.context.name}: champion vs challenger on {decision.n_rows} rows", wide=()))
+    rows = [
+        {
+            "metric": m,
+            champion: _estimate_text(decision.champion.metrics[m]),
+            challenger: _estimate_text(decision.challenger.metrics[m]),
+        }
+        for m in decision.champion.metrics
+    ]
+    console.print(
+        frame_table(pd.DataFrame(rows), f"{result.context.name}: champion vs challenger on {decision.n_rows} rows", wide=())
+    )
     for check in decision.checks:
         console.print(f"  [{_CHECK_STYLE[check.status]}]{check.status}[/] {check.name}: {check.detail}", soft_wrap=True)
-    console.print(f"[{_VERDICT_STYLE[decision.verdict]}]{decision.verdict}[/]: {decision.summary().split(': ', 1)[1]}", soft_wrap=True)
+    console.print(
+        f"[{_VERDICT_STYLE[decision.verdict]}]{decision.verdict}[/]: {decision.summary().split(': ', 1)[1]}", soft_wrap=True
+    )
     if decision.rows_needed is not None:
-        console.print(f"about {decision.rows_needed:,} holdout rows would let this difference clear the margin "
-                      f"({max(decision.rows_needed - decision.n_rows, 0):,} more)")
+        console.print(
+            f"about {decision.rows_needed:,} holdout rows would let this difference clear the margin "
+            f"({max(decision.rows_needed - decision.n_rows, 0):,} more)"
+        )
     if result.promoted:
         console.print(f"{challenger} is now the champion")
     elif decision.verdict == "PROMOTE":
@@ -102,7 +143,9 @@ def holdout_rows(path: Path, target: str, time_col: str | None, fraction: float)
         raise InputError(f"--holdout-fraction must be in (0, 1], got {fraction}")
     if fraction < 1:
         if time_col is None:
-            raise InputError("a share of unordered rows is not a sealed holdout: give --time-col, or split first with 'automl split'")
+            raise InputError(
+                "a share of unordered rows is not a sealed holdout: give --time-col, or split first with 'automl split'"
+            )
         frame = split_frame(frame, holdout=fraction, time_col=time_col, source=str(path)).holdout
     X, y = split_target(frame, target, str(path))
     return X, y
@@ -123,8 +166,15 @@ class SplitCommand:
     def run(self, args: argparse.Namespace) -> int:
         frame = read_table(args.data)
         split_target(frame, args.target, str(args.data))  # names a missing target column before any work
-        parts = split_frame(frame, holdout=args.holdout, validation=args.validation, time_col=args.time_col,
-                            stratify=frame[args.target] if args.time_col is None else None, seed=args.seed, source=str(args.data))
+        parts = split_frame(
+            frame,
+            holdout=args.holdout,
+            validation=args.validation,
+            time_col=args.time_col,
+            stratify=frame[args.target] if args.time_col is None else None,
+            seed=args.seed,
+            source=str(args.data),
+        )
         rows = []
         for part, table in (("train", parts.train), ("validation", parts.validation), ("holdout", parts.holdout)):
             if table.empty:

@@ -8,6 +8,7 @@ artifact folder, add trials; ``finalize`` builds the final model once from all o
 from __future__ import annotations
 
 import argparse
+
 from automl import api
 from automl.cli._clock import process_age_seconds
 from automl.cli._render import RichReporter, console
@@ -21,8 +22,12 @@ def _add_join_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--study", required=True, help="name of the study to join")
     parser.add_argument("--storage", default=DEFAULT_STORAGE, help=_STORAGE_HELP)
     parser.add_argument("--data", help="where this machine reads the study's table (default: the path recorded with the study)")
-    parser.add_argument("--spaces", action="append", metavar="DIR",
-                        help="where this machine finds the study's extra search-space folders (default: the recorded ones)")
+    parser.add_argument(
+        "--spaces",
+        action="append",
+        metavar="DIR",
+        help="where this machine finds the study's extra search-space folders (default: the recorded ones)",
+    )
 
 
 def _budget(seconds: float | None) -> float | None:
@@ -42,8 +47,15 @@ class WorkerCommand:
 
     def run(self, args: argparse.Namespace) -> int:
         outcome = api.run_worker(
-            args.study, args.storage, time_budget=_budget(args.time_budget), n_trials=args.n_trials, n_jobs=args.n_jobs,
-            seed=args.seed, data=args.data, spaces=args.spaces, reporter=RichReporter(),
+            args.study,
+            args.storage,
+            time_budget=_budget(args.time_budget),
+            n_trials=args.n_trials,
+            n_jobs=args.n_jobs,
+            seed=args.seed,
+            data=args.data,
+            spaces=args.spaces,
+            reporter=RichReporter(),
         )
         running = f", {outcome.study_running} running" if outcome.study_running else ""
         console.print(
@@ -59,13 +71,21 @@ class FinalizeCommand:
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         _add_join_arguments(parser)
-        parser.add_argument("--ensemble", choices=["none", "selection", "stacking", "bagging", "auto"],
-                            help="final model (default: the study's)")
+        parser.add_argument(
+            "--ensemble", choices=["none", "selection", "stacking", "bagging", "auto"], help="final model (default: the study's)"
+        )
         parser.add_argument("--time-budget", type=float, help="seconds for refitting and saving (default: no limit)")
         parser.add_argument("--n-jobs", type=int, default=1, help="threads for the refit")
 
     def run(self, args: argparse.Namespace) -> int:
-        result = api.finalize(args.study, args.storage, ensemble=args.ensemble, time_budget=_budget(args.time_budget),
-                              n_jobs=args.n_jobs, data=args.data, spaces=args.spaces)
+        result = api.finalize(
+            args.study,
+            args.storage,
+            ensemble=args.ensemble,
+            time_budget=_budget(args.time_budget),
+            n_jobs=args.n_jobs,
+            data=args.data,
+            spaces=args.spaces,
+        )
         print_result(result, args.storage)
         return 0

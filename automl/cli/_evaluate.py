@@ -35,28 +35,42 @@ class EvaluateCommand:
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         add_model_source(parser)
-        parser.add_argument("--data", type=Path, required=True, help="labelled evaluation table (CSV or Parquet), never used for training")
+        parser.add_argument(
+            "--data", type=Path, required=True, help="labelled evaluation table (CSV or Parquet), never used for training"
+        )
         parser.add_argument("--target", help="target column (default: the model card's)")
         parser.add_argument("--slices", default="", metavar="COL,...", help="columns to slice the metric by")
         parser.add_argument("--invariant", default="", metavar="COL,...", help="columns whose value must not change predictions")
-        parser.add_argument("--directional", default="", metavar="COL:+|-,...",
-                            help="raising COL must not lower (+) / raise (-) the score")
+        parser.add_argument(
+            "--directional", default="", metavar="COL:+|-,...", help="raising COL must not lower (+) / raise (-) the score"
+        )
         parser.add_argument("--cost-fp", type=float, help="cost of a false positive (binary; with --cost-fn)")
         parser.add_argument("--cost-fn", type=float, help="cost of a false negative (binary; with --cost-fp)")
         parser.add_argument("--train", type=Path, help="training table: enables the learning curve, fits the heuristic baselines")
-        parser.add_argument("--against", type=Path, metavar="CHAMPION_MODEL_PATH", help="saved champion model folder to compare with")
+        parser.add_argument(
+            "--against", type=Path, metavar="CHAMPION_MODEL_PATH", help="saved champion model folder to compare with"
+        )
         parser.add_argument("--out", type=Path, default=Path("evaluation"), help="output folder (default: ./evaluation)")
         parser.add_argument("--metric", help="primary metric (default: the model card's)")
         parser.add_argument("--positive-class", help="class whose probability is the score (default: the last class)")
         parser.add_argument("--threshold", type=float, default=0.5, help="decision threshold on P(positive) (default 0.5)")
-        parser.add_argument("--target-accuracy", type=float, default=0.9, help="accuracy the confidence section aims for (default 0.9)")
-        parser.add_argument("--recalibrate", choices=("isotonic", "sigmoid", "none"), default="isotonic",
-                            help="recalibration method to study (default isotonic)")
+        parser.add_argument(
+            "--target-accuracy", type=float, default=0.9, help="accuracy the confidence section aims for (default 0.9)"
+        )
+        parser.add_argument(
+            "--recalibrate",
+            choices=("isotonic", "sigmoid", "none"),
+            default="isotonic",
+            help="recalibration method to study (default isotonic)",
+        )
         parser.add_argument("--bootstrap", type=_positive_int, default=200, help="bootstrap resamples per interval (default 200)")
         parser.add_argument("--importance-repeats", type=_positive_int, default=5, help="shuffles per column (default 5)")
         parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--fail-on-check", action="store_true",
-                            help=f"exit with code {EXIT_CHECKS_FAILED} when any check fails (for CI gates)")
+        parser.add_argument(
+            "--fail-on-check",
+            action="store_true",
+            help=f"exit with code {EXIT_CHECKS_FAILED} when any check fails (for CI gates)",
+        )
         add_limit_arguments(parser)
 
     def run(self, args: argparse.Namespace) -> int:
@@ -75,11 +89,21 @@ class EvaluateCommand:
         )
         champion = api.load_saved_model(args.against, args.trust)[0] if args.against else None
         report = api.evaluate(
-            model, read_table(args.data, limits), target,
-            task=card.task, metric=args.metric or card.metric,
-            slices=parse_columns(args.slices), invariant=parse_columns(args.invariant), directional=args.directional or None,
-            champion=champion, X_train=read_table(args.train, limits) if args.train else None,
-            cost_fp=args.cost_fp, cost_fn=args.cost_fn, config=config, thresholds=EvaluationThresholds(), seed=args.seed,
+            model,
+            read_table(args.data, limits),
+            target,
+            task=card.task,
+            metric=args.metric or card.metric,
+            slices=parse_columns(args.slices),
+            invariant=parse_columns(args.invariant),
+            directional=args.directional or None,
+            champion=champion,
+            X_train=read_table(args.train, limits) if args.train else None,
+            cost_fp=args.cost_fp,
+            cost_fn=args.cost_fn,
+            config=config,
+            thresholds=EvaluationThresholds(),
+            seed=args.seed,
             model_name=name,
         )
         paths = write_report(report, args.out)
@@ -93,4 +117,3 @@ class EvaluateCommand:
         console.print(table)
         console.print(f"overall: [{_STYLE[report.status]}]{report.status}[/]; wrote {paths.json} and {paths.html}")
         return EXIT_CHECKS_FAILED if args.fail_on_check and not report.passed else 0
-

@@ -16,9 +16,14 @@ def add_model_source(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--model", type=Path, help="saved model folder")
     source.add_argument("--study", help="use this study's best model")
     parser.add_argument("--storage", default=DEFAULT_STORAGE, help="study storage (with --study)")
-    parser.add_argument("--trust", action="append", default=[], metavar="TYPE",
-                        help="also load this exact type (module.Class) if the model contains it: a risk you accept "
-                             "(repeatable; the refusal message names the types)")
+    parser.add_argument(
+        "--trust",
+        action="append",
+        default=[],
+        metavar="TYPE",
+        help="also load this exact type (module.Class) if the model contains it: a risk you accept "
+        "(repeatable; the refusal message names the types)",
+    )
 
 
 def load_model_source(args: argparse.Namespace) -> tuple[Any, ModelCard, str]:

@@ -19,8 +19,11 @@ EXIT_PROBLEMS = 3
 def add_registry_options(parser: argparse.ArgumentParser) -> None:
     """``--registry URL`` and ``--registry-artifacts DIR``, shared by every command that uses the registry."""
     parser.add_argument("--registry", default=DEFAULT_REGISTRY, help=f"registry database URL (default {DEFAULT_REGISTRY})")
-    parser.add_argument("--registry-artifacts", metavar="DIR",
-                        help="artifact folder (default: automl_registry/ beside the SQLite file; recorded in the registry)")
+    parser.add_argument(
+        "--registry-artifacts",
+        metavar="DIR",
+        help="artifact folder (default: automl_registry/ beside the SQLite file; recorded in the registry)",
+    )
 
 
 def open_registry(args: argparse.Namespace) -> Registry:
@@ -28,25 +31,42 @@ def open_registry(args: argparse.Namespace) -> Registry:
 
 
 def version_rows(versions: list[ModelVersion]) -> pd.DataFrame:
-    return pd.DataFrame([
-        {
-            "version": v.version, "aliases": ",".join(v.aliases), "mode": v.lineage.mode, "parent": v.lineage.parent_version or "",
-            "family": v.card.family, f"cv {v.card.metric}": v.card.cv_score, "study": v.lineage.study_name or "",
-            "trials": ",".join(map(str, v.lineage.trial_numbers)), "fit s": v.lineage.fit_seconds, "rows": v.lineage.rows_seen,
-            "created (UTC)": v.created_at[:19], "by": v.created_by,
-        }
-        for v in versions
-    ])
+    return pd.DataFrame(
+        [
+            {
+                "version": v.version,
+                "aliases": ",".join(v.aliases),
+                "mode": v.lineage.mode,
+                "parent": v.lineage.parent_version or "",
+                "family": v.card.family,
+                f"cv {v.card.metric}": v.card.cv_score,
+                "study": v.lineage.study_name or "",
+                "trials": ",".join(map(str, v.lineage.trial_numbers)),
+                "fit s": v.lineage.fit_seconds,
+                "rows": v.lineage.rows_seen,
+                "created (UTC)": v.created_at[:19],
+                "by": v.created_by,
+            }
+            for v in versions
+        ]
+    )
 
 
 def event_rows(events: list[Event]) -> pd.DataFrame:
-    return pd.DataFrame([
-        {
-            "seq": e.seq, "time (UTC)": e.at[:19], "event": e.kind, "version": e.version if e.version is not None else "",
-            "alias": f"{e.alias}: {_v(e.from_version)} -> {_v(e.to_version)}" if e.alias else "", "by": e.user, "reason": e.reason,
-        }
-        for e in events
-    ])
+    return pd.DataFrame(
+        [
+            {
+                "seq": e.seq,
+                "time (UTC)": e.at[:19],
+                "event": e.kind,
+                "version": e.version if e.version is not None else "",
+                "alias": f"{e.alias}: {_v(e.from_version)} -> {_v(e.to_version)}" if e.alias else "",
+                "by": e.user,
+                "reason": e.reason,
+            }
+            for e in events
+        ]
+    )
 
 
 def _v(version: int | None) -> str:
@@ -64,12 +84,16 @@ class RegistryCommand:
         history = self._add(actions, "history", "a name's events; --alias/--at answer 'who held it when, and why'")
         history.add_argument("name")
         history.add_argument("--alias", help="only events moving this alias (e.g. champion)")
-        history.add_argument("--at", metavar="TIME", help="with --alias: who held it at this date/time (UTC), and why that changed")
+        history.add_argument(
+            "--at", metavar="TIME", help="with --alias: who held it at this date/time (UTC), and why that changed"
+        )
         history.add_argument("--since", metavar="TIME")
         history.add_argument("--until", metavar="TIME")
         lineage = self._add(actions, "lineage", "a version and its ancestors")
         lineage.add_argument("ref")
-        promote = self._add(actions, "promote", "make a version the champion (without the gate: use 'automl challenge' for a decision)")
+        promote = self._add(
+            actions, "promote", "make a version the champion (without the gate: use 'automl challenge' for a decision)"
+        )
         promote.add_argument("ref")
         promote.add_argument("--reason", default="", help="why (recorded in the history)")
         promote.add_argument("--expect-champion", type=int, metavar="N", help="refuse if the champion is no longer version N")
@@ -103,8 +127,15 @@ class RegistryCommand:
         for name in registry.names():
             versions = registry.versions(name)
             holders = registry.aliases(name)
-            rows.append({"name": name, "versions": len(versions), "champion": holders.get("champion", ""),
-                         "challenger": holders.get("challenger", ""), "latest (UTC)": versions[-1].created_at[:19] if versions else ""})
+            rows.append(
+                {
+                    "name": name,
+                    "versions": len(versions),
+                    "champion": holders.get("champion", ""),
+                    "challenger": holders.get("challenger", ""),
+                    "latest (UTC)": versions[-1].created_at[:19] if versions else "",
+                }
+            )
         if args.json:
             console.print_json(json.dumps(rows))
         elif rows:
@@ -122,9 +153,15 @@ class RegistryCommand:
             return 0
         console.print(frame_table(version_rows([version]), f"{version.ref}", wide=()))
         card = version.card
-        console.print(f"task {card.task}, metric {card.metric}, target '{card.target}', family {card.family}; "
-            f"artifact sha256 {version.digest}")
-        lineage = {k: v for k, v in version.lineage.to_dict().items() if k not in ("data_sketch", "data_summary", "package_versions") and v not in (None, (), {}, [])}
+        console.print(
+            f"task {card.task}, metric {card.metric}, target '{card.target}', family {card.family}; "
+            f"artifact sha256 {version.digest}"
+        )
+        lineage = {
+            k: v
+            for k, v in version.lineage.to_dict().items()
+            if k not in ("data_sketch", "data_summary", "package_versions") and v not in (None, (), {}, [])
+        }
         console.print_json(json.dumps(lineage, default=str))
         return 0
 
@@ -134,7 +171,9 @@ class RegistryCommand:
                 raise InputError("--at needs --alias (e.g. --alias champion --at 2026-11-20)")
             return self._alias_at(registry, args)
         events = registry.history(
-            args.name, alias=args.alias, since=parse_time(args.since) if args.since else None,
+            args.name,
+            alias=args.alias,
+            since=parse_time(args.since) if args.since else None,
             until=parse_time(args.until) if args.until else None,
         )
         if args.json:
@@ -149,11 +188,17 @@ class RegistryCommand:
             console.print(f"{args.name} had no {args.alias} at {args.at}")
         else:
             assert since is not None
-            console.print(f"{args.alias} of {args.name} at {args.at}: version {version}, since {since.at[:19]} UTC "
-                          f"({since.kind} by {since.user}: {since.reason})", soft_wrap=True)
+            console.print(
+                f"{args.alias} of {args.name} at {args.at}: version {version}, since {since.at[:19]} UTC "
+                f"({since.kind} by {since.user}: {since.reason})",
+                soft_wrap=True,
+            )
         if change is not None:
-            console.print(f"next change: {change.at[:19]} UTC, {change.kind} by {change.user} to version {_v(change.to_version)}: "
-                          f"{change.reason}", soft_wrap=True)
+            console.print(
+                f"next change: {change.at[:19]} UTC, {change.kind} by {change.user} to version {_v(change.to_version)}: "
+                f"{change.reason}",
+                soft_wrap=True,
+            )
         return 0
 
     def _lineage(self, registry: Registry, args: argparse.Namespace) -> int:
@@ -162,7 +207,9 @@ class RegistryCommand:
 
     def _promote(self, registry: Registry, args: argparse.Namespace) -> int:
         kwargs = {} if args.expect_champion is None else {"expected_champion": args.expect_champion}
-        version = registry.promote(parse_ref(args.ref), reason=args.reason or "promoted by hand (automl registry promote)", **kwargs)
+        version = registry.promote(
+            parse_ref(args.ref), reason=args.reason or "promoted by hand (automl registry promote)", **kwargs
+        )
         publish_history(registry, version.name)
         console.print(f"{version.ref} is now the champion of {version.name}")
         return 0
@@ -191,7 +238,9 @@ class RegistryCommand:
             for problem in found:
                 console.print(f"  - {problem}", soft_wrap=True)
         if orphans:
-            console.print(f"{len(orphans)} stored artifact(s) no version uses (a registration interrupted before its record; harmless)")
+            console.print(
+                f"{len(orphans)} stored artifact(s) no version uses (a registration interrupted before its record; harmless)"
+            )
         return EXIT_PROBLEMS if any(problems.values()) else 0
 
 
@@ -205,6 +254,15 @@ def _print_versions(versions: list[ModelVersion], title: str, as_json: bool) -> 
 
 def _version_json(version: ModelVersion) -> dict[str, Any]:
     lineage = {k: v for k, v in version.lineage.to_dict().items() if k != "data_sketch"}
-    return {"ref": version.ref, "name": version.name, "version": version.version, "aliases": list(version.aliases),
-            "digest": version.digest, "files": version.files, "created_at": version.created_at, "created_by": version.created_by,
-            "card": version.card.to_dict(), "lineage": lineage}
+    return {
+        "ref": version.ref,
+        "name": version.name,
+        "version": version.version,
+        "aliases": list(version.aliases),
+        "digest": version.digest,
+        "files": version.files,
+        "created_at": version.created_at,
+        "created_by": version.created_by,
+        "card": version.card.to_dict(),
+        "lineage": lineage,
+    }

@@ -64,8 +64,13 @@ class RichReporter:
 
     def start(self, study: optuna.Study, n_trials: int | None, deadline: Deadline) -> None:
         self.progress = Progress(
-            TextColumn("[bold]search"), BarColumn(), MofNCompleteColumn() if n_trials else TextColumn("{task.completed} trials"),
-            TextColumn("best {task.fields[best]}"), _TimeLeftColumn(deadline), console=console, transient=False,
+            TextColumn("[bold]search"),
+            BarColumn(),
+            MofNCompleteColumn() if n_trials else TextColumn("{task.completed} trials"),
+            TextColumn("best {task.fields[best]}"),
+            _TimeLeftColumn(deadline),
+            console=console,
+            transient=False,
         )
         self.progress.start()
         self.task_id = self.progress.add_task("search", total=n_trials, best="-")

@@ -23,19 +23,29 @@ def add_study_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--metric", help="roc_auc, log_loss, accuracy, f1, rmse, mae, r2, ... (default by task)")
     parser.add_argument("--families", type=csv_list, help="comma-separated families (default: all that fit the task)")
     parser.add_argument("--study", help="study name (default: from file name, target and data fingerprint)")
-    parser.add_argument("--storage", default=DEFAULT_STORAGE,
-                        help=f"sqlite:///FILE, postgresql://USER@HOST/DB or journal:FILE (default {DEFAULT_STORAGE})")
+    parser.add_argument(
+        "--storage",
+        default=DEFAULT_STORAGE,
+        help=f"sqlite:///FILE, postgresql://USER@HOST/DB or journal:FILE (default {DEFAULT_STORAGE})",
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--cv-folds", type=int,
-                        help="folds for cross-validation (default: 5, 3 from 10,000 rows, one holdout split from 30,000)")
-    parser.add_argument("--time-col", metavar="COL",
-                        help="rows are ordered in time by COL: validate only on rows after those trained on")
-    parser.add_argument("--ensemble", default="selection", choices=["none", "selection", "stacking", "bagging", "auto"],
-                        help="final model: greedy ensemble selection (default), stacking, bagging, auto, or none")
+    parser.add_argument(
+        "--cv-folds", type=int, help="folds for cross-validation (default: 5, 3 from 10,000 rows, one holdout split from 30,000)"
+    )
+    parser.add_argument(
+        "--time-col", metavar="COL", help="rows are ordered in time by COL: validate only on rows after those trained on"
+    )
+    parser.add_argument(
+        "--ensemble",
+        default="selection",
+        choices=["none", "selection", "stacking", "bagging", "auto"],
+        help="final model: greedy ensemble selection (default), stacking, bagging, auto, or none",
+    )
     parser.add_argument("--sampler", default="tpe", choices=list(SAMPLERS))
     parser.add_argument("--pruner", default=DEFAULT_PRUNER, choices=list(PRUNERS), help=f"default {DEFAULT_PRUNER}")
-    parser.add_argument("--objectives", type=csv_list, default=["score"],
-                        help="score (default), or score,latency / score,size for a Pareto front")
+    parser.add_argument(
+        "--objectives", type=csv_list, default=["score"], help="score (default), or score,latency / score,size for a Pareto front"
+    )
     parser.add_argument("--spaces", action="append", default=[], metavar="DIR", help="extra search-space folder (repeatable)")
     parser.add_argument("--output", default="automl_runs", help="folder for models and artifacts (default automl_runs)")
 
@@ -45,30 +55,61 @@ class SearchCommand:
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         add_study_arguments(parser)
-        parser.add_argument("--time-budget", type=float, default=60.0, help="seconds for the whole search, refit included (default 60)")
+        parser.add_argument(
+            "--time-budget", type=float, default=60.0, help="seconds for the whole search, refit included (default 60)"
+        )
         parser.add_argument("--n-trials", type=int, help="stop once the study has this many finished trials")
-        parser.add_argument("--n-jobs", type=int, default=-1,
-                            help="cores to use (default -1: all): trials at once on small tables, model threads on large ones")
-        parser.add_argument("--register", metavar="NAME", help="register the final model: NAME's champion if it has none, else its challenger")
+        parser.add_argument(
+            "--n-jobs",
+            type=int,
+            default=-1,
+            help="cores to use (default -1: all): trials at once on small tables, model threads on large ones",
+        )
+        parser.add_argument(
+            "--register", metavar="NAME", help="register the final model: NAME's champion if it has none, else its challenger"
+        )
         parser.add_argument("--registry", help="registry database URL (default: the --storage URL)")
-        parser.add_argument("--registry-artifacts", metavar="DIR", help="registry artifact folder (default: beside the SQLite file)")
+        parser.add_argument(
+            "--registry-artifacts", metavar="DIR", help="registry artifact folder (default: beside the SQLite file)"
+        )
         add_limit_arguments(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         # The promise is about the whole command, so start-up time comes out of the budget.
         budget = None if args.time_budget is None else max(args.time_budget - args.startup_seconds, 1.0)
         result = api.search(
-            args.data, args.target, task=args.task, metric=args.metric, time_budget=budget,
-            n_trials=args.n_trials, families=args.families, study_name=args.study, storage=args.storage,
-            seed=args.seed, n_jobs=args.n_jobs, spaces=args.spaces, output_dir=args.output,
-            cv_folds=args.cv_folds, time_col=args.time_col, ensemble=args.ensemble, sampler=args.sampler, pruner=args.pruner,
-            objectives=args.objectives, reporter=RichReporter(), register=args.register, registry=args.registry,
-            registry_artifacts=args.registry_artifacts, limits=limits_from_args(args),
+            args.data,
+            args.target,
+            task=args.task,
+            metric=args.metric,
+            time_budget=budget,
+            n_trials=args.n_trials,
+            families=args.families,
+            study_name=args.study,
+            storage=args.storage,
+            seed=args.seed,
+            n_jobs=args.n_jobs,
+            spaces=args.spaces,
+            output_dir=args.output,
+            cv_folds=args.cv_folds,
+            time_col=args.time_col,
+            ensemble=args.ensemble,
+            sampler=args.sampler,
+            pruner=args.pruner,
+            objectives=args.objectives,
+            reporter=RichReporter(),
+            register=args.register,
+            registry=args.registry,
+            registry_artifacts=args.registry_artifacts,
+            limits=limits_from_args(args),
         )
         print_result(result, args.storage)
         if result.registered is not None:
             aliases = ", ".join(result.registered.aliases) or "no alias"
-            console.print(f"registered as {result.registered.ref} ({aliases}); see: automl registry show {result.registered.ref}", soft_wrap=True)
+            console.print(
+                f"registered as {result.registered.ref} ({aliases}); see: automl registry show {result.registered.ref}",
+                soft_wrap=True,
+            )
         return 0
 
 

@@ -45,10 +45,23 @@ class StudiesCommand:
 
 def _create(args: argparse.Namespace) -> int:
     study = api.create_study(
-        args.data, args.target, task=args.task, metric=args.metric, n_trials=args.n_trials, families=args.families,
-        study_name=args.study, storage=args.storage, seed=args.seed, spaces=args.spaces, output_dir=args.output,
-        cv_folds=args.cv_folds, time_col=args.time_col, ensemble=args.ensemble, sampler=args.sampler,
-        pruner=args.pruner, objectives=args.objectives,
+        args.data,
+        args.target,
+        task=args.task,
+        metric=args.metric,
+        n_trials=args.n_trials,
+        families=args.families,
+        study_name=args.study,
+        storage=args.storage,
+        seed=args.seed,
+        spaces=args.spaces,
+        output_dir=args.output,
+        cv_folds=args.cv_folds,
+        time_col=args.time_col,
+        ensemble=args.ensemble,
+        sampler=args.sampler,
+        pruner=args.pruner,
+        objectives=args.objectives,
     )
     attrs = study.user_attrs
     storage = shlex.quote(describe_storage(args.storage))
@@ -61,7 +74,9 @@ def _create(args: argparse.Namespace) -> int:
     )
     console.print(f"artifact folder (every worker must reach it at this path): {attrs['artifact_dir']}", soft_wrap=True)
     target = "" if args.n_trials else " --n-trials N"
-    console.print(f"start workers: automl worker --study {shlex.quote(study.study_name)} --storage {storage}{target}", soft_wrap=True)
+    console.print(
+        f"start workers: automl worker --study {shlex.quote(study.study_name)} --storage {storage}{target}", soft_wrap=True
+    )
     console.print(f"then:          automl finalize --study {shlex.quote(study.study_name)} --storage {storage}", soft_wrap=True)
     return 0
 

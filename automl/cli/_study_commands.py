@@ -67,8 +67,11 @@ class DashboardCommand:
     help = "serve optuna-dashboard on a study storage (this machine only, unless --host says otherwise)"
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--storage", default=DEFAULT_STORAGE,
-                            help=f"sqlite:///FILE, postgresql://USER@HOST/DB or journal:FILE (default {DEFAULT_STORAGE})")
+        parser.add_argument(
+            "--storage",
+            default=DEFAULT_STORAGE,
+            help=f"sqlite:///FILE, postgresql://USER@HOST/DB or journal:FILE (default {DEFAULT_STORAGE})",
+        )
         parser.add_argument("--host", default=LOOPBACK, help=f"address to listen on (default {LOOPBACK}: this machine only)")
         parser.add_argument("--port", type=int, default=8080)
         parser.add_argument("--artifacts", type=Path, help="a study's artifacts folder (shows out-of-fold files)")

@@ -140,7 +140,10 @@ def simulate(
     ordered = order_by_time(frame, time_col, "stream") if time_col else frame.reset_index(drop=True)
     if time_col:
         ordered = ordered.drop(columns=[time_col])
-    windows = [ordered.iloc[i: i + config.window].reset_index(drop=True) for i in range(0, len(ordered) - config.window + 1, config.window)]
+    windows = [
+        ordered.iloc[i : i + config.window].reset_index(drop=True)
+        for i in range(0, len(ordered) - config.window + 1, config.window)
+    ]
     if len(windows) < 3:
         raise InputError(f"{len(ordered)} rows make {len(windows)} windows of {config.window}; a replay needs at least 3")
     own = registry is None
@@ -156,22 +159,45 @@ def simulate(
                 on_window(results[-1])
         metric = _metric(initial)
         return SimulationResult(
-            metric=metric.name, greater_is_better=metric.greater_is_better, task=initial.card.task, rows=len(ordered), window=config.window,
-            initial_model=initial.card.family, summaries=tuple(_summary(p) for p in policies.values()), windows=tuple(results), config=config,
+            metric=metric.name,
+            greater_is_better=metric.greater_is_better,
+            task=initial.card.task,
+            rows=len(ordered),
+            window=config.window,
+            initial_model=initial.card.family,
+            summaries=tuple(_summary(p) for p in policies.values()),
+            windows=tuple(results),
+            config=config,
         )
     finally:
         if own:
             registry.close()
 
 
-def _start(registry: Registry, first: pd.DataFrame, target: str, config: SimulationConfig) -> tuple[dict[str, _Policy], LoadedModel]:
+def _start(
+    registry: Registry, first: pd.DataFrame, target: str, config: SimulationConfig
+) -> tuple[dict[str, _Policy], LoadedModel]:
     """Train the first champion once and register it under every policy's name."""
     X, y = split_target(first, target, "first window")
     dataset = Dataset(X=X, y=y, task=infer_task(y), source="first window")
-    outcome = run_search(dataset, SearchConfig(time_budget=config.initial_budget, storage=optuna.storages.InMemoryStorage(),
-                                               output_dir=None, seed=config.seed, families=config.families))
-    lineage = Lineage("search", data_fingerprints=(fingerprint(X, y).content,), data_sketch=row_sketch(X, y).to_dict(),
-                      rows_seen=len(y), data_summary=summarize(X), notes=feature_notes(X))
+    outcome = run_search(
+        dataset,
+        SearchConfig(
+            time_budget=config.initial_budget,
+            storage=optuna.storages.InMemoryStorage(),
+            output_dir=None,
+            seed=config.seed,
+            families=config.families,
+        ),
+    )
+    lineage = Lineage(
+        "search",
+        data_fingerprints=(fingerprint(X, y).content,),
+        data_sketch=row_sketch(X, y).to_dict(),
+        rows_seen=len(y),
+        data_summary=summarize(X),
+        notes=feature_notes(X),
+    )
     policies = {}
     for name in config.policies:
         registry.register(name, outcome.best_model, card=outcome.card, lineage=lineage, reason="first window's champion")
@@ -180,8 +206,14 @@ def _start(registry: Registry, first: pd.DataFrame, target: str, config: Simulat
 
 
 def _step(
-    registry: Registry, policies: dict[str, _Policy], window: pd.DataFrame, target: str, config: SimulationConfig, index: int,
-    *, update_after: bool,
+    registry: Registry,
+    policies: dict[str, _Policy],
+    window: pd.DataFrame,
+    target: str,
+    config: SimulationConfig,
+    index: int,
+    *,
+    update_after: bool,
 ) -> tuple[dict[str, float | None], dict[str, str], dict[str, float]]:
     X, y = split_target(window, target, f"window {index}")
     scores, verdicts, seconds = {}, {}, {}
@@ -195,11 +227,15 @@ def _step(
                 policy.harmful += 1
             policy.replaced = None
         scores[policy.name] = score
-        verdicts[policy.name], seconds[policy.name] = _update(registry, policy, window, target, config) if update_after else ("", 0.0)
+        verdicts[policy.name], seconds[policy.name] = (
+            _update(registry, policy, window, target, config) if update_after else ("", 0.0)
+        )
     return scores, verdicts, seconds
 
 
-def _update(registry: Registry, policy: _Policy, window: pd.DataFrame, target: str, config: SimulationConfig) -> tuple[str, float]:
+def _update(
+    registry: Registry, policy: _Policy, window: pd.DataFrame, target: str, config: SimulationConfig
+) -> tuple[str, float]:
     if policy.name == "static":
         return "", 0.0
     data = pd.concat([policy.pending, window], ignore_index=True)
@@ -207,8 +243,14 @@ def _update(registry: Registry, policy: _Policy, window: pd.DataFrame, target: s
         policy.pending = data
         return "no trigger", 0.0
     update_config = UpdateConfig(
-        mode=policy.name, window=config.train_window, holdout=config.holdout, gate=config.gate, promote=True, seed=config.seed,
-        time_budget=config.search_budget if policy.name in ("search", "auto") else None, report=False,
+        mode=policy.name,
+        window=config.train_window,
+        holdout=config.holdout,
+        gate=config.gate,
+        promote=True,
+        seed=config.seed,
+        time_budget=config.search_budget if policy.name in ("search", "auto") else None,
+        report=False,
     )
     result = update(registry, policy.name, data, target, update_config, history=policy.history)
     policy.fit_seconds += result.built.fit_seconds
@@ -221,8 +263,8 @@ def _update(registry: Registry, policy: _Policy, window: pd.DataFrame, target: s
         policy.champion = registry.get(f"{policy.name}@{CHAMPION}")
         policy.history = pd.concat([policy.history, trained], ignore_index=True)
         if result.built.strategy != "stateful" and config.train_window is not None:
-            policy.history = policy.history.iloc[-config.train_window:]
-        policy.pending = data.iloc[len(trained):]
+            policy.history = policy.history.iloc[-config.train_window :]
+        policy.pending = data.iloc[len(trained) :]
     else:
         policy.pending = data
     return verdict, result.built.fit_seconds
@@ -232,8 +274,15 @@ def _fires(registry: Registry, policy: _Policy, data: pd.DataFrame, target: str,
     assert config.triggers is not None
     X, y = split_target(data, target, "new rows")
     evaluations = [e.evidence for e in registry.history(policy.name, kinds=("evaluated",))]
-    checks = check_triggers(policy.champion, X, y, config.triggers, seconds_since_update=0.0,
-                            reference_score=reference_score(policy.champion, evaluations), seed=config.seed)
+    checks = check_triggers(
+        policy.champion,
+        X,
+        y,
+        config.triggers,
+        seconds_since_update=0.0,
+        reference_score=reference_score(policy.champion, evaluations),
+        seed=config.seed,
+    )
     return any(c.fired for c in checks)
 
 
@@ -250,7 +299,13 @@ def _score(model: Any, X: pd.DataFrame, y: pd.Series, metric: Metric) -> float |
 def _summary(policy: _Policy) -> PolicySummary:
     scored = [s for s in policy.scores if s is not None]
     return PolicySummary(
-        policy=policy.name, mean_metric=sum(scored) / len(scored) if scored else None, total_fit_seconds=round(policy.fit_seconds, 3),
-        total_cpu_seconds=round(policy.cpu_seconds, 3), updates=len(policy.verdicts), promotions=policy.verdicts.count("PROMOTE"),
-        rejections=policy.verdicts.count("REJECT"), holds=policy.verdicts.count("HOLD"), harmful_promotions=policy.harmful,
+        policy=policy.name,
+        mean_metric=sum(scored) / len(scored) if scored else None,
+        total_fit_seconds=round(policy.fit_seconds, 3),
+        total_cpu_seconds=round(policy.cpu_seconds, 3),
+        updates=len(policy.verdicts),
+        promotions=policy.verdicts.count("PROMOTE"),
+        rejections=policy.verdicts.count("REJECT"),
+        holds=policy.verdicts.count("HOLD"),
+        harmful_promotions=policy.harmful,
     )

@@ -15,7 +15,7 @@ _WHY = (
     "Test-then-train: every window is first predicted by each policy's current champion (before its labels are used), "
     "then the policy updates on it and the gate decides on the window's newest rows. Compute is the time spent building "
     "challengers. A harmful promotion is a promoted challenger "
-        "that scored worse on the next window than the champion it replaced."
+    "that scored worse on the next window than the champion it replaced."
 )
 
 
@@ -24,12 +24,21 @@ def summary_rows(result: SimulationResult) -> list[dict[str, Any]]:
     reference = next((s for s in result.summaries if s.policy == "stateless"), None)
     rows = []
     for s in result.summaries:
-        rows.append({
-            "policy": s.policy, f"mean {result.metric}": s.mean_metric, "vs stateless": _relative(s, reference, result.greater_is_better),
-            "fit seconds": s.total_fit_seconds, "compute vs stateless": _ratio(s, reference), "CPU seconds": s.total_cpu_seconds,
-            "updates": s.updates, "promotions": s.promotions, "rejections": s.rejections, "holds": s.holds,
-            "harmful promotions": s.harmful_promotions,
-        })
+        rows.append(
+            {
+                "policy": s.policy,
+                f"mean {result.metric}": s.mean_metric,
+                "vs stateless": _relative(s, reference, result.greater_is_better),
+                "fit seconds": s.total_fit_seconds,
+                "compute vs stateless": _ratio(s, reference),
+                "CPU seconds": s.total_cpu_seconds,
+                "updates": s.updates,
+                "promotions": s.promotions,
+                "rejections": s.rejections,
+                "holds": s.holds,
+                "harmful promotions": s.harmful_promotions,
+            }
+        )
     return rows
 
 
@@ -43,15 +52,25 @@ def _relative(s: PolicySummary, reference: PolicySummary | None, greater: bool) 
 def _ratio(s: PolicySummary, reference: PolicySummary | None) -> str:
     if reference is None or s.total_fit_seconds <= 0 or reference.total_fit_seconds <= 0:
         return ""
-    return f"{reference.total_fit_seconds / s.total_fit_seconds:.1f}x less" if s.total_fit_seconds < reference.total_fit_seconds else \
-        f"{s.total_fit_seconds / reference.total_fit_seconds:.1f}x more"
+    return (
+        f"{reference.total_fit_seconds / s.total_fit_seconds:.1f}x less"
+        if s.total_fit_seconds < reference.total_fit_seconds
+        else f"{s.total_fit_seconds / reference.total_fit_seconds:.1f}x more"
+    )
 
 
 def simulation_document(result: SimulationResult) -> dict[str, Any]:
     return {
-        "report_version": 1, "metric": result.metric, "greater_is_better": result.greater_is_better, "task": result.task,
-        "rows": result.rows, "window": result.window, "initial_model": result.initial_model, "summary": summary_rows(result),
-        "policies": [dataclasses.asdict(s) for s in result.summaries], "windows": [dataclasses.asdict(w) for w in result.windows],
+        "report_version": 1,
+        "metric": result.metric,
+        "greater_is_better": result.greater_is_better,
+        "task": result.task,
+        "rows": result.rows,
+        "window": result.window,
+        "initial_model": result.initial_model,
+        "summary": summary_rows(result),
+        "policies": [dataclasses.asdict(s) for s in result.summaries],
+        "windows": [dataclasses.asdict(w) for w in result.windows],
         "config": result.config,
     }
 
@@ -69,17 +88,27 @@ def render(result: SimulationResult) -> str:
     headers = list(rows[0])
     series = {p: [w.scores.get(p) for w in result.windows] for p in policies}
     compute = {s.policy: s.total_fit_seconds for s in result.summaries}
-    window_rows = [[w.index, w.first_row, *(f"{h.num(w.scores.get(p))} {h.escape(w.verdicts.get(p, ''))}" for p in policies)] for w in result.windows]
+    window_rows = [
+        [w.index, w.first_row, *(f"{h.num(w.scores.get(p))} {h.escape(w.verdicts.get(p, ''))}" for p in policies)]
+        for w in result.windows
+    ]
     body = [
         f"<h1>Replay of {result.rows:,} rows in windows of {result.window:,}</h1>",
-        f"<p class=\"meta\">{h.escape(result.task)} &middot; metric <b>{h.escape(result.metric)}</b> "
+        f'<p class="meta">{h.escape(result.task)} &middot; metric <b>{h.escape(result.metric)}</b> '
         f"({'higher' if result.greater_is_better else 'lower'} is better) &middot; "
-            f"first champion: {h.escape(result.initial_model)} &middot; "
+        f"first champion: {h.escape(result.initial_model)} &middot; "
         f"generated {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}</p>",
-        f"<div class=\"why\">{h.escape(_WHY)}</div>",
+        f'<div class="why">{h.escape(_WHY)}</div>',
         "<h2>Policies</h2>",
-        h.table(headers, [[h.escape(r[k]) if isinstance(r[k], str) else h.num(r[k]) for k in headers] for r in rows], numeric=range(1, len(headers))),
-        h.image(report_plots.series_plot(series, "window", result.metric, f"{result.metric} per window, before its labels"), "metric over time"),
+        h.table(
+            headers,
+            [[h.escape(r[k]) if isinstance(r[k], str) else h.num(r[k]) for k in headers] for r in rows],
+            numeric=range(1, len(headers)),
+        ),
+        h.image(
+            report_plots.series_plot(series, "window", result.metric, f"{result.metric} per window, before its labels"),
+            "metric over time",
+        ),
         h.image(report_plots.bars_plot(compute, "seconds", "Compute spent building challengers"), "compute per policy"),
         "<h2>Windows</h2>",
         h.table(["window", "first row", *policies], window_rows, numeric=(0, 1)),

@@ -70,7 +70,11 @@ def stateless(champion: Any, window: tuple[pd.DataFrame, pd.Series], deadline: D
 
 
 def stateful(
-    champion: Any, new: tuple[pd.DataFrame, pd.Series], share: float, window: tuple[pd.DataFrame, pd.Series] | None, deadline: Deadline
+    champion: Any,
+    new: tuple[pd.DataFrame, pd.Series],
+    share: float,
+    window: tuple[pd.DataFrame, pd.Series] | None,
+    deadline: Deadline,
 ) -> Built:
     """A copy of the champion trained further on ``new``; members that cannot continue are refit on ``window``."""
     details: list[str] = []

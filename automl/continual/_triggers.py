@@ -67,23 +67,47 @@ def parse_drift(text: str) -> tuple[DriftTest, float]:
 
 
 def check_triggers(
-    champion: LoadedModel, X: pd.DataFrame, y: pd.Series, config: TriggerConfig, *, seconds_since_update: float,
-    reference_score: float | None, seed: int = 0,
+    champion: LoadedModel,
+    X: pd.DataFrame,
+    y: pd.Series,
+    config: TriggerConfig,
+    *,
+    seconds_since_update: float,
+    reference_score: float | None,
+    seed: int = 0,
 ) -> list[TriggerCheck]:
     """Every enabled trigger, checked on the new labelled rows ``(X, y)``."""
     checks: list[TriggerCheck] = []
     if config.every_rows is not None:
-        checks.append(TriggerCheck("schedule_rows", len(y) >= config.every_rows, f"{len(y)} new rows (every {config.every_rows})",
-                                   {"new_rows": len(y), "every_rows": config.every_rows}))
+        checks.append(
+            TriggerCheck(
+                "schedule_rows",
+                len(y) >= config.every_rows,
+                f"{len(y)} new rows (every {config.every_rows})",
+                {"new_rows": len(y), "every_rows": config.every_rows},
+            )
+        )
     if config.every_seconds is not None:
         fired = seconds_since_update >= config.every_seconds and len(y) > 0
-        checks.append(TriggerCheck("schedule_time", fired, f"{seconds_since_update:.0f} s since the last update (every {config.every_seconds:g} s)",
-                                   {"seconds": seconds_since_update, "every_seconds": config.every_seconds}))
+        checks.append(
+            TriggerCheck(
+                "schedule_time",
+                fired,
+                f"{seconds_since_update:.0f} s since the last update (every {config.every_seconds:g} s)",
+                {"seconds": seconds_since_update, "every_seconds": config.every_seconds},
+            )
+        )
     if config.on_growth is not None:
         seen = champion.version.lineage.rows_seen or 0
         growth = len(y) / seen if seen else float("inf")
-        checks.append(TriggerCheck("growth", growth >= config.on_growth, f"{len(y)} new rows = {growth:.1%} of the {seen} rows seen (fires at {config.on_growth:.0%})",
-                                   {"new_rows": len(y), "rows_seen": seen, "growth": growth, "threshold": config.on_growth}))
+        checks.append(
+            TriggerCheck(
+                "growth",
+                growth >= config.on_growth,
+                f"{len(y)} new rows = {growth:.1%} of the {seen} rows seen (fires at {config.on_growth:.0%})",
+                {"new_rows": len(y), "rows_seen": seen, "growth": growth, "threshold": config.on_growth},
+            )
+        )
     if config.on_drop is not None and len(y) > 0:
         checks.append(_drop_check(champion, X, y, config, reference_score, seed))
     if config.drift is not None and len(y) > 0:
@@ -91,7 +115,9 @@ def check_triggers(
     return checks
 
 
-def _drop_check(champion: LoadedModel, X: pd.DataFrame, y: pd.Series, config: TriggerConfig, reference: float | None, seed: int) -> TriggerCheck:
+def _drop_check(
+    champion: LoadedModel, X: pd.DataFrame, y: pd.Series, config: TriggerConfig, reference: float | None, seed: int
+) -> TriggerCheck:
     assert config.on_drop is not None
     if reference is None:
         return TriggerCheck("drop", False, "no reference score on record for the champion", {})
@@ -103,10 +129,24 @@ def _drop_check(champion: LoadedModel, X: pd.DataFrame, y: pd.Series, config: Tr
     sign = 1.0 if ctx.metric.greater_is_better else -1.0
     drop, least = sign * (reference - estimate.value), sign * (reference - (estimate.ci_high if sign > 0 else estimate.ci_low))
     fired = least > config.on_drop
-    detail = (f"{ctx.metric.name} {estimate.value:.4g} [{estimate.ci_low:.4g}, {estimate.ci_high:.4g}] vs reference {reference:.4g}: "
-              f"worse by {drop:.4g} (at least {least:.4g}; fires beyond {config.on_drop:g})")
-    return TriggerCheck("drop", fired, detail, {"metric": ctx.metric.name, "score": estimate.value, "ci_low": estimate.ci_low,
-                                                 "ci_high": estimate.ci_high, "reference": reference, "drop": drop, "threshold": config.on_drop})
+    detail = (
+        f"{ctx.metric.name} {estimate.value:.4g} [{estimate.ci_low:.4g}, {estimate.ci_high:.4g}] vs reference {reference:.4g}: "
+        f"worse by {drop:.4g} (at least {least:.4g}; fires beyond {config.on_drop:g})"
+    )
+    return TriggerCheck(
+        "drop",
+        fired,
+        detail,
+        {
+            "metric": ctx.metric.name,
+            "score": estimate.value,
+            "ci_low": estimate.ci_low,
+            "ci_high": estimate.ci_high,
+            "reference": reference,
+            "drop": drop,
+            "threshold": config.on_drop,
+        },
+    )
 
 
 def _drift_check(champion: LoadedModel, X: pd.DataFrame, rule: tuple[DriftTest, float]) -> TriggerCheck:
@@ -121,8 +161,14 @@ def _drift_check(champion: LoadedModel, X: pd.DataFrame, rule: tuple[DriftTest, 
     else:
         alpha = threshold / max(len(columns), 1)
         moved = [c for c in columns if c.ks_pvalue is not None and c.ks_pvalue < alpha]
-        detail = f"KS p-value below {alpha:.2g} ({threshold:g} / {len(columns)} columns): " + (", ".join(f"{c.column} {c.ks_pvalue:.2g}" for c in moved) or "none")
-    numbers = {"test": test, "threshold": threshold, "columns": {c.column: {"psi": c.psi, "ks_pvalue": c.ks_pvalue} for c in columns}}
+        detail = f"KS p-value below {alpha:.2g} ({threshold:g} / {len(columns)} columns): " + (
+            ", ".join(f"{c.column} {c.ks_pvalue:.2g}" for c in moved) or "none"
+        )
+    numbers = {
+        "test": test,
+        "threshold": threshold,
+        "columns": {c.column: {"psi": c.psi, "ks_pvalue": c.ks_pvalue} for c in columns},
+    }
     return TriggerCheck("drift", bool(moved), detail, numbers)
 
 

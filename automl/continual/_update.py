@@ -140,12 +140,25 @@ def update(
     builds = {mode: _build(mode, champion, rows, config, deadline, storage) for mode in modes}
     chosen, candidates, gate = _choose(champion, builds, rows, config)
     version = registry.register(
-        name, chosen.model, card=_card(champion, chosen, rows), lineage=_lineage(champion.version, chosen, rows, candidates),
-        alias=CHALLENGER, reason=f"{chosen.strategy} update of {champion.version.ref} on {len(rows.new[1])} new rows",
+        name,
+        chosen.model,
+        card=_card(champion, chosen, rows),
+        lineage=_lineage(champion.version, chosen, rows, candidates),
+        alias=CHALLENGER,
+        reason=f"{chosen.strategy} update of {champion.version.ref} on {len(rows.new[1])} new rows",
         evidence={"candidates": {k: dataclasses.asdict(v) for k, v in candidates.items()}, "strategy": chosen.strategy},
     )
-    result = challenge(registry, name, str(version.version), *rows.holdout, gate, promote=config.promote, source="the newest new rows",
-                       write_files=config.report, models=(champion.model, chosen.model))
+    result = challenge(
+        registry,
+        name,
+        str(version.version),
+        *rows.holdout,
+        gate,
+        promote=config.promote,
+        source="the newest new rows",
+        write_files=config.report,
+        models=(champion.model, chosen.model),
+    )
     return UpdateResult(version, result, chosen, candidates)
 
 
@@ -166,7 +179,11 @@ def check_new_data(version: ModelVersion, frame: pd.DataFrame, target: str, time
         problems = []
         missing = [c for c in expected if c not in present]
         extra = [c for c in present if c not in expected]
-        retyped = [f"{c} ({kinds[c]} -> {column_kind(frame[c])})" for c in expected if c in present and c in kinds and column_kind(frame[c]) != kinds[c]]
+        retyped = [
+            f"{c} ({kinds[c]} -> {column_kind(frame[c])})"
+            for c in expected
+            if c in present and c in kinds and column_kind(frame[c]) != kinds[c]
+        ]
         for label, found in (("missing", missing), ("extra", extra), ("retyped", retyped)):
             if found:
                 problems.append(f"{label} column(s) {', '.join(found[:10])}")
@@ -183,7 +200,11 @@ def check_new_data(version: ModelVersion, frame: pd.DataFrame, target: str, time
 
 
 def _prepare_rows(
-    version: ModelVersion, data: pd.DataFrame, target: str, config: UpdateConfig, history: pd.DataFrame | None,
+    version: ModelVersion,
+    data: pd.DataFrame,
+    target: str,
+    config: UpdateConfig,
+    history: pd.DataFrame | None,
     source_path: str | Path | None,
 ) -> _Rows:
     ordered = order_by_time(data, config.time_col, "new data") if config.time_col else data.reset_index(drop=True)
@@ -193,8 +214,10 @@ def _prepare_rows(
             f"{len(ordered)} new rows are too few: the gate needs at least {MIN_HOLDOUT_ROWS} sealed rows "
             f"({config.holdout:.0%} of the new rows) and some rows to train on"
         )
-    features = list(version.lineage.notes.get("feature_columns") or [c for c in ordered.columns if c not in (target, config.time_col)])
-    train_part, holdout_part = ordered.iloc[: len(ordered) - n_holdout], ordered.iloc[len(ordered) - n_holdout:]
+    features = list(
+        version.lineage.notes.get("feature_columns") or [c for c in ordered.columns if c not in (target, config.time_col)]
+    )
+    train_part, holdout_part = ordered.iloc[: len(ordered) - n_holdout], ordered.iloc[len(ordered) - n_holdout :]
     new = _xy(train_part, target, features)
     new_source = file_source(source_path, len(train_part), order_by=config.time_col) if source_path is not None else None
     notes: dict[str, Any] = {}
@@ -218,7 +241,10 @@ def _prepare_rows(
     elif new_source is not None and loaded:
         window_sources = (*recorded, new_source)
     if config.window is not None and config.window < len(window[1]):
-        window = (window[0].iloc[-config.window:].reset_index(drop=True), window[1].iloc[-config.window:].reset_index(drop=True))
+        window = (
+            window[0].iloc[-config.window :].reset_index(drop=True),
+            window[1].iloc[-config.window :].reset_index(drop=True),
+        )
         window_sources = last_rows(window_sources, config.window)
     return _Rows(new, _xy(holdout_part, target, features), window, window_sources, new_source, notes)
 
@@ -243,8 +269,13 @@ def _search(champion: LoadedModel, rows: _Rows, config: UpdateConfig, budget: fl
     first = tuple(dict(t.params) for t in _champion_trials(champion.version.lineage.study_name, storage)[: config.top_k])
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
     search_config = SearchConfig(
-        metric=champion.card.metric, time_budget=budget, study_name=f"{champion.version.name}-update-{stamp}",
-        storage=storage or optuna.storages.InMemoryStorage(), seed=config.seed, output_dir=None, enqueue=first,
+        metric=champion.card.metric,
+        time_budget=budget,
+        study_name=f"{champion.version.name}-update-{stamp}",
+        storage=storage or optuna.storages.InMemoryStorage(),
+        seed=config.seed,
+        output_dir=None,
+        enqueue=first,
     )
     dataset = Dataset(X=rows.window[0], y=rows.window[1], task=champion.card.task, source="update window")
     return timed("search", lambda: _search_model(dataset, search_config))
@@ -252,8 +283,13 @@ def _search(champion: LoadedModel, rows: _Rows, config: UpdateConfig, budget: fl
 
 def _search_model(dataset: Dataset, config: SearchConfig) -> tuple[Any, dict[str, Any]]:
     outcome = run_search(dataset, config)
-    notes = {"study_name": outcome.study.study_name, "trials": len(outcome.study.trials), "best_trial": outcome.best_trial.number,
-             "final_model": outcome.card.notes.get("final_model"), "warm_started_with": len(config.enqueue)}
+    notes = {
+        "study_name": outcome.study.study_name,
+        "trials": len(outcome.study.trials),
+        "best_trial": outcome.best_trial.number,
+        "final_model": outcome.card.notes.get("final_model"),
+        "warm_started_with": len(config.enqueue),
+    }
     return outcome.best_model, {"search": notes, "card": outcome.card}
 
 
@@ -275,7 +311,9 @@ def _choose(
         return next(iter(builds.values())), {}, config.gate
     gate = dataclasses.replace(config.gate, confidence=1 - (1 - config.gate.confidence) / len(builds))
     scored = {
-        mode: compare(champion.model, b.model, *rows.holdout, gate, task=champion.card.task, metric=champion.card.metric).difference
+        mode: compare(
+            champion.model, b.model, *rows.holdout, gate, task=champion.card.task, metric=champion.card.metric
+        ).difference
         for mode, b in builds.items()
     }
     best = max(builds, key=lambda mode: _or_worst(scored[mode].value))
@@ -292,7 +330,10 @@ def _card(champion: LoadedModel, built: Built, rows: _Rows) -> ModelCard:
     X, y = rows.window if built.strategy != "stateful" else rows.new
     notes = {k: v for k, v in built.notes.items() if k != "card"}
     return dataclasses.replace(
-        base, data_fingerprint=fingerprint(X, y).content, parent_version=str(champion.version.version), holdout_score=None,
+        base,
+        data_fingerprint=fingerprint(X, y).content,
+        parent_version=str(champion.version.version),
+        holdout_score=None,
         notes={**base.notes, "update": built.strategy, **notes},
     )
 
@@ -310,19 +351,32 @@ def _lineage(parent: ModelVersion, built: Built, rows: _Rows, candidates: dict[s
         sketch_dict = merged.to_dict()
     else:
         X, y = rows.window
-        fingerprints, sources, seen, sketch_dict = (fingerprint(X, y).content,), rows.window_sources, len(y), row_sketch(X, y).to_dict()
+        fingerprints, sources, seen, sketch_dict = (
+            (fingerprint(X, y).content,),
+            rows.window_sources,
+            len(y),
+            row_sketch(X, y).to_dict(),
+        )
     search = built.notes.get("search", {})
     notes = {
         **{k: v for k, v in old.notes.items() if k in ("feature_columns", "feature_kinds")},
-        **{k: v for k, v in built.notes.items() if k not in ("card", "search")}, **rows.notes,
+        **{k: v for k, v in built.notes.items() if k not in ("card", "search")},
+        **rows.notes,
         "strategy": built.strategy,
     }
     if candidates:
         notes["auto_candidates"] = {k: dataclasses.asdict(v) for k, v in candidates.items()}
     return Lineage(
-        mode=built.strategy, parent_version=parent.version, data_fingerprints=tuple(fingerprints), data_sketch=sketch_dict,
-        data_sources=tuple(sources), study_name=search.get("study_name", old.study_name),
-        trial_numbers=(search["best_trial"],) if search else old.trial_numbers, fit_seconds=round(built.fit_seconds, 3),
-        cpu_seconds=round(built.cpu_seconds, 3), rows_seen=seen,
-        data_summary=summarize(rows.window[0] if len(rows.window[1]) else new_X), notes=notes,
+        mode=built.strategy,
+        parent_version=parent.version,
+        data_fingerprints=tuple(fingerprints),
+        data_sketch=sketch_dict,
+        data_sources=tuple(sources),
+        study_name=search.get("study_name", old.study_name),
+        trial_numbers=(search["best_trial"],) if search else old.trial_numbers,
+        fit_seconds=round(built.fit_seconds, 3),
+        cpu_seconds=round(built.cpu_seconds, 3),
+        rows_seen=seen,
+        data_summary=summarize(rows.window[0] if len(rows.window[1]) else new_X),
+        notes=notes,
     )

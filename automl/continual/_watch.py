@@ -68,8 +68,14 @@ class WatchOutcome:
 
 
 def watch_once(
-    registry: Registry, name: str, data: str | Path, target: str | None, triggers: TriggerConfig, config: UpdateConfig,
-    *, storage: str | None = None,
+    registry: Registry,
+    name: str,
+    data: str | Path,
+    target: str | None,
+    triggers: TriggerConfig,
+    config: UpdateConfig,
+    *,
+    storage: str | None = None,
 ) -> WatchOutcome:
     """Read what arrived in ``data``, check the triggers, and update when one fires."""
     state_path = registry.store.root / "watch" / f"{name}.json"
@@ -85,18 +91,29 @@ def watch_once(
     X, y = split_target(frame, target, "pending rows")
     features = champion.version.lineage.notes.get("feature_columns") or list(X.columns)
     evaluations = [e.evidence for e in registry.history(name, kinds=("evaluated",))]
-    checks = tuple(check_triggers(
-        champion, X[[c for c in features if c in X.columns]], y, triggers, seconds_since_update=_age(registry.history(name, alias=CHAMPION)[-1].at),
-        reference_score=reference_score(champion, evaluations), seed=config.seed,
-    ))
+    checks = tuple(
+        check_triggers(
+            champion,
+            X[[c for c in features if c in X.columns]],
+            y,
+            triggers,
+            seconds_since_update=_age(registry.history(name, alias=CHAMPION)[-1].at),
+            reference_score=reference_score(champion, evaluations),
+            seed=config.seed,
+        )
+    )
     fired = [c for c in checks if c.fired]
     if not fired:
         state.save(state_path)
         return WatchOutcome(new_rows, len(frame), checks, None)
     snapshot = _snapshot(registry, name, frame)
-    registry.record(name, "triggered", version=champion.version.version,
-                    reason="; ".join(f"{c.kind}: {c.detail}" for c in fired),
-                    evidence={"checks": [dataclasses.asdict(c) for c in checks], "rows": len(frame), "snapshot": str(snapshot)})
+    registry.record(
+        name,
+        "triggered",
+        version=champion.version.version,
+        reason="; ".join(f"{c.kind}: {c.detail}" for c in fired),
+        evidence={"checks": [dataclasses.asdict(c) for c in checks], "rows": len(frame), "snapshot": str(snapshot)},
+    )
     result = update(registry, name, frame, target, config, source_path=snapshot, storage=storage)
     state.pending = []
     state.save(state_path)
@@ -117,7 +134,9 @@ def _read_new(data: Path, state: WatchState) -> int:
         rows = len(read_table(path))
         start = state.read_rows.get(key, 0)
         if rows < start:
-            raise InputError(f"watch: '{path}' has {rows} rows, fewer than the {start} already read; a watched file may only grow")
+            raise InputError(
+                f"watch: '{path}' has {rows} rows, fewer than the {start} already read; a watched file may only grow"
+            )
         if rows > start:
             state.pending.append({"path": key, "start": start, "stop": rows})
             state.read_rows[key] = rows
@@ -126,7 +145,7 @@ def _read_new(data: Path, state: WatchState) -> int:
 
 
 def _pending_frame(state: WatchState) -> pd.DataFrame:
-    parts = [read_table(p["path"]).iloc[p["start"]: p["stop"]] for p in state.pending]
+    parts = [read_table(p["path"]).iloc[p["start"] : p["stop"]] for p in state.pending]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 

@@ -75,9 +75,7 @@ def load_dataset(
     return Dataset(X=X.reset_index(drop=True), y=y.reset_index(drop=True), task=resolved, source=source)  # type: ignore[arg-type]
 
 
-def split_target(
-    frame: pd.DataFrame, target: str | pd.Series | np.ndarray | None, source: str
-) -> tuple[pd.DataFrame, pd.Series]:
+def split_target(frame: pd.DataFrame, target: str | pd.Series | np.ndarray | None, source: str) -> tuple[pd.DataFrame, pd.Series]:
     """Separate the target (a column name of ``frame``, or the values themselves) from the features."""
     if target is None:
         raise InputError(f"{source}: no target given; name the column to predict (--target COL)")

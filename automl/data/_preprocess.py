@@ -68,7 +68,9 @@ class DatetimeFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]  
 def build_preprocessor(schema: Schema, *, scale: bool, categorical: CategoricalEncoding) -> ColumnTransformer:
     """A ``ColumnTransformer`` for ``schema``: impute numbers (and scale them when ``scale``),
     encode categories one-hot or ordinally, expand dates; dropped columns are left out."""
-    numeric_steps: list[tuple[str, object]] = [("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True))]
+    numeric_steps: list[tuple[str, object]] = [
+        ("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True))
+    ]
     if scale:
         numeric_steps.append(("scale", StandardScaler()))
     if categorical == "onehot":

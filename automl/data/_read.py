@@ -27,8 +27,13 @@ log = logging.getLogger(__name__)
 
 CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zip", ".csv.xz", ".tsv", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
-_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
-         (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
 
 
 class LimitExceeded(InputError):
@@ -58,8 +63,10 @@ def read_table(path: str | Path, limits: Limits | None = None) -> pd.DataFrame:
         raise InputError(f"'{path}' is a directory, expected a CSV or Parquet file")
     size = path.stat().st_size
     if size > limits.max_input_bytes:
-        raise LimitExceeded(f"'{path}' is {describe_bytes(size)}, over the {describe_bytes(limits.max_input_bytes)} input limit "
-                            "(raise it with --max-input-bytes or AUTOML_MAX_INPUT_BYTES)")
+        raise LimitExceeded(
+            f"'{path}' is {describe_bytes(size)}, over the {describe_bytes(limits.max_input_bytes)} input limit "
+            "(raise it with --max-input-bytes or AUTOML_MAX_INPUT_BYTES)"
+        )
     name = path.name.lower()
     if name.endswith(PARQUET_SUFFIXES):
         return _read_parquet(path, limits)
@@ -69,6 +76,7 @@ def read_table(path: str | Path, limits: Limits | None = None) -> pd.DataFrame:
 
 
 # --- CSV ------------------------------------------------------------------------------------
+
 
 class _CountingReader(io.RawIOBase):
     """Bytes from ``source``, refusing more than ``max_bytes`` in all or ``max_line`` in one line."""
@@ -97,11 +105,15 @@ class _CountingReader(io.RawIOBase):
             return 0
         self.total += len(chunk)
         if self.total > self.limits.max_input_bytes:
-            raise LimitExceeded(f"'{self.path}' holds more than {describe_bytes(self.limits.max_input_bytes)} of data "
-                                "(after decompression), over the input limit (raise it with --max-input-bytes)")
+            raise LimitExceeded(
+                f"'{self.path}' holds more than {describe_bytes(self.limits.max_input_bytes)} of data "
+                "(after decompression), over the input limit (raise it with --max-input-bytes)"
+            )
         if self._longest_line(chunk) > self.limits.max_line_bytes:
-            raise LimitExceeded(f"'{self.path}' has a line longer than {describe_bytes(self.limits.max_line_bytes)} "
-                                "(one giant field, or no line breaks); raise --max-line-bytes if it is real")
+            raise LimitExceeded(
+                f"'{self.path}' has a line longer than {describe_bytes(self.limits.max_line_bytes)} "
+                "(one giant field, or no line breaks); raise --max-line-bytes if it is real"
+            )
         buffer[: len(chunk)] = chunk
         return len(chunk)
 
@@ -142,7 +154,9 @@ def _check_header(path: Path, sep: str, limits: Limits) -> str:
         line = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline="").readline(limits.max_line_bytes)
     width = max((len(row) for row in csv.reader([line.splitlines()[0] if line.strip() else ""], delimiter=sep)), default=0)
     if width > limits.max_columns:
-        raise LimitExceeded(f"'{path}' has {width:,} columns, over the {limits.max_columns:,} column limit (raise it with --max-columns)")
+        raise LimitExceeded(
+            f"'{path}' has {width:,} columns, over the {limits.max_columns:,} column limit (raise it with --max-columns)"
+        )
     return encoding
 
 
@@ -156,8 +170,10 @@ def _read_csv(path: Path, sep: str, limits: Limits) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise InputError(f"'{path}' is empty: no header row and no data") from None
     except UnicodeDecodeError as exc:
-        raise InputError(f"'{path}' is not UTF-8 text (it has the byte 0x{exc.object[exc.start]:02x}); "
-            "save it as UTF-8 (or UTF-16 with a byte-order mark)") from None
+        raise InputError(
+            f"'{path}' is not UTF-8 text (it has the byte 0x{exc.object[exc.start]:02x}); "
+            "save it as UTF-8 (or UTF-16 with a byte-order mark)"
+        ) from None
     except (pd.errors.ParserError, OSError, EOFError, ValueError, zipfile.BadZipFile, lzma.LZMAError, MemoryError) as exc:
         raise InputError(f"cannot read '{path}' as CSV: {_reason(exc)}") from None
     _check_shape(frame, path, limits)
@@ -165,6 +181,7 @@ def _read_csv(path: Path, sep: str, limits: Limits) -> pd.DataFrame:
 
 
 # --- Parquet --------------------------------------------------------------------------------
+
 
 def _read_parquet(path: Path, limits: Limits) -> pd.DataFrame:
     import pyarrow
@@ -174,15 +191,23 @@ def _read_parquet(path: Path, limits: Limits) -> pd.DataFrame:
         source = pq.ParquetFile(path)
         meta = source.metadata
         if meta.num_rows > limits.max_rows:
-            raise LimitExceeded(f"'{path}' has {meta.num_rows:,} rows, over the {limits.max_rows:,} row limit (raise it with --max-rows)")
+            raise LimitExceeded(
+                f"'{path}' has {meta.num_rows:,} rows, over the {limits.max_rows:,} row limit (raise it with --max-rows)"
+            )
         if meta.num_columns > limits.max_columns:
-            raise LimitExceeded(f"'{path}' has {meta.num_columns:,} columns, "
-                f"over the {limits.max_columns:,} column limit (raise it with --max-columns)")
+            raise LimitExceeded(
+                f"'{path}' has {meta.num_columns:,} columns, "
+                f"over the {limits.max_columns:,} column limit (raise it with --max-columns)"
+            )
         # Encoded sizes understate memory (dictionary/run-length encoding): a decoded value takes >= 8 bytes.
-        unpacked = max(sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)), 8 * meta.num_rows * meta.num_columns)
+        unpacked = max(
+            sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)), 8 * meta.num_rows * meta.num_columns
+        )
         if unpacked > limits.max_input_bytes:
-            raise LimitExceeded(f"'{path}' unpacks to at least {describe_bytes(unpacked)}, over the {describe_bytes(limits.max_input_bytes)} "
-                                "input limit (raise it with --max-input-bytes)")
+            raise LimitExceeded(
+                f"'{path}' unpacks to at least {describe_bytes(unpacked)}, over the {describe_bytes(limits.max_input_bytes)} "
+                "input limit (raise it with --max-input-bytes)"
+            )
         table = source.read()
         frame = _to_pandas(table, path)
     except InputError:
@@ -208,7 +233,9 @@ def _check_shape(frame: pd.DataFrame, path: Path, limits: Limits) -> None:
     if len(frame) > limits.max_rows:
         raise LimitExceeded(f"'{path}' has more than {limits.max_rows:,} rows, over the row limit (raise it with --max-rows)")
     if frame.shape[1] > limits.max_columns:
-        raise LimitExceeded(f"'{path}' has {frame.shape[1]:,} columns, over the {limits.max_columns:,} column limit (raise it with --max-columns)")
+        raise LimitExceeded(
+            f"'{path}' has {frame.shape[1]:,} columns, over the {limits.max_columns:,} column limit (raise it with --max-columns)"
+        )
 
 
 def _reason(exc: BaseException) -> str:

@@ -56,8 +56,10 @@ def time_order(frame: pd.DataFrame, time_col: str, source: str = "data") -> np.n
             key = pd.to_datetime(values, errors="coerce", format="mixed")
         if key.isna().any():
             first = int(np.flatnonzero(key.isna().to_numpy())[0])
-            raise InputError(f"{source}: time column '{time_col}' has a value that is not a time or number: "
-                f"{values.iloc[first]!r} (row {first})")
+            raise InputError(
+                f"{source}: time column '{time_col}' has a value that is not a time or number: "
+                f"{values.iloc[first]!r} (row {first})"
+            )
     return np.argsort(key.to_numpy(), kind="stable")
 
 
@@ -82,7 +84,9 @@ def split_frame(
         InputError: shares outside (0, 1), a part that would be empty, a bad time column.
     """
     if not 0 < holdout < 1 or not 0 <= validation < 1 or holdout + validation >= 1:
-        raise InputError(f"holdout ({holdout}) and validation ({validation}) must be shares in (0, 1) that leave rows to train on")
+        raise InputError(
+            f"holdout ({holdout}) and validation ({validation}) must be shares in (0, 1) that leave rows to train on"
+        )
     n = len(frame)
     n_holdout, n_validation = int(round(n * holdout)), int(round(n * validation))
     if n_holdout < 1 or n - n_holdout - n_validation < 1 or (validation > 0 and n_validation < 1):

@@ -46,11 +46,21 @@ def _summarize_column(values: pd.Series, rng: np.random.Generator) -> dict[str, 
         edges = np.unique(np.quantile(numbers, np.linspace(0, 1, _BINS + 1)[1:-1]))
         shares = np.bincount(np.searchsorted(edges, numbers, side="right"), minlength=len(edges) + 1) / len(numbers)
         sample = rng.choice(numbers, size=min(SAMPLE_SIZE, len(numbers)), replace=False)
-        return {"kind": "numeric", "edges": edges.tolist(), "shares": shares.tolist(), "sample": sample.tolist(), "missing": missing}
+        return {
+            "kind": "numeric",
+            "edges": edges.tolist(),
+            "shares": shares.tolist(),
+            "sample": sample.tolist(),
+            "missing": missing,
+        }
     counts = present.astype(str).value_counts(normalize=True)
     top = counts.head(_TOP_VALUES)
-    return {"kind": "categorical", "shares": {str(k): float(v) for k, v in top.items()}, "other": float(counts.iloc[_TOP_VALUES:].sum()),
-            "missing": missing}
+    return {
+        "kind": "categorical",
+        "shares": {str(k): float(v) for k, v in top.items()},
+        "other": float(counts.iloc[_TOP_VALUES:].sum()),
+        "missing": missing,
+    }
 
 
 def drift(summary: dict[str, Any], X: pd.DataFrame) -> list[ColumnDrift]:

@@ -69,7 +69,6 @@ def check_target(y: pd.Series, task: Task, source: str) -> None:
         raise InputError(f"{source}: target {quote(name)} has {n_classes} classes, so the task cannot be binary")
 
 
-
 def sklearn_score(task: Task, y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
     """What an estimator's ``score`` returns by scikit-learn's convention: accuracy for
     classification, R^2 for regression (``cross_val_score`` and ``GridSearchCV`` rely on it).

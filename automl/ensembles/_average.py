@@ -113,9 +113,7 @@ class WeightedAverageEnsemble(BaseEstimator):  # type: ignore[misc]  # sklearn h
         n = len(self.estimators)
         weights = np.ones(n) if self.weights is None else np.asarray(self.weights, dtype=np.float64)
         if weights.shape != (n,) or not np.all(np.isfinite(weights)) or weights.min() < 0 or weights.sum() <= 0:
-            raise InputError(
-                f"weights must be {n} finite non-negative numbers with a positive sum, got {self.weights!r}"
-            )
+            raise InputError(f"weights must be {n} finite non-negative numbers with a positive sum, got {self.weights!r}")
         keep = np.flatnonzero(weights > 0)
         self.estimators_ = [self.estimators[i] for i in keep.tolist()]
         self.weights_ = weights[keep] / weights[keep].sum()

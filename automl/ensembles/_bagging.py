@@ -44,9 +44,7 @@ class BaggedModel(BaseEstimator):  # type: ignore[misc]  # sklearn has no type h
         (60, 2)
     """
 
-    def __init__(
-        self, estimator: Any, n_estimators: int = 10, max_samples: float = 1.0, random_state: int | None = 0
-    ) -> None:
+    def __init__(self, estimator: Any, n_estimators: int = 10, max_samples: float = 1.0, random_state: int | None = 0) -> None:
         self.estimator = estimator
         self.n_estimators = n_estimators
         self.max_samples = max_samples
@@ -80,9 +78,7 @@ class BaggedModel(BaseEstimator):  # type: ignore[misc]  # sklearn has no type h
         members = []
         for i in range(self.n_estimators):
             deadline.check(f"BaggedModel member {i + 1} of {self.n_estimators}")
-            rows = rng.permutation(
-                np.concatenate([rng.choice(s, size=max(1, round(self.max_samples * len(s)))) for s in strata])
-            )
+            rows = rng.permutation(np.concatenate([rng.choice(s, size=max(1, round(self.max_samples * len(s)))) for s in strata]))
             member = _with_seed(clone(self.estimator), int(rng.integers(2**31 - 1)))
             # Members that take a deadline stop inside their own training, not only between copies.
             extra = {"deadline": deadline} if "deadline" in inspect.signature(member.fit).parameters else {}

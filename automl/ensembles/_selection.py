@@ -95,8 +95,7 @@ def _check_classes(y: np.ndarray, classes: object, shape: tuple[int, ...]) -> np
     if len(shape) == 1:
         if classes is not None:
             raise InputError(
-                "classes was given but the oof arrays are 1-D; classification OOF must be "
-                "(n_rows, n_classes) probabilities"
+                "classes was given but the oof arrays are 1-D; classification OOF must be (n_rows, n_classes) probabilities"
             )
         return None
     class_arr = np.unique(y) if classes is None else np.asarray(classes)

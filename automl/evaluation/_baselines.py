@@ -84,8 +84,12 @@ def random_scores(ctx: EvalContext, rng: np.random.Generator) -> np.ndarray:
 
 
 def _one_feature_pipeline(ctx: EvalContext, column: str, numeric: bool) -> Pipeline:
-    schema = Schema(columns=(column,), numeric=(column,) if numeric else (), categorical=() if numeric else (column,), datetime=())
-    tree: BaseEstimator = (DecisionTreeRegressor if ctx.classes is None else DecisionTreeClassifier)(max_depth=2, random_state=ctx.seed)
+    schema = Schema(
+        columns=(column,), numeric=(column,) if numeric else (), categorical=() if numeric else (column,), datetime=()
+    )
+    tree: BaseEstimator = (DecisionTreeRegressor if ctx.classes is None else DecisionTreeClassifier)(
+        max_depth=2, random_state=ctx.seed
+    )
     return Pipeline([("prep", build_preprocessor(schema, scale=False, categorical="ordinal")), ("tree", tree)])
 
 
@@ -100,9 +104,7 @@ def _predict(ctx: EvalContext, estimator: Any, X: pd.DataFrame) -> np.ndarray:
     return align_proba(estimator.predict_proba(X), np.asarray(estimator.classes_), ctx.classes)
 
 
-def _out_of_fold(
-    ctx: EvalContext, make: Callable[[], Any], train: tuple[pd.DataFrame, np.ndarray] | None
-) -> np.ndarray:
+def _out_of_fold(ctx: EvalContext, make: Callable[[], Any], train: tuple[pd.DataFrame, np.ndarray] | None) -> np.ndarray:
     """Scores on the evaluation rows of a model fitted on ``train``, else fitted out-of-fold."""
     if train is not None:
         return _predict(ctx, make().fit(*train), ctx.X)
@@ -120,14 +122,16 @@ def _out_of_fold(
     return out
 
 
-def heuristic_baselines(
-    ctx: EvalContext, train: tuple[pd.DataFrame, np.ndarray] | None
-) -> list[tuple[str, str, np.ndarray]]:
+def heuristic_baselines(ctx: EvalContext, train: tuple[pd.DataFrame, np.ndarray] | None) -> list[tuple[str, str, np.ndarray]]:
     """The best single-feature rule (depth-2 tree on one column) and a small linear model."""
     schema = ctx.schema if train is None else infer_schema(train[0])
     out: list[tuple[str, str, np.ndarray]] = []
     best: tuple[float, str, np.ndarray] | None = None
-    fitted_on = "fitted on the training data" if train is not None else f"{ctx.config.heuristic_folds}-fold out-of-fold on the evaluation data"
+    fitted_on = (
+        "fitted on the training data"
+        if train is not None
+        else f"{ctx.config.heuristic_folds}-fold out-of-fold on the evaluation data"
+    )
     for column in schema.numeric + schema.categorical:
         numeric = column in schema.numeric
         scores = _out_of_fold(ctx, lambda c=column, num=numeric: _one_feature_pipeline(ctx, c, num), train)  # type: ignore[misc]
@@ -153,8 +157,16 @@ def evaluate_baselines(
     level = ctx.config.confidence_level
     resamples = Resamples.draw(len(ctx.y), ctx.config.n_bootstrap, ctx.rng("baselines/bootstrap"))
     candidates: list[tuple[str, str, np.ndarray]] = [
-        ("random", "labels drawn at random from the class shares" if ctx.is_classifier else "values drawn at random from y", random_scores(ctx, ctx.rng("baselines/random"))),
-        ("zero_rule", "always the most frequent class (scores: the class shares)" if ctx.is_classifier else "always the mean of y", ctx.zero_rule_scores()),
+        (
+            "random",
+            "labels drawn at random from the class shares" if ctx.is_classifier else "values drawn at random from y",
+            random_scores(ctx, ctx.rng("baselines/random")),
+        ),
+        (
+            "zero_rule",
+            "always the most frequent class (scores: the class shares)" if ctx.is_classifier else "always the mean of y",
+            ctx.zero_rule_scores(),
+        ),
     ]
     candidates += heuristic_baselines(ctx, train)
     if champion is not None:
@@ -171,17 +183,20 @@ def evaluate_baselines(
     for name, description, scores in candidates:
         runs = run(scores)
         diff = paired_difference(model_runs[ctx.metric.name], runs[ctx.metric.name], level, ctx.metric.greater_is_better)
-        results.append(BaselineScore(
-            name=name,
-            description=description,
-            scores={m: r.estimate(level) for m, r in runs.items()},
-            difference=diff,
-            beaten=diff.value is not None and diff.value > ctx.thresholds.min_margin,
-            significant=diff.ci_low is not None and diff.ci_low > 0,
-        ))
+        results.append(
+            BaselineScore(
+                name=name,
+                description=description,
+                scores={m: r.estimate(level) for m, r in runs.items()},
+                difference=diff,
+                beaten=diff.value is not None and diff.value > ctx.thresholds.min_margin,
+                significant=diff.ci_low is not None and diff.ci_low > 0,
+            )
+        )
     checks = tuple(
         Check.compare(f"beats {b.name}", b.difference.value, ">", ctx.thresholds.min_margin)
-        for b in results if b.name in ctx.thresholds.must_beat
+        for b in results
+        if b.name in ctx.thresholds.must_beat
     )
     return BaselinesResult(
         status=status_of(checks),

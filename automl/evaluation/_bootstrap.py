@@ -121,8 +121,15 @@ def _r2(y: np.ndarray, pred: np.ndarray, W: np.ndarray) -> np.ndarray:
 
 
 _WEIGHTED: dict[str, Weighted] = {
-    "accuracy": _accuracy, "balanced_accuracy": _balanced_accuracy, "f1": _f1_binary, "f1_macro": _f1_macro,
-    "log_loss": _log_loss, "roc_auc": _roc_auc, "rmse": _rmse, "mae": _mae, "r2": _r2,
+    "accuracy": _accuracy,
+    "balanced_accuracy": _balanced_accuracy,
+    "f1": _f1_binary,
+    "f1_macro": _f1_macro,
+    "log_loss": _log_loss,
+    "roc_auc": _roc_auc,
+    "rmse": _rmse,
+    "mae": _mae,
+    "r2": _r2,
 }
 
 

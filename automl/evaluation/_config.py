@@ -83,8 +83,16 @@ class EvaluationConfig:
     max_examples: int = 5
 
     def __post_init__(self) -> None:
-        for name in ("n_bootstrap", "calibration_bins", "slice_bins", "slice_max_values", "importance_repeats",
-                     "importance_max_rows", "latency_rows", "latency_repeats"):
+        for name in (
+            "n_bootstrap",
+            "calibration_bins",
+            "slice_bins",
+            "slice_max_values",
+            "importance_repeats",
+            "importance_max_rows",
+            "latency_rows",
+            "latency_repeats",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise InputError(f"{name}={value!r} must be a positive integer")

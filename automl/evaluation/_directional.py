@@ -78,17 +78,20 @@ def evaluate_directional(ctx: EvalContext, expectations: dict[str, Direction]) -
         worst = worst[np.argsort(-np.abs(delta[worst]), kind="stable")][: ctx.config.max_examples]
         check = Check.compare(f"'{column}:{direction}' violation rate", rate, "<=", ctx.thresholds.max_directional_violation_rate)
         checks.append(check)
-        columns.append(DirectionalColumn(
-            column=column,
-            direction=direction,
-            step=step,
-            score_name=score_name,
-            n_rows=n_valid,
-            n_violations=int(violated.sum()),
-            violation_rate=rate,
-            examples=tuple(
-                DirectionalExample(int(i), float(values[i]), float(values[i] + step), float(base[i]), float(after[i])) for i in worst
-            ),
-            passed=check.passed,
-        ))
+        columns.append(
+            DirectionalColumn(
+                column=column,
+                direction=direction,
+                step=step,
+                score_name=score_name,
+                n_rows=n_valid,
+                n_violations=int(violated.sum()),
+                violation_rate=rate,
+                examples=tuple(
+                    DirectionalExample(int(i), float(values[i]), float(values[i] + step), float(base[i]), float(after[i]))
+                    for i in worst
+                ),
+                passed=check.passed,
+            )
+        )
     return DirectionalResult(status=status_of(checks), checks=tuple(checks), columns=tuple(columns))

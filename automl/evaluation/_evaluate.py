@@ -112,7 +112,9 @@ def evaluate(
         raise InputError(f"positive_class '{config.positive_class}' is not a class of the model; classes: {known}")
     train = _check_train(X_train, y_train, frame, classes)
     if champion is not None and (resolve_task(champion, None) == "regression") != (resolved == "regression"):
-        raise InputError(f"the champion is a {resolve_task(champion, None)} model but the model is {resolved}; they cannot be compared")
+        raise InputError(
+            f"the champion is a {resolve_task(champion, None)} model but the model is {resolved}; they cannot be compared"
+        )
 
     ctx = _context(model, frame, target, resolved, primary, classes, config, thresholds, seed)
 
@@ -121,10 +123,20 @@ def evaluate(
     log.info("evaluating %s on %d rows (%s, metric %s)", model_name or type(model).__name__, len(target), resolved, primary.name)
     sections["baselines"] = evaluate_baselines(ctx, champion, train)
     sections["perturbation"] = evaluate_perturbation(ctx)
-    sections["invariance"] = evaluate_invariance(ctx, tuple(invariant)) if invariant else SkippedSection("no invariant columns given (--invariant)")
-    sections["directional"] = evaluate_directional(ctx, expectations) if expectations else SkippedSection("no directional expectations given (--directional)")
-    sections["calibration"] = evaluate_calibration(ctx) if classification else SkippedSection("regression models have no probabilities to calibrate")
-    sections["confidence"] = evaluate_confidence(ctx) if classification else SkippedSection("regression models have no class confidence")
+    sections["invariance"] = (
+        evaluate_invariance(ctx, tuple(invariant)) if invariant else SkippedSection("no invariant columns given (--invariant)")
+    )
+    sections["directional"] = (
+        evaluate_directional(ctx, expectations)
+        if expectations
+        else SkippedSection("no directional expectations given (--directional)")
+    )
+    sections["calibration"] = (
+        evaluate_calibration(ctx) if classification else SkippedSection("regression models have no probabilities to calibrate")
+    )
+    sections["confidence"] = (
+        evaluate_confidence(ctx) if classification else SkippedSection("regression models have no class confidence")
+    )
     sections["slices"] = evaluate_slices(ctx, tuple(slices)) if slices else SkippedSection("no slice columns given (--slices)")
     sections["learning_curve"] = _learning_curve(ctx, train)
     sections["tradeoffs"] = evaluate_tradeoffs(ctx, cost_fp, cost_fn)
@@ -143,8 +155,12 @@ def evaluate(
         config=config,
         thresholds=thresholds,
         inputs={
-            "slices": list(slices), "invariant": list(invariant), "directional": expectations,
-            "cost_fp": cost_fp, "cost_fn": cost_fn, "champion": None if champion is None else type(champion).__name__,
+            "slices": list(slices),
+            "invariant": list(invariant),
+            "directional": expectations,
+            "cost_fp": cost_fp,
+            "cost_fn": cost_fn,
+            "champion": None if champion is None else type(champion).__name__,
             "n_train_rows": None if train is None else len(train[1]),
         },
         sections={name: sections[name] for name in SECTIONS},
@@ -193,12 +209,28 @@ def _resolve_inputs(
 
 
 def _context(
-    model: Any, frame: pd.DataFrame, target: np.ndarray, task: Task, metric: Metric, classes: np.ndarray | None,
-    config: EvaluationConfig, thresholds: EvaluationThresholds, seed: int,
+    model: Any,
+    frame: pd.DataFrame,
+    target: np.ndarray,
+    task: Task,
+    metric: Metric,
+    classes: np.ndarray | None,
+    config: EvaluationConfig,
+    thresholds: EvaluationThresholds,
+    seed: int,
 ) -> EvalContext:
     ctx = EvalContext(
-        model=model, X=frame, y=target, task=task, metric=metric, classes=classes,
-        schema=infer_schema(frame), config=config, thresholds=thresholds, seed=seed, scores=np.empty(0),
+        model=model,
+        X=frame,
+        y=target,
+        task=task,
+        metric=metric,
+        classes=classes,
+        schema=infer_schema(frame),
+        config=config,
+        thresholds=thresholds,
+        seed=seed,
+        scores=np.empty(0),
     )
     return dataclasses.replace(ctx, scores=ctx.predict_scores(frame))
 
@@ -255,7 +287,9 @@ def check_columns(frame: pd.DataFrame, columns: Sequence[str], role: str) -> Non
     present = [str(c) for c in frame.columns]
     for column in columns:
         if column not in present:
-            raise InputError(f"unknown {role} column '{column}'{did_you_mean(column, present)}; the data has {', '.join(present[:20])}")
+            raise InputError(
+                f"unknown {role} column '{column}'{did_you_mean(column, present)}; the data has {', '.join(present[:20])}"
+            )
 
 
 def _check_frame(X: Any, name: str) -> pd.DataFrame:
@@ -274,7 +308,9 @@ def _check_target(y: Any, n_rows: int, name: str) -> np.ndarray:
         raise InputError(f"{name} has {len(values)} values but the features have {n_rows} rows")
     missing = pd.isna(pd.Series(values)).to_numpy()
     if missing.any():
-        raise InputError(f"{name} has {int(missing.sum())} missing value(s), first at row {int(np.flatnonzero(missing)[0])}; drop those rows")
+        raise InputError(
+            f"{name} has {int(missing.sum())} missing value(s), first at row {int(np.flatnonzero(missing)[0])}; drop those rows"
+        )
     return values
 
 
@@ -289,7 +325,9 @@ def _check_costs(cost_fp: float | None, cost_fn: float | None, task: Task) -> No
         raise InputError(f"costs must be finite, non-negative and not both zero; got cost_fp={cost_fp}, cost_fn={cost_fn}")
 
 
-def _check_train(X_train: Any, y_train: Any, frame: pd.DataFrame, classes: np.ndarray | None) -> tuple[pd.DataFrame, np.ndarray] | None:
+def _check_train(
+    X_train: Any, y_train: Any, frame: pd.DataFrame, classes: np.ndarray | None
+) -> tuple[pd.DataFrame, np.ndarray] | None:
     if X_train is None and y_train is None:
         return None
     if X_train is None or y_train is None:

@@ -22,7 +22,7 @@ _WHY: dict[str, str] = {
     "the difference column is model minus baseline (positive = model better), paired on the same resamples.",
     "perturbation": "How fast does the metric fall when inputs get noisy? Gaussian noise scaled to each numeric column's "
     "spread (IQR / 1.349, robust to outliers), "
-        "and random swaps of categorical values. The relative drop is the share of the model's advantage "
+    "and random swaps of categorical values. The relative drop is the share of the model's advantage "
     "over the zero-rule baseline that the perturbation takes away.",
     "invariance": "Changing a column that must not matter (e.g. a sensitive attribute) to another observed value must not "
     "change predictions. Reported: share of rows whose prediction changed and the mean absolute change of the scores. "
@@ -45,31 +45,25 @@ _WHY: dict[str, str] = {
 }
 
 _TITLES: dict[str, str] = {
-    "baselines": "1. Baselines", "perturbation": "2. Perturbation test", "invariance": "3. Invariance test",
-    "directional": "4. Directional expectations", "calibration": "5. Calibration", "confidence": "6. Confidence",
-    "slices": "7. Slices", "learning_curve": "8. Learning curve", "tradeoffs": "9. Trade-offs",
+    "baselines": "1. Baselines",
+    "perturbation": "2. Perturbation test",
+    "invariance": "3. Invariance test",
+    "directional": "4. Directional expectations",
+    "calibration": "5. Calibration",
+    "confidence": "6. Confidence",
+    "slices": "7. Slices",
+    "learning_curve": "8. Learning curve",
+    "tradeoffs": "9. Trade-offs",
     "interpretability": "10. Interpretability",
 }
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 def _checks(checks: Sequence[Check]) -> str:
     if not checks:
-        return "<p class=\"meta\">No checks in this section: it informs, it does not gate.</p>"
-    rows = [[escape(c.name), num(c.value), f"{escape(c.op)} {num(c.limit)}", badge("pass" if c.passed else "fail")] for c in checks]
+        return '<p class="meta">No checks in this section: it informs, it does not gate.</p>'
+    rows = [
+        [escape(c.name), num(c.value), f"{escape(c.op)} {num(c.limit)}", badge("pass" if c.passed else "fail")] for c in checks
+    ]
     return table(["check", "value", "required", "result"], rows, numeric=(1,))
 
 
@@ -77,8 +71,15 @@ def _baselines(r: Any, report: EvaluationReport) -> str:
     headers = ["", *r.metrics, f"difference in {r.metric}", "beaten", "significant"]
     rows = [["<b>model</b>", *(estimate(r.model[m]) for m in r.metrics), "", "", ""]]
     for b in r.baselines:
-        rows.append([f"{escape(b.name)}<br><small class=\"meta\">{escape(b.description)}</small>", *(estimate(b.scores[m]) for m in r.metrics),
-                     estimate(b.difference), "yes" if b.beaten else "<span class=\"flag\">no</span>", "yes" if b.significant else "no"])
+        rows.append(
+            [
+                f'{escape(b.name)}<br><small class="meta">{escape(b.description)}</small>',
+                *(estimate(b.scores[m]) for m in r.metrics),
+                estimate(b.difference),
+                "yes" if b.beaten else '<span class="flag">no</span>',
+                "yes" if b.significant else "no",
+            ]
+        )
     return table(headers, rows) + image(_plots.baselines_plot(r), "model vs baselines")
 
 
@@ -94,18 +95,33 @@ def _perturbation(r: Any, report: EvaluationReport) -> str:
 
 
 def _invariance(r: Any, report: EvaluationReport) -> str:
-    rows = [[escape(c.column), c.n_values, pct(c.changed_rate), num(c.mean_abs_change), num(c.max_abs_change), badge("pass" if c.passed else "fail")]
-            for c in r.columns]
-    return table(["column", "distinct values", "predictions changed", "mean |score change|", "max |score change|", "result"], rows, numeric=(1, 2, 3, 4))
+    rows = [
+        [
+            escape(c.column),
+            c.n_values,
+            pct(c.changed_rate),
+            num(c.mean_abs_change),
+            num(c.max_abs_change),
+            badge("pass" if c.passed else "fail"),
+        ]
+        for c in r.columns
+    ]
+    return table(
+        ["column", "distinct values", "predictions changed", "mean |score change|", "max |score change|", "result"],
+        rows,
+        numeric=(1, 2, 3, 4),
+    )
 
 
 def _directional(r: Any, report: EvaluationReport) -> str:
     parts = []
     for c in r.columns:
         verb = "must not decrease" if c.direction == "+" else "must not increase"
-        parts.append(f"<h3>{escape(c.column)} {escape(c.direction)}: {escape(c.score_name)} {verb} when '{escape(c.column)}' "
+        parts.append(
+            f"<h3>{escape(c.column)} {escape(c.direction)}: {escape(c.score_name)} {verb} when '{escape(c.column)}' "
             f"rises by {num(c.step)} "
-                     f"{badge('pass' if c.passed else 'fail')}</h3>")
+            f"{badge('pass' if c.passed else 'fail')}</h3>"
+        )
         parts.append(f"<p>{c.n_violations} of {c.n_rows} rows violate it ({pct(c.violation_rate)}).</p>")
         if c.examples:
             rows = [[e.row, num(e.value), num(e.perturbed_value), num(e.score), num(e.perturbed_score)] for e in c.examples]
@@ -117,12 +133,20 @@ def _calibration(r: Any, report: EvaluationReport) -> str:
     rows = [["model", num(r.ece), num(r.brier), ""]]
     if r.recalibration is not None:
         rc = r.recalibration
-        rows.append([f"{escape(rc.method)} recalibrated ({rc.folds}-fold, out-of-fold)", num(rc.ece), num(rc.brier),
-                     f"{escape(report.metric)}: {num(rc.metric_before)} &rarr; {num(rc.metric_after)}"])
+        rows.append(
+            [
+                f"{escape(rc.method)} recalibrated ({rc.folds}-fold, out-of-fold)",
+                num(rc.ece),
+                num(rc.brier),
+                f"{escape(report.metric)}: {num(rc.metric_before)} &rarr; {num(rc.metric_after)}",
+            ]
+        )
     parts = [table(["probabilities", "ECE", "Brier", "effect"], rows, numeric=(1, 2))]
     if r.note:
-        parts.append(f"<p class=\"meta\">{escape(r.note)}</p>")
-    bins = [[f"[{num(b.lower, 2)}, {num(b.upper, 2)})", b.count, num(b.mean_predicted), num(b.observed)] for b in r.bins if b.count]
+        parts.append(f'<p class="meta">{escape(r.note)}</p>')
+    bins = [
+        [f"[{num(b.lower, 2)}, {num(b.upper, 2)})", b.count, num(b.mean_predicted), num(b.observed)] for b in r.bins if b.count
+    ]
     parts.append(image(_plots.reliability_plot(r), "reliability diagram"))
     parts.append(table(["bin", "rows", "mean predicted", "observed"], bins, numeric=(1, 2, 3)))
     return "".join(parts)
@@ -132,19 +156,28 @@ def _confidence(r: Any, report: EvaluationReport) -> str:
     if r.threshold_for_target is None:
         found = f"No threshold reaches {pct(r.target_accuracy)} accuracy."
     else:
-        found = (f"Answering only when confidence &ge; {num(r.threshold_for_target)} reaches {pct(r.accuracy_at_target)} accuracy "
-                 f"on {pct(r.coverage_at_target)} of rows (target {pct(r.target_accuracy)}).")
+        found = (
+            f"Answering only when confidence &ge; {num(r.threshold_for_target)} reaches {pct(r.accuracy_at_target)} accuracy "
+            f"on {pct(r.coverage_at_target)} of rows (target {pct(r.target_accuracy)})."
+        )
     rows = [[num(p.threshold), pct(p.coverage), pct(p.accuracy), p.n] for p in r.curve]
-    return (f"<p>Accuracy when answering everything: {pct(r.accuracy_at_full_coverage)}. {found}</p>"
-            + image(_plots.confidence_plot(r), "accuracy vs coverage")
-            + table(["threshold", "coverage", "accuracy", "rows"], rows, numeric=(0, 1, 2, 3)))
+    return (
+        f"<p>Accuracy when answering everything: {pct(r.accuracy_at_full_coverage)}. {found}</p>"
+        + image(_plots.confidence_plot(r), "accuracy vs coverage")
+        + table(["threshold", "coverage", "accuracy", "rows"], rows, numeric=(0, 1, 2, 3))
+    )
 
 
 def _slices(r: Any, report: EvaluationReport) -> str:
-    parts = [f"<p>Overall {escape(r.metric)}: {num(r.overall)}. Flagged: {len(r.flagged)} slice(s) "
-             f"(minimum size {r.min_slice_size}).</p>"]
+    parts = [
+        f"<p>Overall {escape(r.metric)}: {num(r.overall)}. Flagged: {len(r.flagged)} slice(s) "
+        f"(minimum size {r.min_slice_size}).</p>"
+    ]
     for column in r.columns:
-        rows = [[escape(s.label), s.n, pct(s.share), estimate(s.score), "<span class=\"flag\">worse</span>" if s.flagged else ""] for s in column.slices]
+        rows = [
+            [escape(s.label), s.n, pct(s.share), estimate(s.score), '<span class="flag">worse</span>' if s.flagged else ""]
+            for s in column.slices
+        ]
         parts.append(f"<h3>{escape(column.column)} ({escape(column.binning)})</h3>")
         parts.append(table(["slice", "rows", "share", f"{r.metric} [interval]", "flag"], rows, numeric=(1, 2)))
         parts.append(image(_plots.slice_plot(column, r.overall, r.metric), f"metric by {column.column}"))
@@ -153,18 +186,27 @@ def _slices(r: Any, report: EvaluationReport) -> str:
 
 def _learning_curve(r: Any, report: EvaluationReport) -> str:
     rows = [[pct(p.fraction), p.n_train, num(p.score), num(p.train_score)] for p in r.points]
-    verdict = {True: "More data will likely help.", False: "The curve has flattened: more data alone is unlikely to help much.",
-               None: "Not enough points to judge."}[r.more_data_likely_helps]
-    return (f"<p>{verdict} Gain over the last step: {num(r.gain_last_step)} "
+    verdict = {
+        True: "More data will likely help.",
+        False: "The curve has flattened: more data alone is unlikely to help much.",
+        None: "Not enough points to judge.",
+    }[r.more_data_likely_helps]
+    return (
+        f"<p>{verdict} Gain over the last step: {num(r.gain_last_step)} "
         f"({pct(r.relative_gain_last_step)} of the skill over the zero-rule).</p>"
-            + table(["fraction", "training rows", f"{r.metric} (evaluation)", f"{r.metric} (training rows)"], rows, numeric=(0, 1, 2, 3))
-            + image(_plots.learning_curve_plot(r), "learning curve"))
+        + table(
+            ["fraction", "training rows", f"{r.metric} (evaluation)", f"{r.metric} (training rows)"], rows, numeric=(0, 1, 2, 3)
+        )
+        + image(_plots.learning_curve_plot(r), "learning curve")
+    )
 
 
 def _tradeoffs(r: Any, report: EvaluationReport) -> str:
-    parts = [f"<p>Predict latency: {num(r.latency_ms_per_1000)} ms per 1,000 rows "
+    parts = [
+        f"<p>Predict latency: {num(r.latency_ms_per_1000)} ms per 1,000 rows "
         f"(median of repeated runs on {r.latency_rows:,} rows; "
-             f"varies by machine and load). Model size (pickled): {num(r.model_bytes)} bytes.</p>"]
+        f"varies by machine and load). Model size (pickled): {num(r.model_bytes)} bytes.</p>"
+    ]
     if r.confusion_matrix:
         rule = f"P({escape(r.positive_class)}) &ge; {num(r.threshold)}" if r.threshold is not None else "the most probable class"
         parts.append(f"<p>Decision rule: {rule}.</p>")
@@ -173,30 +215,54 @@ def _tradeoffs(r: Any, report: EvaluationReport) -> str:
         parts.append(table(["class", "support", "TP", "FP", "FN"], rows, numeric=(1, 2, 3, 4)))
     if r.cost is not None:
         c = r.cost
-        parts.append(f"<p>Cost-optimal threshold: <b>{num(c.threshold)}</b> with {c.fp} FP and {c.fn} FN, "
+        parts.append(
+            f"<p>Cost-optimal threshold: <b>{num(c.threshold)}</b> with {c.fp} FP and {c.fn} FN, "
             f"cost {num(c.cost_per_row)} per row "
-                     f"(at the chosen threshold: {num(c.cost_per_row_at_chosen)}). "
-                         f"For calibrated probabilities theory says {num(c.bayes_threshold)}.</p>")
+            f"(at the chosen threshold: {num(c.cost_per_row_at_chosen)}). "
+            f"For calibrated probabilities theory says {num(c.bayes_threshold)}.</p>"
+        )
         parts.append(image(_plots.cost_plot(c, r.threshold), "cost vs threshold"))
     if r.residuals is not None:
         s = r.residuals
-        parts.append(table(["mean error (bias)", "MAE", "median |error|", "90% |error|", "99% |error|", "max |error|"],
-                            [[num(s.mean_error), num(s.mae), num(s.abs_error_p50), num(s.abs_error_p90), num(s.abs_error_p99), num(s.max_abs_error)]],
-                            numeric=range(6)))
+        parts.append(
+            table(
+                ["mean error (bias)", "MAE", "median |error|", "90% |error|", "99% |error|", "max |error|"],
+                [
+                    [
+                        num(s.mean_error),
+                        num(s.mae),
+                        num(s.abs_error_p50),
+                        num(s.abs_error_p90),
+                        num(s.abs_error_p99),
+                        num(s.max_abs_error),
+                    ]
+                ],
+                numeric=range(6),
+            )
+        )
     return "".join(parts)
 
 
 def _interpretability(r: Any, report: EvaluationReport) -> str:
     rows = [[escape(f.feature), num(f.mean), num(f.std)] for f in r.features]
-    return (f"<p>On {r.n_rows:,} rows, {r.n_repeats} shuffles per column; baseline {escape(r.metric)} {num(r.baseline_score)}.</p>"
-            + image(_plots.importance_plot(r), "permutation importance")
-            + table(["column", f"mean loss in {r.metric}", "std over repeats"], rows, numeric=(1, 2)))
+    return (
+        f"<p>On {r.n_rows:,} rows, {r.n_repeats} shuffles per column; baseline {escape(r.metric)} {num(r.baseline_score)}.</p>"
+        + image(_plots.importance_plot(r), "permutation importance")
+        + table(["column", f"mean loss in {r.metric}", "std over repeats"], rows, numeric=(1, 2))
+    )
 
 
 _RENDERERS: dict[str, Callable[[Any, EvaluationReport], str]] = {
-    "baselines": _baselines, "perturbation": _perturbation, "invariance": _invariance, "directional": _directional,
-    "calibration": _calibration, "confidence": _confidence, "slices": _slices, "learning_curve": _learning_curve,
-    "tradeoffs": _tradeoffs, "interpretability": _interpretability,
+    "baselines": _baselines,
+    "perturbation": _perturbation,
+    "invariance": _invariance,
+    "directional": _directional,
+    "calibration": _calibration,
+    "confidence": _confidence,
+    "slices": _slices,
+    "learning_curve": _learning_curve,
+    "tradeoffs": _tradeoffs,
+    "interpretability": _interpretability,
 }
 
 
@@ -220,14 +286,16 @@ def _headline(name: str, section: Any, report: EvaluationReport) -> str:
 
 def render_html(report: EvaluationReport) -> str:
     """The whole page as a string."""
-    summary_rows = [[f'<a href="#{name}">{escape(_TITLES[name])}</a>', badge(s.status), _headline(name, s, report)]
-                    for name, s in report.sections.items()]
+    summary_rows = [
+        [f'<a href="#{name}">{escape(_TITLES[name])}</a>', badge(s.status), _headline(name, s, report)]
+        for name, s in report.sections.items()
+    ]
     body = [
         f"<h1>Evaluation report {badge(report.status)}</h1>",
-        f"<p class=\"meta\">Model <b>{escape(report.model_name)}</b> &middot; {escape(report.task)} &middot; "
-            f"target <b>{escape(report.target)}</b> "
+        f'<p class="meta">Model <b>{escape(report.model_name)}</b> &middot; {escape(report.task)} &middot; '
+        f"target <b>{escape(report.target)}</b> "
         f"&middot; metric <b>{escape(report.metric)}</b> "
-            f"({'higher' if report.greater_is_better else 'lower'} is better) &middot; "
+        f"({'higher' if report.greater_is_better else 'lower'} is better) &middot; "
         f"{report.n_rows:,} rows, {len(report.columns)} columns &middot; seed {report.seed} &middot; "
         f"generated {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}</p>",
         "<h2>Summary</h2>",
@@ -235,13 +303,19 @@ def render_html(report: EvaluationReport) -> str:
     ]
     failed = report.failed_checks()
     if failed:
-        body.append("<p><b>Failed checks:</b></p><ul>" + "".join(
-            f"<li>{escape(_TITLES[name])}: {escape(c.name)} = {num(c.value)} (required {escape(c.op)} {num(c.limit)})</li>" for name, c in failed) + "</ul>")
+        body.append(
+            "<p><b>Failed checks:</b></p><ul>"
+            + "".join(
+                f"<li>{escape(_TITLES[name])}: {escape(c.name)} = {num(c.value)} (required {escape(c.op)} {num(c.limit)})</li>"
+                for name, c in failed
+            )
+            + "</ul>"
+        )
     for name, section in report.sections.items():
         body.append(f'<section id="{name}"><h2>{escape(_TITLES[name])} {badge(section.status)}</h2>')
         body.append(f'<div class="why">{escape(_WHY[name])}</div>')
         if isinstance(section, SkippedSection):
-            body.append(f"<p class=\"meta\">Skipped: {escape(section.reason)}.</p></section>")
+            body.append(f'<p class="meta">Skipped: {escape(section.reason)}.</p></section>')
             continue
         body.append(_checks(section.checks))
         body.append(_RENDERERS[name](section, report))

@@ -41,7 +41,11 @@ class ImportanceResult:
 def evaluate_importance(ctx: EvalContext) -> ImportanceResult:
     rng = ctx.rng("importance")
     n = len(ctx.y)
-    rows = np.sort(rng.choice(n, size=ctx.config.importance_max_rows, replace=False)) if n > ctx.config.importance_max_rows else np.arange(n)
+    rows = (
+        np.sort(rng.choice(n, size=ctx.config.importance_max_rows, replace=False))
+        if n > ctx.config.importance_max_rows
+        else np.arange(n)
+    )
     X = ctx.X.iloc[rows].reset_index(drop=True)
     y = ctx.y[rows]
     baseline = ctx.score(y, ctx.scores[rows])
@@ -54,12 +58,14 @@ def evaluate_importance(ctx: EvalContext) -> ImportanceResult:
             losses.append(ctx.skill(baseline, ctx.score(y, ctx.predict_scores(shuffled))))
         values = np.array(losses, dtype=float)
         finite = values[np.isfinite(values)]
-        features.append(FeatureImportance(
-            feature=str(column),
-            mean=float(finite.mean()) if finite.size else float("nan"),
-            std=float(finite.std()) if finite.size else float("nan"),
-            values=tuple(float(v) for v in values),
-        ))
+        features.append(
+            FeatureImportance(
+                feature=str(column),
+                mean=float(finite.mean()) if finite.size else float("nan"),
+                std=float(finite.std()) if finite.size else float("nan"),
+                values=tuple(float(v) for v in values),
+            )
+        )
     features.sort(key=lambda f: (-(f.mean if np.isfinite(f.mean) else -np.inf), f.feature))
     return ImportanceResult(
         status="pass",

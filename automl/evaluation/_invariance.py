@@ -68,16 +68,20 @@ def evaluate_invariance(ctx: EvalContext, columns: tuple[str, ...]) -> Invarianc
         rate = float(np.mean(changed))
         mean_change = float(np.mean(change))
         rate_check = Check.compare(f"'{column}' changed-prediction rate", rate, "<=", ctx.thresholds.max_invariance_change_rate)
-        score_check = Check.compare(f"'{column}' mean score change", mean_change / scale, "<=", ctx.thresholds.max_invariance_score_change)
+        score_check = Check.compare(
+            f"'{column}' mean score change", mean_change / scale, "<=", ctx.thresholds.max_invariance_score_change
+        )
         checks += [rate_check, score_check]
-        results.append(InvarianceColumn(
-            column=column,
-            n_rows=len(ctx.y),
-            n_values=int(ctx.X[column].nunique(dropna=True)),
-            changed_rate=rate,
-            mean_abs_change=mean_change,
-            relative_mean_abs_change=mean_change / scale,
-            max_abs_change=finite_or_none(float(np.max(change))) or 0.0,
-            passed=rate_check.passed and score_check.passed,
-        ))
+        results.append(
+            InvarianceColumn(
+                column=column,
+                n_rows=len(ctx.y),
+                n_values=int(ctx.X[column].nunique(dropna=True)),
+                changed_rate=rate,
+                mean_abs_change=mean_change,
+                relative_mean_abs_change=mean_change / scale,
+                max_abs_change=finite_or_none(float(np.max(change))) or 0.0,
+                passed=rate_check.passed and score_check.passed,
+            )
+        )
     return InvarianceResult(status=status_of(checks), checks=tuple(checks), tolerance=tolerance, columns=tuple(results))

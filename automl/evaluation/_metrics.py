@@ -95,9 +95,7 @@ def get_metric(name: str | None, task: Task) -> Metric:
     """The metric called ``name`` (the task's default when ``None``), checked against ``task``."""
     name = name or _DEFAULTS[task]
     if name not in _METRICS:
-        raise InputError(
-            f"unknown metric '{name}'{did_you_mean(name, _METRICS)}; choose one of {', '.join(_METRICS)}"
-        )
+        raise InputError(f"unknown metric '{name}'{did_you_mean(name, _METRICS)}; choose one of {', '.join(_METRICS)}")
     metric = _METRICS[name]
     if task not in metric.tasks:
         usable = [m.name for m in _METRICS.values() if task in m.tasks]

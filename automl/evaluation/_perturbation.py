@@ -132,7 +132,14 @@ def evaluate_perturbation(ctx: EvalContext) -> PerturbationResult:
             drop = -ctx.skill(value, clean)
             points.append(PerturbationPoint(level, finite_or_none(value), finite_or_none(drop), ctx.share_of_skill(drop, clean)))
             if level == ctx.thresholds.perturbation_level:
-                checks.append(Check.compare(f"{kind} relative drop at level {level:g}", points[-1].relative_drop, "<=", ctx.thresholds.max_relative_drop))
+                checks.append(
+                    Check.compare(
+                        f"{kind} relative drop at level {level:g}",
+                        points[-1].relative_drop,
+                        "<=",
+                        ctx.thresholds.max_relative_drop,
+                    )
+                )
         curves.append(PerturbationCurve(kind, columns, tuple(points)))
     return PerturbationResult(
         status=status_of(checks),

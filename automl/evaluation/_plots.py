@@ -63,9 +63,13 @@ def baselines_plot(result: BaselinesResult) -> str:
     fig = _figure(6.4, 0.45 * len(names) + 1.2)
     ax = fig.add_subplot()
     y = np.arange(len(names))[::-1]
-    ax.barh(y, np.nan_to_num(np.array([np.nan if v is None else v for v in values], dtype=float)),
-            xerr=_errors(values, [e.ci_low for e in estimates], [e.ci_high for e in estimates]),
-            color=[MODEL_COLOUR] + [BASELINE_COLOUR] * (len(names) - 1), capsize=3)
+    ax.barh(
+        y,
+        np.nan_to_num(np.array([np.nan if v is None else v for v in values], dtype=float)),
+        xerr=_errors(values, [e.ci_low for e in estimates], [e.ci_high for e in estimates]),
+        color=[MODEL_COLOUR] + [BASELINE_COLOUR] * (len(names) - 1),
+        capsize=3,
+    )
     ax.set_yticks(y, names)
     ax.set_xlabel(f"{metric} (bars: {result.confidence_level:.0%} bootstrap interval)")
     ax.set_title("Model vs baselines")
@@ -76,8 +80,13 @@ def perturbation_plot(result: PerturbationResult) -> str:
     fig = _figure()
     ax = fig.add_subplot()
     for curve, colour in zip(result.curves, (MODEL_COLOUR, "#ff7f0e"), strict=False):
-        ax.plot([p.level for p in curve.points], [np.nan if p.score is None else p.score for p in curve.points],
-                marker="o", color=colour, label=curve.kind.replace("_", " "))
+        ax.plot(
+            [p.level for p in curve.points],
+            [np.nan if p.score is None else p.score for p in curve.points],
+            marker="o",
+            color=colour,
+            label=curve.kind.replace("_", " "),
+        )
     if result.zero_rule_score is not None:
         ax.axhline(result.zero_rule_score, color=BASELINE_COLOUR, linestyle="--", label="zero-rule")
     ax.set_xlabel("perturbation level (noise sd in units of column spread / swap probability)")
@@ -99,7 +108,14 @@ def reliability_plot(result: CalibrationResult) -> str:
     ax.plot([0, 1], [0, 1], color=BASELINE_COLOUR, linestyle="--", label="perfect calibration")
     series = [("model", result.bins, MODEL_COLOUR, result.ece)]
     if result.recalibration is not None:
-        series.append((f"{result.recalibration.method} recalibrated (out-of-fold)", result.recalibration.bins, GOOD_COLOUR, result.recalibration.ece))
+        series.append(
+            (
+                f"{result.recalibration.method} recalibrated (out-of-fold)",
+                result.recalibration.bins,
+                GOOD_COLOUR,
+                result.recalibration.ece,
+            )
+        )
     for label, bins, colour, ece in series:
         ax.plot(*_curve(bins), marker="o", color=colour, label=f"{label}, ECE {ece:.3f}")
     what = f"P({result.positive_class})" if result.kind == "positive_class" else "top-label confidence"
@@ -118,7 +134,12 @@ def confidence_plot(result: ConfidenceResult) -> str:
     ax.plot([p.coverage for p in result.curve], [p.accuracy for p in result.curve], marker="o", color=MODEL_COLOUR)
     ax.axhline(result.target_accuracy, color=BAD_COLOUR, linestyle="--", label=f"target accuracy {result.target_accuracy:.0%}")
     if result.coverage_at_target is not None:
-        ax.axvline(result.coverage_at_target, color=GOOD_COLOUR, linestyle=":", label=f"coverage at target {result.coverage_at_target:.0%}")
+        ax.axvline(
+            result.coverage_at_target,
+            color=GOOD_COLOUR,
+            linestyle=":",
+            label=f"coverage at target {result.coverage_at_target:.0%}",
+        )
     ax.set_xlabel("coverage (share of rows the model answers)")
     ax.set_ylabel("accuracy on answered rows")
     ax.invert_xaxis()
@@ -133,11 +154,20 @@ def slice_plot(column: SliceColumn, overall: float | None, metric: str) -> str:
     ax = fig.add_subplot()
     y = np.arange(len(slices))[::-1]
     values = [s.score.value for s in slices]
-    ax.errorbar(np.array([np.nan if v is None else v for v in values], dtype=float), y,
-                xerr=_errors(values, [s.score.ci_low for s in slices], [s.score.ci_high for s in slices]),
-                fmt="none", ecolor="#555555", capsize=3)
-    ax.scatter(np.array([np.nan if v is None else v for v in values], dtype=float), y,
-               c=[BAD_COLOUR if s.flagged else MODEL_COLOUR for s in slices], zorder=3)
+    ax.errorbar(
+        np.array([np.nan if v is None else v for v in values], dtype=float),
+        y,
+        xerr=_errors(values, [s.score.ci_low for s in slices], [s.score.ci_high for s in slices]),
+        fmt="none",
+        ecolor="#555555",
+        capsize=3,
+    )
+    ax.scatter(
+        np.array([np.nan if v is None else v for v in values], dtype=float),
+        y,
+        c=[BAD_COLOUR if s.flagged else MODEL_COLOUR for s in slices],
+        zorder=3,
+    )
     if overall is not None:
         ax.axvline(overall, color=BASELINE_COLOUR, linestyle="--", label="overall")
         ax.legend(fontsize="small")
@@ -151,8 +181,20 @@ def learning_curve_plot(result: LearningCurveResult) -> str:
     fig = _figure()
     ax = fig.add_subplot()
     n = [p.n_train for p in result.points]
-    ax.plot(n, [np.nan if p.score is None else p.score for p in result.points], marker="o", color=MODEL_COLOUR, label="evaluation data")
-    ax.plot(n, [np.nan if p.train_score is None else p.train_score for p in result.points], marker="s", color=BASELINE_COLOUR, label="training rows")
+    ax.plot(
+        n,
+        [np.nan if p.score is None else p.score for p in result.points],
+        marker="o",
+        color=MODEL_COLOUR,
+        label="evaluation data",
+    )
+    ax.plot(
+        n,
+        [np.nan if p.train_score is None else p.train_score for p in result.points],
+        marker="s",
+        color=BASELINE_COLOUR,
+        label="training rows",
+    )
     ax.set_xlabel("training rows")
     ax.set_ylabel(result.metric)
     ax.set_title("Learning curve")

@@ -26,13 +26,30 @@ SCHEMA_VERSION = 1
 
 #: Every section, in report order. Each is present in every report, possibly as skipped.
 SECTIONS: tuple[str, ...] = (
-    "baselines", "perturbation", "invariance", "directional", "calibration",
-    "confidence", "slices", "learning_curve", "tradeoffs", "interpretability",
+    "baselines",
+    "perturbation",
+    "invariance",
+    "directional",
+    "calibration",
+    "confidence",
+    "slices",
+    "learning_curve",
+    "tradeoffs",
+    "interpretability",
 )
 
 Section = (
-    BaselinesResult | PerturbationResult | InvarianceResult | DirectionalResult | CalibrationResult
-    | ConfidenceResult | SlicesResult | LearningCurveResult | TradeoffsResult | ImportanceResult | SkippedSection
+    BaselinesResult
+    | PerturbationResult
+    | InvarianceResult
+    | DirectionalResult
+    | CalibrationResult
+    | ConfidenceResult
+    | SlicesResult
+    | LearningCurveResult
+    | TradeoffsResult
+    | ImportanceResult
+    | SkippedSection
 )
 
 

@@ -71,7 +71,7 @@ def slice_labels(values: pd.Series, n_bins: int, max_values: int) -> tuple[np.nd
     if len(ranked) > max_values:
         keep = set(ranked[: max_values - 1])
         text = text.where(text.isin(keep), OTHER)
-        ranked = [*ranked[:max_values - 1], OTHER]
+        ranked = [*ranked[: max_values - 1], OTHER]
     return text.to_numpy(dtype=object), ranked, "values"
 
 

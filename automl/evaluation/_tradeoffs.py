@@ -165,7 +165,13 @@ def evaluate_tradeoffs(ctx: EvalContext, cost_fp: float | None = None, cost_fn: 
         grid = np.array([[int(np.sum((ctx.y == t) & (predicted == p))) for p in ctx.classes] for t in ctx.classes])
         matrix = tuple(tuple(int(v) for v in row) for row in grid)
         per_class = tuple(
-            ClassErrors(labels[j], int(grid[j].sum()), int(grid[j, j]), int(grid[:, j].sum() - grid[j, j]), int(grid[j].sum() - grid[j, j]))
+            ClassErrors(
+                labels[j],
+                int(grid[j].sum()),
+                int(grid[j, j]),
+                int(grid[:, j].sum() - grid[j, j]),
+                int(grid[j].sum() - grid[j, j]),
+            )
             for j in range(len(labels))
         )
         if binary and cost_fp is not None and cost_fn is not None:
@@ -188,7 +194,11 @@ def evaluate_tradeoffs(ctx: EvalContext, cost_fp: float | None = None, cost_fn: 
     if ctx.thresholds.max_latency_ms_per_1000 is not None:
         checks.append(Check.compare("predict latency (ms per 1,000 rows)", latency, "<=", ctx.thresholds.max_latency_ms_per_1000))
     if ctx.thresholds.max_model_bytes is not None:
-        checks.append(Check.compare("model size (bytes)", None if size is None else float(size), "<=", float(ctx.thresholds.max_model_bytes)))
+        checks.append(
+            Check.compare(
+                "model size (bytes)", None if size is None else float(size), "<=", float(ctx.thresholds.max_model_bytes)
+            )
+        )
     return TradeoffsResult(
         status=status_of(checks),
         checks=tuple(checks),

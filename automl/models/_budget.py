@@ -102,7 +102,7 @@ def _fit_forecast(estimator: Any, X: Any, y: Any, deadline: Deadline) -> Any:
 def _probe_rows(y: np.ndarray, n: int) -> np.ndarray:
     """Evenly spaced rows (deterministic), plus the first row of any class they would miss."""
     rows = np.linspace(0, len(y) - 1, num=max(n, 1)).astype(np.int64)
-    if y.dtype.kind in "OUSb" or (y.dtype.kind in "iu" and len(np.unique(y[: 10_000])) < 100):
+    if y.dtype.kind in "OUSb" or (y.dtype.kind in "iu" and len(np.unique(y[:10_000])) < 100):
         _, first = np.unique(y, return_index=True)
         rows = np.union1d(rows, first)
     return rows

@@ -47,7 +47,11 @@ class ModelCard:
             ArtifactError: a required field is missing or a field has the wrong type.
         """
         names = {f.name for f in dataclasses.fields(cls)}
-        missing = [f.name for f in dataclasses.fields(cls) if f.name not in data and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+        missing = [
+            f.name
+            for f in dataclasses.fields(cls)
+            if f.name not in data and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        ]
         if missing:
             raise ArtifactError(f"{source}: missing field(s) {', '.join(missing)}")
         values = {k: v for k, v in data.items() if k in names}
@@ -83,14 +87,20 @@ _FIELD_TYPES: dict[str, tuple[Any, str]] = {
     "cv_score": (_optional(_is_number), "a number or null"),
     "data_fingerprint": (_is_str, "a string"),
     "target": (_is_str, "a string"),
-    "classes": (_optional(lambda v: isinstance(v, list) and all(isinstance(c, (str, int, float, bool)) for c in v)), "a list of labels or null"),
+    "classes": (
+        _optional(lambda v: isinstance(v, list) and all(isinstance(c, (str, int, float, bool)) for c in v)),
+        "a list of labels or null",
+    ),
     "holdout_score": (_optional(_is_number), "a number or null"),
     "study_name": (_optional(_is_str), "a string or null"),
     "trial_number": (_optional(_is_int), "an integer or null"),
     "parent_version": (_optional(_is_str), "a string or null"),
     "members": (lambda v: isinstance(v, list) and all(isinstance(m, dict) for m in v), "a list of objects"),
     "notes": (lambda v: isinstance(v, dict), "an object"),
-    "package_versions": (lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values()), "an object of version strings"),
+    "package_versions": (
+        lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values()),
+        "an object of version strings",
+    ),
     "created_at": (_is_str, "a string"),
     "model_sha256": (_optional(lambda v: isinstance(v, str) and bool(_HEX64.match(v))), "a hex SHA-256 or null"),
 }

@@ -114,11 +114,16 @@ _BY_CLASS_NAME: dict[str, Continuation] = {
     "MLPRegressor": _fine_tune,
 }
 _BY_CLASS: dict[type, Continuation] = {
-    HistGradientBoostingClassifier: _grow_hgb, HistGradientBoostingRegressor: _grow_hgb,
-    RandomForestClassifier: _grow_forest, RandomForestRegressor: _grow_forest,
-    ExtraTreesClassifier: _grow_forest, ExtraTreesRegressor: _grow_forest,
-    LogisticRegression: _warm_solver, ElasticNet: _warm_solver,
-    KNeighborsClassifier: _append_neighbours, KNeighborsRegressor: _append_neighbours,
+    HistGradientBoostingClassifier: _grow_hgb,
+    HistGradientBoostingRegressor: _grow_hgb,
+    RandomForestClassifier: _grow_forest,
+    RandomForestRegressor: _grow_forest,
+    ExtraTreesClassifier: _grow_forest,
+    ExtraTreesRegressor: _grow_forest,
+    LogisticRegression: _warm_solver,
+    ElasticNet: _warm_solver,
+    KNeighborsClassifier: _append_neighbours,
+    KNeighborsRegressor: _append_neighbours,
 }
 _WHY_NOT = {
     "Ridge": "ridge regression is solved in closed form: there is no state to continue from",

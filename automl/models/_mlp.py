@@ -63,8 +63,10 @@ def _is_real(v: Any) -> bool:
 
 # name -> (accepts value?, what is expected). Checked in fit, never in __init__.
 _PARAM_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "hidden_sizes": (lambda v: isinstance(v, (tuple, list)) and 1 <= len(v) <= 4
-                     and all(_is_int(h) and h >= 1 for h in v), "a tuple of 1-4 positive ints"),
+    "hidden_sizes": (
+        lambda v: isinstance(v, (tuple, list)) and 1 <= len(v) <= 4 and all(_is_int(h) and h >= 1 for h in v),
+        "a tuple of 1-4 positive ints",
+    ),
     "activation": (lambda v: v in ACTIVATIONS, f"one of {sorted(ACTIVATIONS)}"),
     "dropout": (lambda v: _is_real(v) and 0 <= v < 1, "a float in [0, 1)"),
     "batch_norm": (lambda v: isinstance(v, (bool, np.bool_)), "a bool"),
@@ -110,7 +112,9 @@ def _checked_architecture(stored: Any, weight_bytes: int) -> Architecture:
             raise InputError(f"saved MLP architecture: {name}={stored[name]!r} is invalid; expected an int >= 1")
     arch = Architecture.from_dict(stored)
     if 4 * n_parameters(arch) > weight_bytes:  # float32 weights; the file also holds buffers and headers
-        raise InputError(f"saved MLP architecture needs {n_parameters(arch):,} weights but only {weight_bytes:,} bytes are stored")
+        raise InputError(
+            f"saved MLP architecture needs {n_parameters(arch):,} weights but only {weight_bytes:,} bytes are stored"
+        )
     return arch
 
 
@@ -165,8 +169,7 @@ class _BaseMLP(BaseEstimator):  # type: ignore[misc]  # sklearn has no type hint
         raise NotImplementedError
 
     # --- public API -----------------------------------------------------------
-    def fit(self, X: Any, y: Any, deadline: Deadline | None = None,
-            epoch_callback: EpochCallback | None = None) -> Self:
+    def fit(self, X: Any, y: Any, deadline: Deadline | None = None, epoch_callback: EpochCallback | None = None) -> Self:
         """Train from scratch with early stopping on a held-out split, then restore the best weights.
 
         Args:
@@ -190,12 +193,20 @@ class _BaseMLP(BaseEstimator):  # type: ignore[misc]  # sklearn has no type hint
         X, y = self._start(X, y, classes=None)
         deadline.check("MLP fit")
         X_tr, y_tr, X_val, y_val = self._split(X, y, np.random.default_rng(self._seed(_SPLIT)))
-        self._train((X_tr, y_tr), (X_val, y_val), epochs=self.max_epochs, learning_rate=self.learning_rate,
-                    deadline=deadline, epoch_callback=epoch_callback, early_stopping=True)
+        self._train(
+            (X_tr, y_tr),
+            (X_val, y_val),
+            epochs=self.max_epochs,
+            learning_rate=self.learning_rate,
+            deadline=deadline,
+            epoch_callback=epoch_callback,
+            early_stopping=True,
+        )
         return self
 
-    def fine_tune(self, X: Any, y: Any, epochs: int, learning_rate: float | None = None,
-                  deadline: Deadline | None = None) -> Self:
+    def fine_tune(
+        self, X: Any, y: Any, epochs: int, learning_rate: float | None = None, deadline: Deadline | None = None
+    ) -> Self:
         """Keep training the current weights for exactly ``epochs`` epochs on all of (X, y).
 
         There is no split and no early stopping: the new data are usually small and the
@@ -241,14 +252,17 @@ class _BaseMLP(BaseEstimator):  # type: ignore[misc]  # sklearn has no type hint
     def _validate(self, X: Any, y: Any = None, *, reset: bool) -> tuple[np.ndarray, Any]:
         """Check X (and y) with sklearn's rules, re-raised as one-line :class:`InputError`."""
         if len(getattr(X, "shape", None) or np.shape(np.asarray(X))) == 1:
-            raise InputError(f"{type(self).__name__}: X is 1-D but must be 2-D; Reshape your data with "
-                             "X.reshape(-1, 1) (one feature) or X.reshape(1, -1) (one sample)")
+            raise InputError(
+                f"{type(self).__name__}: X is 1-D but must be 2-D; Reshape your data with "
+                "X.reshape(-1, 1) (one feature) or X.reshape(1, -1) (one sample)"
+            )
         try:
             if y is None and not reset:
                 X = validate_data(self, X, reset=False, accept_sparse=True, dtype=np.float32)
             else:
-                X, y = validate_data(self, X, y, reset=reset, accept_sparse=True, dtype=np.float32,
-                                     y_numeric=isinstance(self, RegressorMixin))
+                X, y = validate_data(
+                    self, X, y, reset=reset, accept_sparse=True, dtype=np.float32, y_numeric=isinstance(self, RegressorMixin)
+                )
         except ValueError as exc:
             line = str(exc).strip().splitlines()[0]
             fix = "; impute or clip it upstream" if "NaN" in line or "infinity" in line else ""
@@ -257,8 +271,7 @@ class _BaseMLP(BaseEstimator):  # type: ignore[misc]  # sklearn has no type hint
             X = X.toarray()
         return np.ascontiguousarray(X, dtype=np.float32), y
 
-    def _split(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator
-               ) -> tuple[np.ndarray, Any, np.ndarray, Any]:
+    def _split(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, Any, np.ndarray, Any]:
         """Hold out ``validation_fraction`` rows (stratified when every class can be split)."""
         n_val = int(round(self.validation_fraction * len(X)))
         if n_val < 1 or len(X) - n_val < 1:
@@ -269,7 +282,8 @@ class _BaseMLP(BaseEstimator):  # type: ignore[misc]  # sklearn has no type hint
             if counts.min() >= 2 and len(counts) <= min(n_val, len(X) - n_val):
                 stratify = y
         X_tr, X_val, y_tr, y_val = train_test_split(
-            X, y, test_size=n_val, stratify=stratify, random_state=int(rng.integers(2**31)))
+            X, y, test_size=n_val, stratify=stratify, random_state=int(rng.integers(2**31))
+        )
         return X_tr, y_tr, X_val, y_val
 
     def _start(self, X: Any, y: Any, classes: Any) -> tuple[np.ndarray, Any]:
@@ -280,8 +294,14 @@ class _BaseMLP(BaseEstimator):  # type: ignore[misc]  # sklearn has no type hint
         X, y = self._validate(X, y, reset=True)
         self._init_targets(y, classes)
         self._architecture = Architecture(
-            self.n_features_in_, self._n_outputs(), tuple(int(h) for h in self.hidden_sizes),
-            str(self.activation), float(self.dropout), bool(self.batch_norm), bool(self.residual))
+            self.n_features_in_,
+            self._n_outputs(),
+            tuple(int(h) for h in self.hidden_sizes),
+            str(self.activation),
+            float(self.dropout),
+            bool(self.batch_norm),
+            bool(self.residual),
+        )
         with torch_session(self.n_jobs, self._seed(_INIT)):
             self.module_ = build_network(self._architecture).to(device)
         self.loss_curve_: list[float] = []
@@ -290,13 +310,27 @@ class _BaseMLP(BaseEstimator):  # type: ignore[misc]  # sklearn has no type hint
         self.best_epoch_ = 0
         return X, y
 
-    def _train(self, train: tuple[np.ndarray, Any], val: tuple[np.ndarray, Any], *, epochs: int,
-               learning_rate: float, deadline: Deadline, epoch_callback: EpochCallback | None = None,
-               early_stopping: bool = False) -> None:
+    def _train(
+        self,
+        train: tuple[np.ndarray, Any],
+        val: tuple[np.ndarray, Any],
+        *,
+        epochs: int,
+        learning_rate: float,
+        deadline: Deadline,
+        epoch_callback: EpochCallback | None = None,
+        early_stopping: bool = False,
+    ) -> None:
         """Run up to ``epochs`` epochs, seeded by ``random_state`` and the epochs already run."""
         seed = self._seed(_TRAIN, self.n_epochs_)
-        settings = LoopSettings(str(self.optimizer), float(learning_rate), float(self.weight_decay),
-                                int(self.batch_size), bool(self.batch_norm), int(self.patience) if early_stopping else None)
+        settings = LoopSettings(
+            str(self.optimizer),
+            float(learning_rate),
+            float(self.weight_decay),
+            int(self.batch_size),
+            bool(self.batch_norm),
+            int(self.patience) if early_stopping else None,
+        )
         started = self.n_epochs_
 
         def record(train_loss: float, monitored: float) -> None:
@@ -310,8 +344,17 @@ class _BaseMLP(BaseEstimator):  # type: ignore[misc]  # sklearn has no type hint
             device = device_of(self.module_)
             data = (torch.tensor(train[0], device=device), self._encode_targets(train[1]).to(device))
             monitor = (torch.tensor(val[0], device=device), self._encode_targets(val[1]).to(device))
-            best = run_epochs(self.module_, data, monitor, self._loss_fn(), settings, epochs=epochs,
-                              rng=np.random.default_rng(seed), deadline=deadline, record=record)
+            best = run_epochs(
+                self.module_,
+                data,
+                monitor,
+                self._loss_fn(),
+                settings,
+                epochs=epochs,
+                rng=np.random.default_rng(seed),
+                deadline=deadline,
+                record=record,
+            )
         if best is not None:
             self.best_epoch_ = started + best
 
@@ -390,8 +433,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):  # type: ignore[misc]  # sklearn
     def _encode_targets(self, y: Any) -> torch.Tensor:
         unseen = np.setdiff1d(np.asarray(y), self.classes_)
         if len(unseen):
-            raise InputError(f"MLPClassifier: y has labels {unseen.tolist()} not in classes_="
-                             f"{self.classes_.tolist()}; refit (or pass classes= to the first partial_fit)")
+            raise InputError(
+                f"MLPClassifier: y has labels {unseen.tolist()} not in classes_="
+                f"{self.classes_.tolist()}; refit (or pass classes= to the first partial_fit)"
+            )
         return torch.from_numpy(np.searchsorted(self.classes_, y).astype(np.int64))
 
     def _n_outputs(self) -> int:

@@ -18,7 +18,11 @@ from torch import nn
 from automl._core import InputError
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
-    "relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh, "silu": nn.SiLU, "leaky_relu": nn.LeakyReLU,
+    "relu": nn.ReLU,
+    "gelu": nn.GELU,
+    "tanh": nn.Tanh,
+    "silu": nn.SiLU,
+    "leaky_relu": nn.LeakyReLU,
 }
 PREDICT_CHUNK = 8192  # rows per forward pass outside training, bounds memory
 
@@ -95,7 +99,7 @@ def forward_in_chunks(module: nn.Module, X: np.ndarray) -> np.ndarray:
         module.eval()
         device = device_of(module)
         for start in range(0, len(X), PREDICT_CHUNK):
-            rows = torch.tensor(X[start:start + PREDICT_CHUNK], device=device)
+            rows = torch.tensor(X[start : start + PREDICT_CHUNK], device=device)
             outputs.append(module(rows).cpu().numpy())
     return np.concatenate(outputs).astype(np.float64)
 

@@ -127,8 +127,13 @@ def run_epochs(
 
 
 def _one_epoch(
-    module: nn.Module, train: tuple[torch.Tensor, torch.Tensor], loss_fn: nn.Module, optimizer: torch.optim.Optimizer,
-    settings: LoopSettings, rng: np.random.Generator, deadline: Deadline,
+    module: nn.Module,
+    train: tuple[torch.Tensor, torch.Tensor],
+    loss_fn: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    settings: LoopSettings,
+    rng: np.random.Generator,
+    deadline: Deadline,
 ) -> float:
     X, t = train
     module.train()
@@ -137,7 +142,7 @@ def _one_epoch(
     for i, start in enumerate(range(0, len(X), settings.batch_size)):
         if i and i % DEADLINE_EVERY_N_BATCHES == 0:
             deadline.check("MLP training")
-        idx = order[start:start + settings.batch_size]
+        idx = order[start : start + settings.batch_size]
         if settings.batch_norm and len(idx) < 2:
             continue  # BatchNorm cannot normalise a single row in training mode
         optimizer.zero_grad(set_to_none=True)

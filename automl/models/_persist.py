@@ -199,8 +199,10 @@ def _refusal_message(path: Path, refusals: list[Refusal]) -> str:
 
     parts = []
     if types:
-        parts.append(f"contains types automl does not trust: {listed(types)}; load it only if you accept that risk, "
-                     "with --trust TYPE (Python: trust=[...])")
+        parts.append(
+            f"contains types automl does not trust: {listed(types)}; load it only if you accept that risk, "
+            "with --trust TYPE (Python: trust=[...])"
+        )
     if others:
         parts.append(f"{'also ' if types else 'is refused: '}{listed(others)}")
     return f"'{path}' " + "; ".join(parts)
@@ -261,7 +263,9 @@ def _parse_card(data: bytes, path: Path) -> ModelCard:
         raise ArtifactError(f"model card '{path}' is corrupt: not a JSON object")
     version = content.pop("format_version", None)
     if version != FORMAT_VERSION:
-        raise ArtifactError(f"model card '{path}' has format version {version!r}; this automl reads {FORMAT_VERSION} (save the model again)")
+        raise ArtifactError(
+            f"model card '{path}' has format version {version!r}; this automl reads {FORMAT_VERSION} (save the model again)"
+        )
     return ModelCard.from_dict(content, source=str(path))
 
 
@@ -274,11 +278,15 @@ def _checked_schema(data: bytes, path: Path, limits: Limits) -> Any:
                 raise ArtifactError(f"'{path}' has {len(members):,} members, over the {MAX_ZIP_MEMBERS:,} limit")
             unpacked = sum(m.file_size for m in members)
             if unpacked > limits.max_model_bytes:
-                raise ArtifactError(f"'{path}' unpacks to {describe_bytes(unpacked)}, over the {describe_bytes(limits.max_model_bytes)} limit")
+                raise ArtifactError(
+                    f"'{path}' unpacks to {describe_bytes(unpacked)}, over the {describe_bytes(limits.max_model_bytes)} limit"
+                )
             info = archive.getinfo("schema.json")
             if info.file_size > MAX_SCHEMA_BYTES:
-                raise ArtifactError(f"'{path}': schema.json is {describe_bytes(info.file_size)}, "
-                    f"over the {describe_bytes(MAX_SCHEMA_BYTES)} limit")
+                raise ArtifactError(
+                    f"'{path}': schema.json is {describe_bytes(info.file_size)}, "
+                    f"over the {describe_bytes(MAX_SCHEMA_BYTES)} limit"
+                )
             schema = json.loads(archive.read(info).decode("utf-8"))
             for member in members:
                 if member.filename.endswith(".npy"):
@@ -287,7 +295,16 @@ def _checked_schema(data: bytes, path: Path, limits: Limits) -> Any:
         raise
     except KeyError:
         raise ArtifactError(f"model file '{path}' is corrupt or not a skops file: it has no schema.json") from None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, UnicodeDecodeError, RecursionError, EOFError, OSError, NotImplementedError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        ValueError,
+        UnicodeDecodeError,
+        RecursionError,
+        EOFError,
+        OSError,
+        NotImplementedError,
+    ) as exc:
         raise ArtifactError(f"model file '{path}' is corrupt or not a skops file: {_first_line(exc)}") from None
     if not isinstance(schema, dict) or not isinstance(schema.get("__loader__"), str):
         raise ArtifactError(f"model file '{path}' is corrupt or not a skops file: schema.json is not a skops node")
@@ -312,8 +329,10 @@ def _check_npy_header(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: P
         raise ArtifactError(f"'{path}': array {member.filename} holds Python objects")
     claimed = int(np.prod(shape, dtype=object)) * dtype.itemsize
     if claimed > member.file_size - offset:
-        raise ArtifactError(f"'{path}': array {member.filename} claims {describe_bytes(claimed)} "
-            f"but stores {describe_bytes(member.file_size - offset)}")
+        raise ArtifactError(
+            f"'{path}': array {member.filename} claims {describe_bytes(claimed)} "
+            f"but stores {describe_bytes(member.file_size - offset)}"
+        )
 
 
 def _build(data: bytes, path: Path, trusted: Collection[str]) -> Any:

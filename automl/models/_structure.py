@@ -79,7 +79,9 @@ def _check_decision_tree(estimator: Any) -> None:
         raise StructureError(f"{name}: a split uses a feature outside 0..{tree.n_features - 1}")
 
 
-def _check_forward_children(name: str, left: np.ndarray, right: np.ndarray, *, leaf: int, is_leaf: np.ndarray | None = None) -> None:
+def _check_forward_children(
+    name: str, left: np.ndarray, right: np.ndarray, *, leaf: int, is_leaf: np.ndarray | None = None
+) -> None:
     """Children of inner nodes point to later nodes inside the array (no loop, no out-of-range read)."""
     n = len(left)
     index = np.arange(n)
@@ -87,7 +89,9 @@ def _check_forward_children(name: str, left: np.ndarray, right: np.ndarray, *, l
     bad_inner = inner & ((left <= index) | (right <= index) | (left >= n) | (right >= n))
     if np.any(bad_inner):
         node = int(np.flatnonzero(bad_inner)[0])
-        raise StructureError(f"{name}: node {node} points to children {int(left[node])}, {int(right[node])} outside {node + 1}..{n - 1}")
+        raise StructureError(
+            f"{name}: node {node} points to children {int(left[node])}, {int(right[node])} outside {node + 1}..{n - 1}"
+        )
     if is_leaf is None and np.any(right[~inner] != leaf):
         raise StructureError(f"{name}: a leaf has a right child")
 
@@ -101,7 +105,9 @@ def _check_hist_gradient_boosting(estimator: Any) -> None:
             if len(nodes) == 0:
                 raise StructureError(f"{name}: a tree predictor has no nodes")
             is_leaf = nodes["is_leaf"].astype(bool)
-            _check_forward_children(name, nodes["left"].astype(np.int64), nodes["right"].astype(np.int64), leaf=0, is_leaf=is_leaf)
+            _check_forward_children(
+                name, nodes["left"].astype(np.int64), nodes["right"].astype(np.int64), leaf=0, is_leaf=is_leaf
+            )
             features = nodes["feature_idx"][~is_leaf]
             if np.any((features < 0) | (features >= n_features)):
                 raise StructureError(f"{name}: a split uses a feature outside 0..{n_features - 1}")
@@ -191,8 +197,18 @@ _ROOT_PARENT = 2**31 - 1  # how XGBoost stores "no parent"
 
 
 def _check_xgboost_tree(tree: Any, n_features: int, position: int) -> None:
-    arrays = ("left_children", "right_children", "parents", "split_indices", "split_conditions", "default_left",
-              "split_type", "base_weights", "loss_changes", "sum_hessian")
+    arrays = (
+        "left_children",
+        "right_children",
+        "parents",
+        "split_indices",
+        "split_conditions",
+        "default_left",
+        "split_type",
+        "base_weights",
+        "loss_changes",
+        "sum_hessian",
+    )
     try:
         n = int(tree["tree_param"]["num_nodes"])
         leaf_vector = int(tree["tree_param"].get("size_leaf_vector", "1"))
@@ -202,7 +218,8 @@ def _check_xgboost_tree(tree: Any, n_features: int, position: int) -> None:
         split = np.asarray(tree["split_indices"], dtype=np.int64)
         deleted, tree_id = int(tree["tree_param"]["num_deleted"]), int(tree["id"])
         categorical = np.any(np.asarray(tree["split_type"], dtype=np.int64) != 0) or any(
-            len(tree.get(k, ())) for k in ("categories", "categories_nodes", "categories_segments", "categories_sizes"))
+            len(tree.get(k, ())) for k in ("categories", "categories_nodes", "categories_segments", "categories_sizes")
+        )
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise StructureError(f"an XGBoost tree is malformed ({type(exc).__name__}: {exc})") from None
     if sizes != {n} or n < 1 or leaf_vector > 1:

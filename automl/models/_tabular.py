@@ -157,9 +157,13 @@ def _usable_schema(frame: pd.DataFrame) -> Schema:
     schema = infer_schema(frame)
     if schema.numeric or schema.categorical or schema.datetime:
         return schema
-    log.warning("no informative feature columns (%s); training on them anyway (the model learns the target's prior)",
-                ", ".join(f"{k}: {v}" for k, v in list(schema.dropped.items())[:5]))
-    numeric = tuple(c for c in schema.columns if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]))
+    log.warning(
+        "no informative feature columns (%s); training on them anyway (the model learns the target's prior)",
+        ", ".join(f"{k}: {v}" for k, v in list(schema.dropped.items())[:5]),
+    )
+    numeric = tuple(
+        c for c in schema.columns if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+    )
     categorical = tuple(c for c in schema.columns if c not in numeric)
     return Schema(columns=schema.columns, numeric=numeric, categorical=categorical, datetime=(), dropped={})
 
@@ -207,4 +211,6 @@ def _adapt_to_rows(estimator: Any, target: np.ndarray, task: Task) -> None:
         n_valid = int(np.ceil(n_rows * float(params["validation_fraction"] or 0)))
         counts = np.unique(target, return_counts=True)[1] if task != "regression" else np.array([n_rows])
         if n_valid < _MIN_VALIDATION_ROWS or counts.min() < 2 or n_valid < len(counts) or n_rows - n_valid < len(counts):
-            estimator.set_params(early_stopping=False, max_iter=min(int(params.get("max_iter") or 100), ITERATIONS_WITHOUT_VALIDATION))
+            estimator.set_params(
+                early_stopping=False, max_iter=min(int(params.get("max_iter") or 100), ITERATIONS_WITHOUT_VALIDATION)
+            )

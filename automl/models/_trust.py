@@ -50,8 +50,21 @@ _CONTAINERS = {
 # ``dtype=`` values. Each one only converts numbers or text.
 _NUMPY_SCALARS = {
     f"numpy.{name}"
-    for name in ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-                 "float16", "float32", "float64", "str_")
+    for name in (
+        "bool",
+        "int8",
+        "int16",
+        "int32",
+        "int64",
+        "uint8",
+        "uint16",
+        "uint32",
+        "uint64",
+        "float16",
+        "float32",
+        "float64",
+        "str_",
+    )
 }
 # Types returned as type objects (TypeNode), and called by DictNode on its keys (key types).
 _TYPE_OBJECTS = {"builtins.str", "builtins.int", "builtins.float", "builtins.bool"} | _NUMPY_SCALARS
@@ -116,19 +129,22 @@ _OWN_OBJECTS = {
 #: methods and operator nodes have no entry: no saved automl model needs one (see ``FUNCTIONS``).
 MODEL_ALLOW_LIST: Mapping[str, frozenset[str]] = {
     **{kind: frozenset(types) for kind, types in _CONTAINERS.items()},
-    "JsonNode": frozenset({"builtins.str", "builtins.int", "builtins.float", "builtins.bool", "builtins.NoneType",
-                           "builtins.list", "builtins.dict"}),  # JSON text only: skops never imports this type
+    "JsonNode": frozenset(
+        {"builtins.str", "builtins.int", "builtins.float", "builtins.bool", "builtins.NoneType", "builtins.list", "builtins.dict"}
+    ),  # JSON text only: skops never imports this type
     "TypeNode": frozenset(_TYPE_OBJECTS),
     "NdArrayNode": frozenset({"numpy.ndarray"} | _NUMPY_SCALARS),
     "DTypeNode": frozenset({"numpy.dtype"}),
     "RandomStateNode": frozenset({"numpy.random.mtrand.RandomState"}),
     "RandomGeneratorNode": frozenset({"numpy.random._generator.Generator"}),
     # LossNode calls the named class with stored arguments: only sklearn's own compiled losses.
-    "LossNode": frozenset({
-        "sklearn._loss._loss.CyHalfBinomialLoss",
-        "sklearn._loss._loss.CyHalfMultinomialLoss",
-        "sklearn._loss._loss.CyHalfSquaredError",
-    }),
+    "LossNode": frozenset(
+        {
+            "sklearn._loss._loss.CyHalfBinomialLoss",
+            "sklearn._loss._loss.CyHalfMultinomialLoss",
+            "sklearn._loss._loss.CyHalfSquaredError",
+        }
+    ),
     # TreeNode always calls sklearn's Tree; the declared type must say so too.
     "TreeNode": frozenset({"sklearn.tree._tree.Tree"}),
     OBJECT: frozenset(_SKLEARN_OBJECTS | _OWN_OBJECTS),
@@ -233,7 +249,9 @@ def _type_name(node: Mapping[str, Any]) -> str:
     return f"{module}.{cls}"
 
 
-def _check_node(node: dict[str, Any], allowed: Mapping[str, frozenset[str]], user: set[str], ids: Mapping[Any, dict[str, Any]]) -> list[Refusal]:
+def _check_node(
+    node: dict[str, Any], allowed: Mapping[str, frozenset[str]], user: set[str], ids: Mapping[Any, dict[str, Any]]
+) -> list[Refusal]:
     kind = node["__loader__"]
     if kind == "CachedNode":
         return []
@@ -294,12 +312,14 @@ def _check_attributes(node: Mapping[str, Any], name: str, ids: Mapping[Any, dict
 
 
 # Compiled (Cython) classes whose ``__setstate__`` takes a tuple; they have no instance ``__dict__``.
-_TUPLE_STATE = frozenset({
-    "sklearn.neighbors._kd_tree.KDTree",
-    "sklearn.neighbors._ball_tree.BallTree",
-    "sklearn.metrics._dist_metrics.EuclideanDistance64",
-    "sklearn.metrics._dist_metrics.ManhattanDistance64",
-})
+_TUPLE_STATE = frozenset(
+    {
+        "sklearn.neighbors._kd_tree.KDTree",
+        "sklearn.neighbors._ball_tree.BallTree",
+        "sklearn.metrics._dist_metrics.EuclideanDistance64",
+        "sklearn.metrics._dist_metrics.ManhattanDistance64",
+    }
+)
 
 
 def _attribute_names(content: Any) -> list[str] | None:

@@ -46,7 +46,9 @@ class XGBoostModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # skl
         (4,)
     """
 
-    def __init__(self, task: Task = "binary", params: Mapping[str, Any] | None = None, random_state: int = 0, n_jobs: int = 1) -> None:
+    def __init__(
+        self, task: Task = "binary", params: Mapping[str, Any] | None = None, random_state: int = 0, n_jobs: int = 1
+    ) -> None:
         self.task = task
         self.params = params
         self.random_state = random_state
@@ -72,9 +74,16 @@ class XGBoostModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # skl
             self.classes_, target = np.unique(target, return_inverse=True)
         callbacks = [_DeadlineCallback(deadline)] if deadline is not None and deadline.is_limited else None
         params = dict(self.params or {})
-        fit_rows, valid_rows = early_stopping_split(
-            target, self.task, float(params.get("validation_fraction", 0.1)), self.random_state,
-        ) if params.get("early_stopping_rounds") else (None, None)
+        fit_rows, valid_rows = (
+            early_stopping_split(
+                target,
+                self.task,
+                float(params.get("validation_fraction", 0.1)),
+                self.random_state,
+            )
+            if params.get("early_stopping_rounds")
+            else (None, None)
+        )
         if fit_rows is None or valid_rows is None:  # both or neither (early_stopping_split)
             if params.get("early_stopping_rounds"):  # too few rows to stop on: n_estimators is only an upper bound
                 upper = int(model.get_params()["n_estimators"] or ROUNDS_WITHOUT_VALIDATION)
@@ -125,8 +134,13 @@ class XGBoostModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # skl
             target = np.array([known[v] for v in target.tolist()])
         params = {k: v for k, v in self.model_.get_xgb_params().items() if v is not None}
         callbacks = [_DeadlineCallback(deadline)] if deadline is not None and deadline.is_limited else None
-        booster = xgb.train(params, xgb.DMatrix(X, label=target), num_boost_round=int(rounds),
-                            xgb_model=self.model_.get_booster(), callbacks=callbacks)
+        booster = xgb.train(
+            params,
+            xgb.DMatrix(X, label=target),
+            num_boost_round=int(rounds),
+            xgb_model=self.model_.get_booster(),
+            callbacks=callbacks,
+        )
         booster.set_attr(best_iteration=None, best_score=None)  # an early-stopping mark would hide the new rounds
         model = self._booster_model()
         model.load_model(bytearray(booster.save_raw("ubj")))
@@ -183,7 +197,9 @@ def _rows(X: Any, rows: np.ndarray) -> Any:
     return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
 
 
-def early_stopping_split(target: np.ndarray, task: Task, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
+def early_stopping_split(
+    target: np.ndarray, task: Task, fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
     """(fit rows, validation rows) for early stopping, or ``(None, None)`` when too few rows.
 
     Stratified by class, and every class keeps at least one row in the fitted part (a class

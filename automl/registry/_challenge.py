@@ -81,7 +81,13 @@ def challenge(
     overlap = check_sealed(challenger_version, X, y, holdout_fp)
     pair = models or tuple(registry.get(v.ref).model for v in (champion_version, challenger_version))
     decision = compare(
-        pair[0], pair[1], X, y, config, task=champion_version.card.task, metric=metric or champion_version.card.metric,
+        pair[0],
+        pair[1],
+        X,
+        y,
+        config,
+        task=champion_version.card.task,
+        metric=metric or champion_version.card.metric,
         labels=(f"champion {champion_version.ref}", f"challenger {challenger_version.ref}"),
     )
     context = ChallengeContext(name, champion_version, challenger_version, holdout_fp, overlap, source)
@@ -136,21 +142,36 @@ def _check_pair(name: str, champion: ModelVersion, challenger: ModelVersion) -> 
 
 def _default_report_dir(registry: Registry, context: ChallengeContext) -> Path:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
-    return registry.store.root / "reports" / context.name / f"{stamp}-v{context.champion.version}-vs-v{context.challenger.version}"
+    return (
+        registry.store.root / "reports" / context.name / f"{stamp}-v{context.champion.version}-vs-v{context.challenger.version}"
+    )
 
 
-def _record(registry: Registry, decision: GateDecision, context: ChallengeContext, report: ReportPaths | None, promote: bool) -> bool:
+def _record(
+    registry: Registry, decision: GateDecision, context: ChallengeContext, report: ReportPaths | None, promote: bool
+) -> bool:
     """Write the verdict (and its consequence) to the history; True when the champion moved."""
     name, chal = context.name, context.challenger.version
     evidence: dict[str, Any] = {**report_document(decision, context), "report": None if report is None else str(report.html)}
     registry.record(name, "evaluated", version=chal, reason=decision.summary(), evidence=evidence)
-    brief = {"verdict": decision.verdict, "difference": decision.difference, "holdout_fingerprint": context.holdout_fingerprint,
-             "champion": context.champion.ref, "report": evidence["report"]}
+    brief = {
+        "verdict": decision.verdict,
+        "difference": decision.difference,
+        "holdout_fingerprint": context.holdout_fingerprint,
+        "champion": context.champion.ref,
+        "report": evidence["report"],
+    }
     if decision.verdict == "REJECT":
-        registry.record(name, "rejected", version=chal, reason="; ".join(decision.reasons), evidence=brief, remove_alias=CHALLENGER)
+        registry.record(
+            name, "rejected", version=chal, reason="; ".join(decision.reasons), evidence=brief, remove_alias=CHALLENGER
+        )
         return False
     if decision.verdict == "PROMOTE" and promote:
-        registry.promote(parse_ref(context.challenger.ref), reason=decision.summary(), evidence=brief,
-                         expected_champion=context.champion.version)
+        registry.promote(
+            parse_ref(context.challenger.ref),
+            reason=decision.summary(),
+            evidence=brief,
+            expected_champion=context.champion.version,
+        )
         return True
     return False

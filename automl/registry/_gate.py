@@ -186,12 +186,26 @@ def compare(
     difference = paired_difference(runs[1][primary.name], runs[0][primary.name], config.confidence, primary.greater_is_better)
     scores = [_scores(label, ctx, run, config) for label, ctx, run in zip(labels, (base, other), runs, strict=True)]
     slices = tuple(_slices(base, other, config))
-    checks = (*_slice_checks(slices, config), *_calibration_check(base, other, resamples, config), *_invariance_checks(other, config))
+    checks = (
+        *_slice_checks(slices, config),
+        *_calibration_check(base, other, resamples, config),
+        *_invariance_checks(other, config),
+    )
     verdict, reasons = _verdict(difference, checks, config)
     return GateDecision(
-        verdict=verdict, reasons=reasons, task=base.task, metric=primary.name, greater_is_better=primary.greater_is_better,
-        n_rows=len(base.y), difference=difference, champion=scores[0], challenger=scores[1], checks=checks, slices=slices,
-        rows_needed=_rows_needed(difference, len(base.y), config) if verdict == "HOLD" else None, config=config,
+        verdict=verdict,
+        reasons=reasons,
+        task=base.task,
+        metric=primary.name,
+        greater_is_better=primary.greater_is_better,
+        n_rows=len(base.y),
+        difference=difference,
+        champion=scores[0],
+        challenger=scores[1],
+        checks=checks,
+        slices=slices,
+        rows_needed=_rows_needed(difference, len(base.y), config) if verdict == "HOLD" else None,
+        config=config,
     )
 
 
@@ -254,12 +268,16 @@ def _slice_checks(slices: Sequence[SliceComparison], config: GateConfig) -> list
     for s in slices:
         if s.status in ("warn", "fail"):
             worse = "significantly " if s.status == "fail" else ""
-            checks.append(GateCheck(
-                f"slice {s.column}={s.label}", s.status,
-                f"{worse}worse by {_fmt(-(s.difference.value or 0.0))} (n={s.n}; "
+            checks.append(
+                GateCheck(
+                    f"slice {s.column}={s.label}",
+                    s.status,
+                    f"{worse}worse by {_fmt(-(s.difference.value or 0.0))} (n={s.n}; "
                     f"tolerance {config.max_slice_drop:.0%} of the champion's {_fmt(s.champion)})",
-                s.difference.value, -config.max_slice_drop * abs(s.champion or 0.0),
-            ))
+                    s.difference.value,
+                    -config.max_slice_drop * abs(s.champion or 0.0),
+                )
+            )
     if config.slices and not checks:
         checked = sum(s.status != "unchecked" for s in slices)
         checks.append(GateCheck("slices", "pass", f"no slice of {checked} checked regresses beyond tolerance"))
@@ -278,8 +296,10 @@ def _calibration_check(base: EvalContext, other: EvalContext, resamples: Resampl
     increase = points[1] - points[0]
     low, _ = percentile_interval(samples[1] - samples[0], config.confidence)
     status = _degradation_status(increase, low, config.max_ece_increase)
-    detail = (f"bias-corrected ECE {points[0]:.4f} -> {points[1]:.4f} (increase {increase:+.4f}, "
-              f"lower bound {_fmt(low)}, tolerance {config.max_ece_increase:g})")
+    detail = (
+        f"bias-corrected ECE {points[0]:.4f} -> {points[1]:.4f} (increase {increase:+.4f}, "
+        f"lower bound {_fmt(low)}, tolerance {config.max_ece_increase:g})"
+    )
     return [GateCheck("calibration", status, detail, increase, config.max_ece_increase)]
 
 
@@ -299,10 +319,12 @@ def _invariance_checks(ctx: EvalContext, config: GateConfig) -> list[GateCheck]:
     result = evaluate_invariance(ctx, tuple(config.invariant))
     return [
         GateCheck(
-            f"invariance {c.column}", "pass" if c.passed else "fail",
+            f"invariance {c.column}",
+            "pass" if c.passed else "fail",
             f"{c.changed_rate:.2%} of predictions changed when '{c.column}' was swapped "
-                f"(mean score change {c.mean_abs_change:.4g})",
-            c.changed_rate, ctx.thresholds.max_invariance_change_rate,
+            f"(mean score change {c.mean_abs_change:.4g})",
+            c.changed_rate,
+            ctx.thresholds.max_invariance_change_rate,
         )
         for c in result.columns
     ]
@@ -320,7 +342,10 @@ def _verdict(difference: Estimate, checks: Sequence[GateCheck], config: GateConf
         if warned:
             return "HOLD", ("the challenger is better, but a check blocks the promotion", *warned)
         return "PROMOTE", (f"the whole interval lies above the margin {config.margin:g} (lower bound {_fmt(low)})",)
-    return "HOLD", (f"not enough evidence: the interval [{_fmt(low)}, {_fmt(high)}] does not lie above the margin {config.margin:g}", *warned)
+    return "HOLD", (
+        f"not enough evidence: the interval [{_fmt(low)}, {_fmt(high)}] does not lie above the margin {config.margin:g}",
+        *warned,
+    )
 
 
 def _rows_needed(difference: Estimate, n: int, config: GateConfig) -> int | None:
@@ -346,4 +371,3 @@ def _finite(value: float) -> float | None:
 
 def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4g}"
-

@@ -39,12 +39,21 @@ def publish_history(registry: Registry, name: str) -> int:
         try:
             written += _annotate(registry.url, study_name, name, from_study, versions, events)
         except Exception as exc:  # a view must never break the record it shows
-            log.info("dashboard note on study '%s' skipped: %s", study_name, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            log.info(
+                "dashboard note on study '%s' skipped: %s",
+                study_name,
+                str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+            )
     return written
 
 
 def _annotate(
-    url: str, study_name: str, name: str, from_study: Sequence[ModelVersion], versions: Sequence[ModelVersion], events: Sequence[Event]
+    url: str,
+    study_name: str,
+    name: str,
+    from_study: Sequence[ModelVersion],
+    versions: Sequence[ModelVersion],
+    events: Sequence[Event],
 ) -> int:
     from optuna_dashboard import save_note
 

@@ -159,12 +159,18 @@ class Registry:
         """
         record = self.version(ref)
         # the loader hashes the very bytes it deserialises, so a file swapped after a check cannot slip in
-        model, card = load_model(self.store.path(record.digest), expected_digests=record.files,
-                                 digest_source=f"registry version {record.ref}")
+        model, card = load_model(
+            self.store.path(record.digest), expected_digests=record.files, digest_source=f"registry version {record.ref}"
+        )
         return LoadedModel(model, card, record)
 
     def history(
-        self, name: str, *, alias: str | None = None, since: str | None = None, until: str | None = None,
+        self,
+        name: str,
+        *,
+        alias: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
         kinds: Sequence[str] = (),
     ) -> list[Event]:
         """Events of ``name`` in order, optionally only those moving ``alias`` or of some ``kinds``,
@@ -248,9 +254,7 @@ class Registry:
         log.info("registered %s@%d (%s)", name, number, target or "no alias")
         return self.version(ModelRef(name, str(number)))
 
-    def set_alias(
-        self, name: str, alias: str, version: int | None, *, reason: str = "", expected: Any = UNSET
-    ) -> Event:
+    def set_alias(self, name: str, alias: str, version: int | None, *, reason: str = "", expected: Any = UNSET) -> Event:
         """Point ``alias`` at ``version`` (``None`` removes it); ``expected`` is the version the caller
         believes holds it now, and a mismatch is a :class:`RegistryConflict`."""
         check_alias(alias)
@@ -262,7 +266,11 @@ class Registry:
             return txn.move_alias(alias, version, "alias_moved", reason=reason or f"{alias} set by hand")
 
     def promote(
-        self, ref: str | ModelRef, *, reason: str = "", evidence: Mapping[str, Any] | None = None,
+        self,
+        ref: str | ModelRef,
+        *,
+        reason: str = "",
+        evidence: Mapping[str, Any] | None = None,
         expected_champion: Any = UNSET,
     ) -> ModelVersion:
         """Make the referenced version the champion (and clear ``challenger`` if it pointed there).
@@ -299,8 +307,14 @@ class Registry:
         return self.version(ModelRef(name, str(target)))
 
     def record(
-        self, name: str, kind: str, *, version: int | None = None, reason: str = "",
-        evidence: Mapping[str, Any] | None = None, remove_alias: str | None = None,
+        self,
+        name: str,
+        kind: str,
+        *,
+        version: int | None = None,
+        reason: str = "",
+        evidence: Mapping[str, Any] | None = None,
+        remove_alias: str | None = None,
     ) -> Event:
         """Append an event that moves no alias (``evaluated``, ``rejected``, ``triggered``), optionally
         removing ``remove_alias`` when it points at ``version`` (a rejected challenger is discarded)."""
@@ -333,7 +347,9 @@ class Registry:
             if event.alias is None:
                 continue
             if replayed.get(event.alias) != event.from_version:
-                problems.append(f"event {event.id} moves {event.alias} from {event.from_version}, but it was at {replayed.get(event.alias)}")
+                problems.append(
+                    f"event {event.id} moves {event.alias} from {event.from_version}, but it was at {replayed.get(event.alias)}"
+                )
             if event.to_version is None:
                 replayed.pop(event.alias, None)
             else:
@@ -341,7 +357,9 @@ class Registry:
         with self._read() as conn:
             table = self._aliases(conn, name)
         if _flat(table) != replayed:
-            problems.append(f"aliases {dict(sorted(_flat(table).items()))} differ from the history's {dict(sorted(replayed.items()))}")
+            problems.append(
+                f"aliases {dict(sorted(_flat(table).items()))} differ from the history's {dict(sorted(replayed.items()))}"
+            )
         problems += [f"alias {a} points at missing version {v}" for a, v in _flat(table).items() if v not in records]
         if artifacts:
             for record in records.values():
@@ -377,7 +395,9 @@ class Registry:
         try:
             with self.engine.begin() as conn:
                 if state is None:
-                    conn.execute(sa.insert(t.models).values(name=name, revision=1, created_at=utc_now(), created_by=current_user()))
+                    conn.execute(
+                        sa.insert(t.models).values(name=name, revision=1, created_at=utc_now(), created_by=current_user())
+                    )
                     revision = 1
                 else:
                     claimed = conn.execute(
@@ -386,11 +406,15 @@ class Registry:
                         .values(revision=state.revision + 1)
                     )
                     if claimed.rowcount != 1:
-                        raise RegistryConflict(f"'{name}' was changed by another writer at the same time; nothing was changed, try again")
+                        raise RegistryConflict(
+                            f"'{name}' was changed by another writer at the same time; nothing was changed, try again"
+                        )
                     revision = state.revision + 1
                 yield _Transaction(conn, name, revision)
         except sa.exc.IntegrityError:
-            raise RegistryConflict(f"'{name}' was created by another writer at the same time; nothing was changed, try again") from None
+            raise RegistryConflict(
+                f"'{name}' was created by another writer at the same time; nothing was changed, try again"
+            ) from None
         except sa.exc.SQLAlchemyError as exc:
             raise InputError(f"registry {self.display_url}: {_describe(exc, self.url)}") from None
 
@@ -444,7 +468,9 @@ class Registry:
                 raise InputError(f"{ref.name} has no version {ref.version}")
             return ref.version
         if ref.selector == LATEST:
-            return int(conn.execute(sa.select(sa.func.max(t.versions.c.version)).where(t.versions.c.name == ref.name)).scalar_one())
+            return int(
+                conn.execute(sa.select(sa.func.max(t.versions.c.version)).where(t.versions.c.name == ref.name)).scalar_one()
+            )
         aliases = _flat(self._aliases(conn, ref.name))
         if ref.selector not in aliases:
             known = ", ".join(sorted(aliases)) or "none"
@@ -490,8 +516,10 @@ class Registry:
         if found is None:
             self._set_meta("schema_version", str(t.SCHEMA_VERSION))
         elif int(found) > t.SCHEMA_VERSION:
-            raise InputError(f"registry {self.display_url} has schema version {found}; "
-                f"this automl reads up to {t.SCHEMA_VERSION}: upgrade automl")
+            raise InputError(
+                f"registry {self.display_url} has schema version {found}; "
+                f"this automl reads up to {t.SCHEMA_VERSION}: upgrade automl"
+            )
 
     def _set_meta(self, key: str, value: str) -> None:
         try:
@@ -533,10 +561,18 @@ class _Transaction:
         self.user, self.at = current_user(), utc_now()
 
     def add_version(self, number: int, digest: str, files: dict[str, str], card: ModelCard, lineage: Lineage) -> None:
-        self.conn.execute(sa.insert(t.versions).values(
-            name=self.name, version=number, digest=digest, files=_dumps(files), card=_dumps(card.to_dict()),
-            lineage=_dumps(lineage.to_dict()), created_at=self.at, created_by=self.user,
-        ))
+        self.conn.execute(
+            sa.insert(t.versions).values(
+                name=self.name,
+                version=number,
+                digest=digest,
+                files=_dumps(files),
+                card=_dumps(card.to_dict()),
+                lineage=_dumps(lineage.to_dict()),
+                created_at=self.at,
+                created_by=self.user,
+            )
+        )
 
     def alias(self, alias: str) -> int | None:
         return self.conn.execute(
@@ -552,18 +588,38 @@ class _Transaction:
         if version is None:
             self.conn.execute(sa.delete(t.aliases).where(where))
         elif before is None:
-            self.conn.execute(sa.insert(t.aliases).values(name=self.name, alias=alias, version=version, updated_at=self.at, updated_by=self.user))
+            self.conn.execute(
+                sa.insert(t.aliases).values(
+                    name=self.name, alias=alias, version=version, updated_at=self.at, updated_by=self.user
+                )
+            )
         else:
             self.conn.execute(sa.update(t.aliases).where(where).values(version=version, updated_at=self.at, updated_by=self.user))
         return self.event(kind, version, reason=reason, evidence=evidence, alias=alias, from_version=before, to_version=version)
 
     def event(
-        self, kind: str, version: int | None, *, reason: str, evidence: Mapping[str, Any] | None = None,
-        alias: str | None = None, from_version: int | None = None, to_version: int | None = None,
+        self,
+        kind: str,
+        version: int | None,
+        *,
+        reason: str,
+        evidence: Mapping[str, Any] | None = None,
+        alias: str | None = None,
+        from_version: int | None = None,
+        to_version: int | None = None,
     ) -> Event:
         values = dict(
-            name=self.name, seq=self.revision, at=self.at, username=self.user, kind=kind, version=version, alias=alias,
-            from_version=from_version, to_version=to_version, reason=reason, evidence=_dumps(dict(evidence or {})),
+            name=self.name,
+            seq=self.revision,
+            at=self.at,
+            username=self.user,
+            kind=kind,
+            version=version,
+            alias=alias,
+            from_version=from_version,
+            to_version=to_version,
+            reason=reason,
+            evidence=_dumps(dict(evidence or {})),
         )
         new_id = self.conn.execute(sa.insert(t.events).values(**values)).inserted_primary_key[0]  # type: ignore[index]
         return _event_of(SimpleNamespace(id=new_id, **values))
@@ -599,16 +655,30 @@ def _flat(by_version: Mapping[int, list[str]]) -> dict[str, int]:
 
 def _version_of(row: Any, aliases: Mapping[int, list[str]]) -> ModelVersion:
     return ModelVersion(
-        name=row.name, version=row.version, digest=row.digest, files=json.loads(row.files),
+        name=row.name,
+        version=row.version,
+        digest=row.digest,
+        files=json.loads(row.files),
         card=ModelCard.from_dict(json.loads(row.card), source=f"registry row {row.name}@{row.version}"),
-        lineage=Lineage.from_dict(json.loads(row.lineage)), created_at=row.created_at, created_by=row.created_by,
+        lineage=Lineage.from_dict(json.loads(row.lineage)),
+        created_at=row.created_at,
+        created_by=row.created_by,
         aliases=tuple(sorted(aliases.get(row.version, []))),
     )
 
 
 def _event_of(row: Any) -> Event:
     return Event(
-        id=int(row.id), name=row.name, seq=int(row.seq), at=row.at, user=row.username, kind=row.kind,
-        version=row.version, alias=row.alias, from_version=row.from_version, to_version=row.to_version,
-        reason=row.reason, evidence=json.loads(row.evidence) if isinstance(row.evidence, str) else dict(row.evidence),
+        id=int(row.id),
+        name=row.name,
+        seq=int(row.seq),
+        at=row.at,
+        user=row.username,
+        kind=row.kind,
+        version=row.version,
+        alias=row.alias,
+        from_version=row.from_version,
+        to_version=row.to_version,
+        reason=row.reason,
+        evidence=json.loads(row.evidence) if isinstance(row.evidence, str) else dict(row.evidence),
     )

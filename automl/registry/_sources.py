@@ -20,7 +20,13 @@ from automl.data import order_by_time, read_table
 def file_source(path: str | Path, rows: int, *, order_by: str | None = None, start: int = 0) -> dict[str, Any]:
     """Rows ``[start, start + rows)`` of ``path`` (after ordering by ``order_by``), with the file's digest."""
     resolved = Path(path).resolve()
-    return {"path": str(resolved), "sha256": sha256_file(resolved), "order_by": order_by, "start": int(start), "stop": int(start + rows)}
+    return {
+        "path": str(resolved),
+        "sha256": sha256_file(resolved),
+        "order_by": order_by,
+        "start": int(start),
+        "stop": int(start + rows),
+    }
 
 
 def load_sources(sources: list[dict[str, Any]] | tuple[dict[str, Any], ...], owner: str) -> pd.DataFrame:
@@ -30,7 +36,9 @@ def load_sources(sources: list[dict[str, Any]] | tuple[dict[str, Any], ...], own
         InputError: a file is gone or changed since ``owner`` was registered (named, with both digests).
     """
     if not sources:
-        raise InputError(f"{owner} has no training data on record (it was trained on a DataFrame); pass the history rows or a window")
+        raise InputError(
+            f"{owner} has no training data on record (it was trained on a DataFrame); pass the history rows or a window"
+        )
     parts = []
     for source in sources:
         path = Path(source["path"])
@@ -38,11 +46,13 @@ def load_sources(sources: list[dict[str, Any]] | tuple[dict[str, Any], ...], own
             raise InputError(f"training data of {owner} is gone: '{path}' does not exist; pass the history rows or a window")
         digest = sha256_file(path)
         if digest != source["sha256"]:
-            raise InputError(f"training data of {owner} changed: '{path}' has sha256 {digest[:12]}..., recorded {source['sha256'][:12]}...")
+            raise InputError(
+                f"training data of {owner} changed: '{path}' has sha256 {digest[:12]}..., recorded {source['sha256'][:12]}..."
+            )
         frame = read_table(path)
         if source.get("order_by"):
             frame = order_by_time(frame, source["order_by"], str(path))
-        parts.append(frame.iloc[int(source["start"]): int(source["stop"])])
+        parts.append(frame.iloc[int(source["start"]) : int(source["stop"])])
     return pd.concat(parts, ignore_index=True)
 
 

@@ -17,13 +17,15 @@ PREFIX = "automl_registry_"
 metadata = MetaData()
 
 meta = Table(
-    f"{PREFIX}meta", metadata,
+    f"{PREFIX}meta",
+    metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
 )
 
 models = Table(
-    f"{PREFIX}models", metadata,
+    f"{PREFIX}models",
+    metadata,
     Column("name", String(100), primary_key=True),
     Column("revision", Integer, nullable=False),
     Column("created_at", String(32), nullable=False),
@@ -31,7 +33,8 @@ models = Table(
 )
 
 versions = Table(
-    f"{PREFIX}versions", metadata,
+    f"{PREFIX}versions",
+    metadata,
     Column("name", String(100), primary_key=True),
     Column("version", Integer, primary_key=True, autoincrement=False),
     Column("digest", String(64), nullable=False),
@@ -44,7 +47,8 @@ versions = Table(
 )
 
 aliases = Table(
-    f"{PREFIX}aliases", metadata,
+    f"{PREFIX}aliases",
+    metadata,
     Column("name", String(100), primary_key=True),
     Column("alias", String(100), primary_key=True),
     Column("version", Integer, nullable=False),
@@ -54,7 +58,8 @@ aliases = Table(
 )
 
 events = Table(
-    f"{PREFIX}events", metadata,
+    f"{PREFIX}events",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("name", String(100), nullable=False),
     Column("seq", Integer, nullable=False),

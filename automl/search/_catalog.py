@@ -62,15 +62,17 @@ def study_table(storage: str | optuna.storages.BaseStorage | None) -> pd.DataFra
     for summary in optuna.get_all_study_summaries(open_existing_storage(storage), include_best_trial=True):
         attrs = summary.user_attrs
         best = summary.best_trial.value if len(summary.directions) == 1 and summary.best_trial else None
-        rows.append({
-            "study": summary.study_name,
-            "trials": summary.n_trials,
-            "best": math.nan if best is None else best,
-            "metric": attrs.get("metric", ""),
-            "task": attrs.get("task", ""),
-            "started": summary.datetime_start.isoformat(sep=" ", timespec="seconds") if summary.datetime_start else "",
-            "artifact_dir": attrs.get("artifact_dir", ""),
-        })
+        rows.append(
+            {
+                "study": summary.study_name,
+                "trials": summary.n_trials,
+                "best": math.nan if best is None else best,
+                "metric": attrs.get("metric", ""),
+                "task": attrs.get("task", ""),
+                "started": summary.datetime_start.isoformat(sep=" ", timespec="seconds") if summary.datetime_start else "",
+                "artifact_dir": attrs.get("artifact_dir", ""),
+            }
+        )
     return pd.DataFrame(rows, columns=["study", "trials", "best", "metric", "task", "started", "artifact_dir"])
 
 
@@ -115,8 +117,9 @@ def delete_study(files: StudyFiles, storage: str | optuna.storages.BaseStorage |
         try:
             shutil.rmtree(aside)
         except OSError as exc:
-            raise ArtifactError(f"study '{files.name}' deleted, but its folder could not be removed ({exc}); "
-                                f"delete '{aside}' by hand") from None
+            raise ArtifactError(
+                f"study '{files.name}' deleted, but its folder could not be removed ({exc}); delete '{aside}' by hand"
+            ) from None
     log.info("deleted study '%s'%s", files.name, f" and {folder}" if folder else "")
     return folder is not None
 

@@ -69,7 +69,9 @@ def cross_validate(
         model.fit(X.iloc[train], labels[train], deadline=deadline, epoch_callback=on_epoch if i == 0 else None)
         fit_seconds += time.perf_counter() - started
         started = time.perf_counter()
-        pred = predict_budgeted(model.predict if width == 0 else model.predict_proba, X.iloc[valid], deadline, "out-of-fold prediction")
+        pred = predict_budgeted(
+            model.predict if width == 0 else model.predict_proba, X.iloc[valid], deadline, "out-of-fold prediction"
+        )
         if width and classes is not None:  # width > 0 means classes is not None
             pred = align_classes(pred, model.classes_, classes)
         predict_seconds += time.perf_counter() - started

@@ -154,8 +154,15 @@ def _with_note(final: FinalModel, key: str, value: str) -> FinalModel:
 
 
 def refit_bounded(
-    trial: optuna.trial.FrozenTrial, spaces: Mapping[str, FamilySpace], dataset: Dataset, seed: int, threads: int,
-    deadline: Deadline, memory: RunMemory | None = None, *, fallback: bool = False,
+    trial: optuna.trial.FrozenTrial,
+    spaces: Mapping[str, FamilySpace],
+    dataset: Dataset,
+    seed: int,
+    threads: int,
+    deadline: Deadline,
+    memory: RunMemory | None = None,
+    *,
+    fallback: bool = False,
     previous: Callable[[Deadline], Any | None] | None = None,
 ) -> tuple[Any, str, str]:
     """``trial``'s configuration fitted on all rows, never past ``deadline``: ``(model, kind, note)``.
@@ -180,8 +187,11 @@ def refit_bounded(
             raise
     if folds:
         log.warning("refit of trial %d would overrun the budget; averaging its %d fold models", trial.number, len(folds))
-        return WeightedAverageEnsemble(list(folds), None, dataset.task).fit(), "fold-average", (
-            f"average of {len(folds)} fold models (a refit would overrun the budget)")
+        return (
+            WeightedAverageEnsemble(list(folds), None, dataset.task).fit(),
+            "fold-average",
+            (f"average of {len(folds)} fold models (a refit would overrun the budget)"),
+        )
     saved = previous(deadline) if previous is not None else None
     if saved is not None:
         log.warning("refit of trial %d would overrun the budget; using the refit an earlier run saved", trial.number)
@@ -189,7 +199,9 @@ def refit_bounded(
     return _subsample_refit(trial, space, dataset, seed, threads, deadline)
 
 
-def saved_refit_of(study: optuna.Study, trial: optuna.trial.FrozenTrial | None, promise: Deadline) -> Callable[[Deadline], Any | None]:
+def saved_refit_of(
+    study: optuna.Study, trial: optuna.trial.FrozenTrial | None, promise: Deadline
+) -> Callable[[Deadline], Any | None]:
     """A loader for the model an earlier run of ``study`` saved as its best (checked against the study's
     digests): only when it is the full refit of ``trial`` (any saved best model when ``trial`` is None).
     It returns None when there is none, or it cannot be loaded before ``promise`` (loading is cheap
@@ -203,7 +215,11 @@ def saved_refit_of(study: optuna.Study, trial: optuna.trial.FrozenTrial | None, 
             card = load_card(path)
             if trial is not None:
                 single = [m.get("trial") for m in card.members] == [trial.number]
-                if card.trial_number != trial.number or not single or not str(card.notes.get("final_model", "")).startswith("refit on all rows"):
+                if (
+                    card.trial_number != trial.number
+                    or not single
+                    or not str(card.notes.get("final_model", "")).startswith("refit on all rows")
+                ):
                     return None
             if 0.5 + Path(path, "model.skops").stat().st_size / LOAD_BYTES_PER_SECOND > promise.remaining():
                 return None
@@ -216,7 +232,12 @@ def saved_refit_of(study: optuna.Study, trial: optuna.trial.FrozenTrial | None, 
 
 
 def _subsample_refit(
-    trial: optuna.trial.FrozenTrial, space: FamilySpace, dataset: Dataset, seed: int, threads: int, deadline: Deadline,
+    trial: optuna.trial.FrozenTrial,
+    space: FamilySpace,
+    dataset: Dataset,
+    seed: int,
+    threads: int,
+    deadline: Deadline,
 ) -> tuple[Any, str, str]:
     """Fit on as many rows as the trial's recorded fold times say fit in the time left."""
     n_rows = len(dataset.y)
@@ -242,33 +263,48 @@ def _subsample(y: np.ndarray, n: int, seed: int) -> np.ndarray:
 
 
 def _final_single(
-    study: optuna.Study, best: optuna.trial.FrozenTrial, spaces: Mapping[str, FamilySpace], dataset: Dataset, seed: int,
-    threads: int, deadline: Deadline, memory: RunMemory, promise: Deadline,
+    study: optuna.Study,
+    best: optuna.trial.FrozenTrial,
+    spaces: Mapping[str, FamilySpace],
+    dataset: Dataset,
+    seed: int,
+    threads: int,
+    deadline: Deadline,
+    memory: RunMemory,
+    promise: Deadline,
 ) -> FinalModel:
     """The best configuration as one model. If even the bounded fallbacks fail: this run's best fold
     models, then the best model an earlier run of the study saved; an error only when there is neither."""
     member = [{"family": best.params[FAMILY_PARAM], "trial": best.number, "weight": 1.0}]
     try:
-        model, kind, note = refit_bounded(best, spaces, dataset, seed, threads, deadline, memory, fallback=True,
-                                          previous=saved_refit_of(study, best, promise))
+        model, kind, note = refit_bounded(
+            best, spaces, dataset, seed, threads, deadline, memory, fallback=True, previous=saved_refit_of(study, best, promise)
+        )
         return FinalModel(model, kind, score(best), score(best), member, {"final_model": note})
     except DeadlineExceeded:
         pass
     ours = next((t for t in ranked(study) if t.number == memory.best_trial), None)
     if ours is not None and memory.best_fold_models:
         folds = memory.best_fold_models
-        note = (f"average of {len(folds)} fold models of trial {ours.number} "
-            f"(this run's best; trial {best.number} could not be refit in time)")
+        note = (
+            f"average of {len(folds)} fold models of trial {ours.number} "
+            f"(this run's best; trial {best.number} could not be refit in time)"
+        )
         members = [{"family": ours.params[FAMILY_PARAM], "trial": ours.number, "weight": 1.0}]
         model = WeightedAverageEnsemble(list(folds), None, dataset.task).fit()
         return FinalModel(model, "fold-average", score(ours), score(ours), members, {"final_model": note})
     previous = saved_refit_of(study, None, promise)(deadline)
     if previous is not None:
-        log.warning("trial %d could not be refit in time and this run kept no fold models: keeping the study's saved best model", best.number)
-        return FinalModel(previous, "saved", score(best), score(best), member, {"final_model": "the model saved by an earlier run"})
+        log.warning(
+            "trial %d could not be refit in time and this run kept no fold models: keeping the study's saved best model",
+            best.number,
+        )
+        return FinalModel(
+            previous, "saved", score(best), score(best), member, {"final_model": "the model saved by an earlier run"}
+        )
     raise InputError(
         f"the time budget ran out before trial {best.number} could be refit, "
-            "and this run kept no fold models; raise --time-budget"
+        "and this run kept no fold models; raise --time-budget"
     )
 
 
@@ -306,11 +342,21 @@ class _Plan:
     meta: Any = None
 
     def realise(
-        self, best_model: Any, best_number: int, spaces: Mapping[str, FamilySpace], dataset: Dataset,
-        seed: int, threads: int, deadline: Deadline, best_score: float,
+        self,
+        best_model: Any,
+        best_number: int,
+        spaces: Mapping[str, FamilySpace],
+        dataset: Dataset,
+        seed: int,
+        threads: int,
+        deadline: Deadline,
+        best_score: float,
     ) -> FinalModel:
         used = [(t, w) for t, w in zip(self.trials, self.weights, strict=True) if w > 0]
-        models = [best_model if t.number == best_number else refit_bounded(t, spaces, dataset, seed, threads, deadline)[0] for t, _ in used]
+        models = [
+            best_model if t.number == best_number else refit_bounded(t, spaces, dataset, seed, threads, deadline)[0]
+            for t, _ in used
+        ]
         weights = np.asarray([w for _, w in used])
         if self.kind == "selection":
             model = WeightedAverageEnsemble(models, weights, dataset.task).fit()
@@ -326,7 +372,9 @@ def _selection_plan(trials: list[optuna.trial.FrozenTrial], memory: RunMemory, d
     return _Plan("selection", result.score, trials, result.weights)
 
 
-def _stacking_plan(trials: list[optuna.trial.FrozenTrial], memory: RunMemory, dataset: Dataset, metric: Metric, seed: int) -> _Plan:
+def _stacking_plan(
+    trials: list[optuna.trial.FrozenTrial], memory: RunMemory, dataset: Dataset, metric: Metric, seed: int
+) -> _Plan:
     picked = select_diverse([score(t) for t in trials], [t.params[FAMILY_PARAM] for t in trials], STACKING_MEMBERS, metric)
     members = [trials[i] for i in picked]
     oof = [memory.oof[t.number] for t in members]
@@ -337,8 +385,13 @@ def _stacking_plan(trials: list[optuna.trial.FrozenTrial], memory: RunMemory, da
 
 
 def _bagging(
-    best: optuna.trial.FrozenTrial, spaces: Mapping[str, FamilySpace], dataset: Dataset, seed: int, threads: int,
-    deadline: Deadline, single: FinalModel,
+    best: optuna.trial.FrozenTrial,
+    spaces: Mapping[str, FamilySpace],
+    dataset: Dataset,
+    seed: int,
+    threads: int,
+    deadline: Deadline,
+    single: FinalModel,
 ) -> FinalModel:
     """Bootstrap copies of the best configuration (no OOF score: that would need a CV of the bag)."""
     space = spaces[best.params[FAMILY_PARAM]]

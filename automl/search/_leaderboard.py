@@ -21,7 +21,7 @@ _STATE = optuna.trial.TrialState
 def _clean_params(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
     family = trial.params.get(FAMILY_PARAM, "")
     prefix = f"{family}."
-    return {k[len(prefix):]: v for k, v in trial.params.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in trial.params.items() if k.startswith(prefix)}
 
 
 def leaderboard(study: optuna.Study) -> pd.DataFrame:
@@ -49,7 +49,18 @@ def leaderboard(study: optuna.Study) -> pd.DataFrame:
         )
         if front:
             rows[-1]["pareto"] = t.number in front
-    columns = ["rank", "trial", "family", metric, "std", "fit_s", "predict_ms_per_1k", "model_kb", *(["pareto"] if front else []), "params"]
+    columns = [
+        "rank",
+        "trial",
+        "family",
+        metric,
+        "std",
+        "fit_s",
+        "predict_ms_per_1k",
+        "model_kb",
+        *(["pareto"] if front else []),
+        "params",
+    ]
     frame = pd.DataFrame(rows, columns=columns[1:])
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))
     frame.attrs["resampling"] = study.user_attrs.get("resampling", "")
@@ -71,14 +82,19 @@ def family_summary(study: optuna.Study) -> pd.DataFrame:
         family = t.params.get(FAMILY_PARAM)
         if family is None or t.state in (_STATE.RUNNING, _STATE.WAITING):
             continue
-        row = rows.setdefault(family, {"family": family, "trials": 0, "complete": 0, "pruned": 0, "stopped": 0, "failed": 0, "best": None, "seconds": 0.0})
+        row = rows.setdefault(
+            family,
+            {"family": family, "trials": 0, "complete": 0, "pruned": 0, "stopped": 0, "failed": 0, "best": None, "seconds": 0.0},
+        )
         row["trials"] += 1
         row[_outcome(t)] += 1
         if t.datetime_start and t.datetime_complete:
             row["seconds"] += (t.datetime_complete - t.datetime_start).total_seconds()
         if t.state == _STATE.COMPLETE and (row["best"] is None or (score(t) < row["best"]) == ascending):
             row["best"] = score(t)
-    frame = pd.DataFrame(list(rows.values()), columns=["family", "trials", "complete", "pruned", "stopped", "failed", "best", "seconds"])
+    frame = pd.DataFrame(
+        list(rows.values()), columns=["family", "trials", "complete", "pruned", "stopped", "failed", "best", "seconds"]
+    )
     frame["seconds"] = frame["seconds"].round(1)
     return frame.sort_values("best", ascending=ascending, na_position="last").reset_index(drop=True)
 

@@ -43,8 +43,11 @@ def fail_dead_trials(study: optuna.Study, storage: optuna.storages.BaseStorage) 
         _fail_orphans(study, storage)
     failed = sorted(before - _running(study))
     if failed:
-        log.warning("trials %s of study '%s' belonged to workers that died; marked failed and queued again",
-                    ", ".join(map(str, failed)), study.study_name)
+        log.warning(
+            "trials %s of study '%s' belonged to workers that died; marked failed and queued again",
+            ", ".join(map(str, failed)),
+            study.study_name,
+        )
     return failed
 
 

@@ -101,7 +101,14 @@ class Objective:
         try:
             result = cross_validate(
                 lambda: make_model(space, params, ctx.task, ctx.seed, ctx.model_threads),
-                ctx.X, ctx.y, ctx.resampling, ctx.metric, ctx.classes, self.deadline(), on_fold, on_epoch,
+                ctx.X,
+                ctx.y,
+                ctx.resampling,
+                ctx.metric,
+                ctx.classes,
+                self.deadline(),
+                on_fold,
+                on_epoch,
             )
         except DeadlineExceeded as exc:
             trial.set_user_attr("stopped", str(exc))
@@ -158,7 +165,11 @@ def cannot_finish(study: optuna.Study, family: str, deadline: Deadline) -> str |
     if not deadline.is_limited:
         return None
     finished = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    costs = [float(t.user_attrs["fit_seconds"]) for t in finished if t.params.get(FAMILY_PARAM) == family and "fit_seconds" in t.user_attrs]
+    costs = [
+        float(t.user_attrs["fit_seconds"])
+        for t in finished
+        if t.params.get(FAMILY_PARAM) == family and "fit_seconds" in t.user_attrs
+    ]
     left = deadline.remaining()
     if costs and min(costs) > left:
         return f"skipped: {family} trials took at least {min(costs):.1f} s, {left:.1f} s left"

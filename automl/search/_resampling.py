@@ -77,7 +77,13 @@ def auto_folds(n_rows: int) -> int:
 
 
 def make_resampling(
-    y: pd.Series, task: Task, *, n_folds: int | None, seed: int, source: str, order: np.ndarray | None = None,
+    y: pd.Series,
+    task: Task,
+    *,
+    n_folds: int | None,
+    seed: int,
+    source: str,
+    order: np.ndarray | None = None,
     time_col: str | None = None,
 ) -> Resampling:
     """The splits for ``y``: stratified for classification, adapted to rows and rare classes.
@@ -104,8 +110,10 @@ def make_resampling(
         kind, parts = "holdout", _holdout(rows, labels, task, seed)
     else:
         kind, parts = "cv", _folds(rows, labels, task, n_folds, seed, notes)
-    splits = tuple((np.sort(np.concatenate([train, always_train])).astype(np.int64), np.sort(valid).astype(np.int64))
-                   for train, valid in parts)
+    splits = tuple(
+        (np.sort(np.concatenate([train, always_train])).astype(np.int64), np.sort(valid).astype(np.int64))
+        for train, valid in parts
+    )
     return Resampling(kind=kind, splits=splits, n_rows=n, notes=tuple(notes))
 
 
@@ -125,7 +133,9 @@ def _label(value: object) -> str:
     return repr(value.item() if isinstance(value, np.generic) else value)
 
 
-def _folds(rows: np.ndarray, labels: np.ndarray, task: Task, n_folds: int | None, seed: int, notes: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+def _folds(
+    rows: np.ndarray, labels: np.ndarray, task: Task, n_folds: int | None, seed: int, notes: list[str]
+) -> list[tuple[np.ndarray, np.ndarray]]:
     wanted = n_folds or auto_folds(len(labels))
     k = min(wanted, len(rows))
     reason = f"only {len(rows)} rows to validate on" if k < wanted else ""
@@ -151,7 +161,9 @@ def _holdout(rows: np.ndarray, labels: np.ndarray, task: Task, seed: int) -> lis
     return [(rows[train], rows[valid]) for train, valid in splitter.split(np.zeros(len(rows)), labels[rows])]
 
 
-def _time_splits(ordered: np.ndarray, n_folds: int | None, n_rows: int, time_col: str | None, notes: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+def _time_splits(
+    ordered: np.ndarray, n_folds: int | None, n_rows: int, time_col: str | None, notes: list[str]
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Forward chaining: split ``i`` trains on everything before its block and validates on the block.
 
     Large tables get one split: the newest ``HOLDOUT_FRACTION`` of rows validated.
@@ -164,4 +176,4 @@ def _time_splits(ordered: np.ndarray, n_folds: int | None, n_rows: int, time_col
     k = min(n_folds or auto_folds(n_rows), m - 1)
     block = m // (k + 1)
     starts = [m - (k - i) * block for i in range(k)]
-    return [(ordered[:start], ordered[start:start + block] if i < k - 1 else ordered[start:]) for i, start in enumerate(starts)]
+    return [(ordered[:start], ordered[start : start + block] if i < k - 1 else ordered[start:]) for i, start in enumerate(starts)]

@@ -95,11 +95,21 @@ class SearchConfig:
     def settings(self, dataset: Dataset) -> StudySettings:
         """What the study records from this configuration (metric and families resolved on creation)."""
         return StudySettings(
-            task=dataset.task, metric=self.metric or "", target=dataset.target, seed=self.seed,
-            families=tuple(self.families or ()), objectives=self.objectives, cv_folds=self.cv_folds, time_col=self.time_col,
-            sampler=self.sampler, pruner=self.pruner, ensemble=self.ensemble,
+            task=dataset.task,
+            metric=self.metric or "",
+            target=dataset.target,
+            seed=self.seed,
+            families=tuple(self.families or ()),
+            objectives=self.objectives,
+            cv_folds=self.cv_folds,
+            time_col=self.time_col,
+            sampler=self.sampler,
+            pruner=self.pruner,
+            ensemble=self.ensemble,
             data_path=None if dataset.source == "DataFrame" else str(Path(dataset.source).resolve()),
-            spaces_dirs=tuple(str(Path(d).resolve()) for d in self.spaces_dirs), artifact_dir=None, n_trials=self.n_trials,
+            spaces_dirs=tuple(str(Path(d).resolve()) for d in self.spaces_dirs),
+            artifact_dir=None,
+            n_trials=self.n_trials,
         )
 
 
@@ -139,7 +149,10 @@ class _RefitWouldOverrun:
 
 
 def run_search(
-    dataset: Dataset, config: SearchConfig, reporter: ProgressReporter | None = None, clock: Clock = time.monotonic,
+    dataset: Dataset,
+    config: SearchConfig,
+    reporter: ProgressReporter | None = None,
+    clock: Clock = time.monotonic,
     started: float | None = None,
 ) -> SearchOutcome:
     """Search ``config``'s families on ``dataset``; refit and save the best candidate.
@@ -154,7 +167,11 @@ def run_search(
     config.check_bounded()
     budget_end = Deadline.unlimited(clock) if config.time_budget is None else Deadline(started + config.time_budget, clock)
     setup = create_study(
-        dataset, config.settings(dataset), study_name=config.study_name, storage=config.storage, output_dir=config.output_dir,
+        dataset,
+        config.settings(dataset),
+        study_name=config.study_name,
+        storage=config.storage,
+        output_dir=config.output_dir,
         first=config.enqueue,
     )
     if setup.study_dir is not None:
@@ -169,17 +186,36 @@ def run_search(
     # A study with no completed trial gets one trial even when only the refit's time is left:
     # a search slowed down by a busy machine still ends with a model.
     nothing_completed = not setup.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    run_trials(setup, n_trials=config.n_trials, deadline=trial_deadline, n_jobs=config.n_jobs, on_result=memory.offer,
-               reporter=reporter, stop_when=refit, clock=clock, first_trial_deadline=final_deadline if nothing_completed else None)
+    run_trials(
+        setup,
+        n_trials=config.n_trials,
+        deadline=trial_deadline,
+        n_jobs=config.n_jobs,
+        on_result=memory.offer,
+        reporter=reporter,
+        stop_when=refit,
+        clock=clock,
+        first_trial_deadline=final_deadline if nothing_completed else None,
+    )
     log.info("trials done at %.1f s", clock() - started)
-    promise = (Deadline(started + PROMISE_FACTOR * config.time_budget + PROMISE_GRACE_SECONDS - PROMISE_MARGIN_SECONDS, clock)
-               if config.time_budget is not None else Deadline.unlimited(clock))
+    promise = (
+        Deadline(started + PROMISE_FACTOR * config.time_budget + PROMISE_GRACE_SECONDS - PROMISE_MARGIN_SECONDS, clock)
+        if config.time_budget is not None
+        else Deadline.unlimited(clock)
+    )
     return finalize(setup, ensemble, final_deadline, config.n_jobs, memory, config.time_budget, started, clock, promise)
 
 
 def finalize(
-    setup: StudySetup, ensemble: str, deadline: Deadline, n_jobs: int, memory: RunMemory, time_budget: float | None,
-    started: float, clock: Clock = time.monotonic, promise: Deadline | None = None,
+    setup: StudySetup,
+    ensemble: str,
+    deadline: Deadline,
+    n_jobs: int,
+    memory: RunMemory,
+    time_budget: float | None,
+    started: float,
+    clock: Clock = time.monotonic,
+    promise: Deadline | None = None,
 ) -> SearchOutcome:
     """Build the final model once from all the study's trials (every worker's) and save it with its card.
 
@@ -189,7 +225,12 @@ def finalize(
     """
     promise = promise or Deadline.unlimited(clock)
     study, dataset, metric, fp, resampling, spaces = (
-        setup.study, setup.dataset, setup.metric, setup.fingerprint, setup.resampling, setup.spaces
+        setup.study,
+        setup.dataset,
+        setup.metric,
+        setup.fingerprint,
+        setup.resampling,
+        setup.spaces,
     )
     best = _best_trial(study, time_budget)
     log.info("best trial %d at %.1f s", best.number, clock() - started)
@@ -197,7 +238,18 @@ def finalize(
     # those fits, and an OpenMP model given every core of a busy machine can be many times slower.
     threads = plan_parallelism(n_jobs, *dataset.X.shape).model_threads
     final = build_final_model(
-        study, best, spaces, dataset, metric, ensemble, setup.settings.seed, threads, deadline, memory, setup.artifact_store, promise
+        study,
+        best,
+        spaces,
+        dataset,
+        metric,
+        ensemble,
+        setup.settings.seed,
+        threads,
+        deadline,
+        memory,
+        setup.artifact_store,
+        promise,
     )
     log.info("final model (%s) ready at %.1f s", final.kind, clock() - started)
     if setup.study_dir is not None:
@@ -212,29 +264,65 @@ def finalize(
         model_path = _save(final.model, card, study, setup.study_dir)
     log.info("model saved at %.1f s", clock() - started)
     if setup.multi_objective and setup.study_dir is not None:
-        _save_pareto_front(study, card_trial, model_path, spaces, dataset, metric, fp, resampling, setup.settings.seed, threads,
-                           deadline, promise, setup.study_dir)
+        _save_pareto_front(
+            study,
+            card_trial,
+            model_path,
+            spaces,
+            dataset,
+            metric,
+            fp,
+            resampling,
+            setup.settings.seed,
+            threads,
+            deadline,
+            promise,
+            setup.study_dir,
+        )
     return SearchOutcome(
-        study=study, best_model=final.model, best_trial=best, card=card, model_path=model_path,
-        leaderboard=leaderboard(study), family_summary=family_summary(study),
-        elapsed_seconds=clock() - started, resampling=resampling.describe(), notes=final.notes,
+        study=study,
+        best_model=final.model,
+        best_trial=best,
+        card=card,
+        model_path=model_path,
+        leaderboard=leaderboard(study),
+        family_summary=family_summary(study),
+        elapsed_seconds=clock() - started,
+        resampling=resampling.describe(),
+        notes=final.notes,
     )
 
 
 def _card(
-    final: FinalModel, best: optuna.trial.FrozenTrial, spaces: dict[str, FamilySpace], dataset: Dataset, metric: Metric,
-    fp: Fingerprint, study: optuna.Study, resampling: Resampling,
+    final: FinalModel,
+    best: optuna.trial.FrozenTrial,
+    spaces: dict[str, FamilySpace],
+    dataset: Dataset,
+    metric: Metric,
+    fp: Fingerprint,
+    study: optuna.Study,
+    resampling: Resampling,
 ) -> ModelCard:
     space = spaces[best.params[FAMILY_PARAM]]
     single = final.kind in SINGLE_KINDS
     return ModelCard(
-        task=dataset.task, metric=metric.name, family=space.name if single else final.kind,
+        task=dataset.task,
+        metric=metric.name,
+        family=space.name if single else final.kind,
         params=params_of(best, space) if single or final.kind == "bagging" else {},
-        cv_score=final.oof_score, data_fingerprint=fp.content, target=dataset.target,
-        classes=None if dataset.classes is None else dataset.classes.tolist(), study_name=study.study_name,
-        trial_number=best.number, members=final.members,
-        notes={"resampling": resampling.describe(), "best_single_score": final.best_single_score,
-               "objectives": dict(zip(study.user_attrs.get("objectives", ["score"]), best.values, strict=False)), **final.notes},
+        cv_score=final.oof_score,
+        data_fingerprint=fp.content,
+        target=dataset.target,
+        classes=None if dataset.classes is None else dataset.classes.tolist(),
+        study_name=study.study_name,
+        trial_number=best.number,
+        members=final.members,
+        notes={
+            "resampling": resampling.describe(),
+            "best_single_score": final.best_single_score,
+            "objectives": dict(zip(study.user_attrs.get("objectives", ["score"]), best.values, strict=False)),
+            **final.notes,
+        },
     )
 
 
@@ -245,7 +333,12 @@ def _savable_in_time(final: FinalModel, promise: Deadline) -> FinalModel:
     needed = save_seconds(model_size_bytes(final.model))
     if needed <= promise.remaining():
         return final
-    log.warning("the %s ensemble would take ~%.1f s to save, %.1f s are left: saving the best single model", final.kind, needed, promise.remaining())
+    log.warning(
+        "the %s ensemble would take ~%.1f s to save, %.1f s are left: saving the best single model",
+        final.kind,
+        needed,
+        promise.remaining(),
+    )
     note = f"{final.kind} won on OOF but saving it (~{needed:.0f} s) would overrun the budget"
     return dataclasses.replace(final.single, notes={**final.single.notes, "ensemble": note})
 
@@ -257,9 +350,19 @@ def _trial_of(study: optuna.Study, final: FinalModel, best: optuna.trial.FrozenT
 
 
 def _save_pareto_front(
-    study: optuna.Study, best: optuna.trial.FrozenTrial, best_path: Path | None, spaces: dict[str, FamilySpace],
-    dataset: Dataset, metric: Metric, fp: Fingerprint, resampling: Resampling, seed: int, threads: int,
-    deadline: Deadline, promise: Deadline, study_dir: Path,
+    study: optuna.Study,
+    best: optuna.trial.FrozenTrial,
+    best_path: Path | None,
+    spaces: dict[str, FamilySpace],
+    dataset: Dataset,
+    metric: Metric,
+    fp: Fingerprint,
+    resampling: Resampling,
+    seed: int,
+    threads: int,
+    deadline: Deadline,
+    promise: Deadline,
+    study_dir: Path,
 ) -> None:
     """Refit and save every Pareto-front trial that fits in the budget (refit and save both bounded),
     so ``load_best_model(choose=...)`` can pick a trade-off later; the front is small."""
@@ -276,8 +379,19 @@ def _save_pareto_front(
         if save_seconds(model_size_bytes(model)) > promise.remaining():
             log.warning("Pareto-front trial %d not saved: saving it would overrun the budget", trial.number)
             continue
-        final = FinalModel(model, "single", score(trial), score(trial), [{"family": trial.params[FAMILY_PARAM], "trial": trial.number, "weight": 1.0}], {"final_model": note})
-        path = save_model(model, study_dir / "models" / f"trial-{trial.number}-{_stamp()}", _card(final, trial, spaces, dataset, metric, fp, study, resampling))
+        final = FinalModel(
+            model,
+            "single",
+            score(trial),
+            score(trial),
+            [{"family": trial.params[FAMILY_PARAM], "trial": trial.number, "weight": 1.0}],
+            {"final_model": note},
+        )
+        path = save_model(
+            model,
+            study_dir / "models" / f"trial-{trial.number}-{_stamp()}",
+            _card(final, trial, spaces, dataset, metric, fp, study, resampling),
+        )
         saved[str(trial.number)] = str(path.resolve())
         digests[str(trial.number)] = artifact_digests(path)
     study.set_user_attr("pareto_models", saved)

@@ -62,7 +62,9 @@ class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
     for one machine, so every process reads the same clock.
     """
 
-    def __init__(self, backend: JournalFileBackend, heartbeat_interval: int = HEARTBEAT_SECONDS, grace_period: int = GRACE_SECONDS) -> None:
+    def __init__(
+        self, backend: JournalFileBackend, heartbeat_interval: int = HEARTBEAT_SECONDS, grace_period: int = GRACE_SECONDS
+    ) -> None:
         super().__init__(backend)
         self.heartbeat_interval = heartbeat_interval
         self.grace_period = grace_period
@@ -76,7 +78,11 @@ class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
     def _get_stale_trial_ids(self, study_id: int) -> list[int]:
         now = time.time()
         running = self.get_all_trials(study_id, deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
-        return [self.get_trial_id_from_study_id_trial_number(study_id, t.number) for t in running if now - _last_sign_of_life(t) > self.grace_period]
+        return [
+            self.get_trial_id_from_study_id_trial_number(study_id, t.number)
+            for t in running
+            if now - _last_sign_of_life(t) > self.grace_period
+        ]
 
     def get_heartbeat_interval(self) -> int | None:
         return self.heartbeat_interval
@@ -92,7 +98,6 @@ def _last_sign_of_life(trial: optuna.trial.FrozenTrial) -> float:
     if _HEARTBEAT_ATTR not in trial.system_attrs:
         return float("inf")  # a worker without heartbeats: never declared dead (as in RDBStorage)
     return max(float(trial.system_attrs[_HEARTBEAT_ATTR]), started)
-
 
 
 def describe_storage(storage: str | optuna.storages.BaseStorage | None) -> str:
@@ -121,11 +126,10 @@ def open_storage(storage: str | optuna.storages.BaseStorage | None) -> optuna.st
         return storage
     url = (storage or DEFAULT_STORAGE).strip()
     if url.startswith(JOURNAL_PREFIX):
-        return _open_journal(url[len(JOURNAL_PREFIX):])
+        return _open_journal(url[len(JOURNAL_PREFIX) :])
     if "://" not in url:
         raise InputError(
-            f"storage '{mask_secrets(url)}' is not a URL; use sqlite:///automl.db, "
-            "postgresql://user@host/db or journal:PATH"
+            f"storage '{mask_secrets(url)}' is not a URL; use sqlite:///automl.db, postgresql://user@host/db or journal:PATH"
         )
     return _open_rdb(normalize_db_url(url))
 
@@ -150,7 +154,7 @@ def _open_rdb(url: str) -> optuna.storages.RDBStorage:
     secrets = (password, urllib.parse.unquote(password)) if password else ()
     shown = mask_secrets(url, *secrets)
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        Path(url[len("sqlite:///"):]).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        Path(url[len("sqlite:///") :]).expanduser().parent.mkdir(parents=True, exist_ok=True)
     if url.startswith("postgresql+psycopg:"):
         _require_psycopg()
     try:

@@ -122,8 +122,15 @@ def select_spaces(spaces: dict[str, FamilySpace], task: str, families: Sequence[
 def study_resampling(dataset: Dataset, settings: StudySettings) -> Resampling:
     """The study's splits, computed from the data and the settings alone (so every worker gets the same)."""
     order = time_order(dataset.X, settings.time_col, dataset.source) if settings.time_col else None
-    return make_resampling(dataset.y, dataset.task, n_folds=settings.cv_folds, seed=settings.seed, source=dataset.source,
-                           order=order, time_col=settings.time_col)
+    return make_resampling(
+        dataset.y,
+        dataset.task,
+        n_folds=settings.cv_folds,
+        seed=settings.seed,
+        source=dataset.source,
+        order=order,
+        time_col=settings.time_col,
+    )
 
 
 def default_study_name(dataset: Dataset, fp: Fingerprint) -> str:
@@ -162,8 +169,13 @@ def _evidence(fp: Fingerprint, spaces: Mapping[str, FamilySpace], resampling: Re
 
 
 def _open(
-    name: str, storage: optuna.storages.BaseStorage, settings: StudySettings, metric: Metric, sampler_seed: int,
-    n_splits: int, create: bool,
+    name: str,
+    storage: optuna.storages.BaseStorage,
+    settings: StudySettings,
+    metric: Metric,
+    sampler_seed: int,
+    n_splits: int,
+    create: bool,
 ) -> optuna.Study:
     sampler = make_sampler(settings.sampler, sampler_seed, len(settings.objectives) > 1)
     pruner = make_pruner(settings.pruner, n_splits)
@@ -180,8 +192,13 @@ def _open(
 
 
 def create_study(
-    dataset: Dataset, settings: StudySettings, *, study_name: str | None, storage: str | optuna.storages.BaseStorage | None,
-    output_dir: str | None, first: Sequence[Mapping[str, Any]] = (),
+    dataset: Dataset,
+    settings: StudySettings,
+    *,
+    study_name: str | None,
+    storage: str | optuna.storages.BaseStorage | None,
+    output_dir: str | None,
+    first: Sequence[Mapping[str, Any]] = (),
 ) -> StudySetup:
     """Create ``study_name`` (or resume it: it must be about the same problem) with ``settings`` recorded.
 
@@ -232,8 +249,10 @@ def prepare_study(
     checked = _RESUME_KEYS + tuple(k for k in ("space_hashes", "cv_plan") if k in existing)
     for key in checked:
         if existing.get(key) != attrs[key]:
-            raise InputError(f"study '{study.study_name}' was created with {_difference(key, existing.get(key), attrs[key])}; "
-                "use another --study name")
+            raise InputError(
+                f"study '{study.study_name}' was created with {_difference(key, existing.get(key), attrs[key])}; "
+                "use another --study name"
+            )
     for key, value in attrs.items():  # a run without a data file or output folder keeps the recorded ones
         if key not in checked and value is not None and existing.get(key) != value:
             study.set_user_attr(key, value)
@@ -242,8 +261,13 @@ def prepare_study(
 
 
 def join_study(
-    study_name: str, storage: str | optuna.storages.BaseStorage | None, *, sampler_seed: int | None = None,
-    seed_offset: int = 0, data: str | None = None, spaces_dirs: Sequence[str] | None = None,
+    study_name: str,
+    storage: str | optuna.storages.BaseStorage | None,
+    *,
+    sampler_seed: int | None = None,
+    seed_offset: int = 0,
+    data: str | None = None,
+    spaces_dirs: Sequence[str] | None = None,
 ) -> StudySetup:
     """Open an existing study as a worker (or to finalize it), from what the study records.
 
@@ -273,8 +297,10 @@ def join_study(
     metric = get_metric(settings.metric, settings.task)  # type: ignore[arg-type]
     resampling = study_resampling(dataset, settings)
     if cv_plan_hash(resampling) != attrs.get("cv_plan"):
-        raise InputError(f"the cross-validation splits differ from study '{study_name}''s (different scikit-learn version?); "
-                         "every worker must score on the same splits")
+        raise InputError(
+            f"the cross-validation splits differ from study '{study_name}''s (different scikit-learn version?); "
+            "every worker must score on the same splits"
+        )
     _check_artifact_dir(study_name, settings.artifact_dir)
     seed = (settings.seed + seed_offset) % 2**31 if sampler_seed is None else sampler_seed
     study = _open(study_name, opened, settings, metric, seed, resampling.n_splits, create=False)
@@ -294,7 +320,9 @@ def load_study_attrs(study_name: str, storage: optuna.storages.BaseStorage) -> d
 def _worker_data(study_name: str, settings: StudySettings, data: str | None) -> Dataset:
     path = data or settings.data_path
     if path is None:
-        raise InputError(f"study '{study_name}' was created from an in-memory table; give this process the data file (--data PATH)")
+        raise InputError(
+            f"study '{study_name}' was created from an in-memory table; give this process the data file (--data PATH)"
+        )
     return load_dataset(path, settings.target, settings.task)
 
 

@@ -78,6 +78,7 @@ class _Stop:
 
     def deadline(self, deadline: Deadline) -> Deadline:
         """``deadline``, passed as soon as this callback stops the study for a reason."""
+
         def clock() -> float:
             return math.inf if self.stopping.is_set() else deadline.clock()
 
@@ -101,10 +102,20 @@ def context_for(
 ) -> SearchContext:
     """What every trial of this process needs (``model_threads``: see ``_parallel``)."""
     return SearchContext(
-        X=setup.dataset.X, y=setup.dataset.y, task=setup.dataset.task, metric=setup.metric, classes=setup.dataset.classes,
-        resampling=setup.resampling, spaces=setup.spaces, seed=setup.settings.seed, model_threads=model_threads, deadline=deadline,
-        artifact_store=setup.artifact_store, objectives=setup.settings.objectives,
-        epoch_pruning=setup.settings.pruner == "median", first_trial_deadline=first_trial_deadline,
+        X=setup.dataset.X,
+        y=setup.dataset.y,
+        task=setup.dataset.task,
+        metric=setup.metric,
+        classes=setup.dataset.classes,
+        resampling=setup.resampling,
+        spaces=setup.spaces,
+        seed=setup.settings.seed,
+        model_threads=model_threads,
+        deadline=deadline,
+        artifact_store=setup.artifact_store,
+        objectives=setup.settings.objectives,
+        epoch_pruning=setup.settings.pruner == "median",
+        first_trial_deadline=first_trial_deadline,
     )
 
 
@@ -190,7 +201,9 @@ def serialize_trial_starts(storage: optuna.storages.BaseStorage) -> None:
     storage.set_trial_state_values = set_trial_state_values  # type: ignore[method-assign]
 
 
-def _optimize(study: optuna.Study, objective: Objective, batch: int | None, deadline: Deadline, n_jobs: int, callbacks: Sequence[Any]) -> None:
+def _optimize(
+    study: optuna.Study, objective: Objective, batch: int | None, deadline: Deadline, n_jobs: int, callbacks: Sequence[Any]
+) -> None:
     study.optimize(
         objective,
         n_trials=batch,

@@ -58,8 +58,13 @@ class WorkerOutcome:
     elapsed_seconds: float
 
 
-def run_worker(study_name: str, storage: str | optuna.storages.BaseStorage | None, config: WorkerConfig,
-               reporter: ProgressReporter | None = None, clock: Clock = time.monotonic) -> WorkerOutcome:
+def run_worker(
+    study_name: str,
+    storage: str | optuna.storages.BaseStorage | None,
+    config: WorkerConfig,
+    reporter: ProgressReporter | None = None,
+    clock: Clock = time.monotonic,
+) -> WorkerOutcome:
     """Add trials to an existing study until it has ``n_trials`` finished ones or the time is up.
 
     Raises:
@@ -69,8 +74,14 @@ def run_worker(study_name: str, storage: str | optuna.storages.BaseStorage | Non
     deadline = Deadline.after(config.time_budget, clock)
     me = worker_id()
     # Without a seed, the study's is mixed with this worker's id: two workers with one seed would draw the same candidates.
-    setup = join_study(study_name, storage, sampler_seed=config.seed, seed_offset=zlib.crc32(me.encode()),
-                       data=config.data, spaces_dirs=config.spaces_dirs)
+    setup = join_study(
+        study_name,
+        storage,
+        sampler_seed=config.seed,
+        seed_offset=zlib.crc32(me.encode()),
+        data=config.data,
+        spaces_dirs=config.spaces_dirs,
+    )
     n_trials = config.n_trials or setup.settings.n_trials
     if n_trials is None and config.time_budget is None:
         raise InputError(f"study '{study_name}' has no trial target; give the worker --n-trials N or --time-budget S")
@@ -78,16 +89,26 @@ def run_worker(study_name: str, storage: str | optuna.storages.BaseStorage | Non
     before = _finished_by(setup.study, me)
     run_trials(setup, n_trials=n_trials, deadline=deadline, n_jobs=config.n_jobs, reporter=reporter, clock=clock)
     counts = count_trials(setup.study)
-    return WorkerOutcome(setup.study, me, len(_finished_by(setup.study, me) - before), counts.done, counts.running, clock() - started)
+    return WorkerOutcome(
+        setup.study, me, len(_finished_by(setup.study, me) - before), counts.done, counts.running, clock() - started
+    )
 
 
 def _finished_by(study: optuna.Study, worker: str) -> set[int]:
-    return {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished() and t.user_attrs.get(WORKER_ATTR) == worker}
+    return {
+        t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished() and t.user_attrs.get(WORKER_ATTR) == worker
+    }
 
 
 def finalize_study(
-    study_name: str, storage: str | optuna.storages.BaseStorage | None, *, ensemble: str | None = None,
-    time_budget: float | None = None, n_jobs: int = 1, data: str | None = None, spaces_dirs: tuple[str, ...] | None = None,
+    study_name: str,
+    storage: str | optuna.storages.BaseStorage | None,
+    *,
+    ensemble: str | None = None,
+    time_budget: float | None = None,
+    n_jobs: int = 1,
+    data: str | None = None,
+    spaces_dirs: tuple[str, ...] | None = None,
     clock: Clock = time.monotonic,
 ) -> SearchOutcome:
     """Build the study's final model once, from all its finished trials, and save it with its card.

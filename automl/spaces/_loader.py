@@ -19,8 +19,19 @@ from automl.spaces._schema import FamilySpace, Param, PortfolioEntry, Preprocess
 
 log = logging.getLogger(__name__)
 
-_TOP_KEYS = {"name", "builder", "tasks", "params", "fixed", "defaults", "preprocessing", "order", "description",
-             "portfolio", "rows_budget"}
+_TOP_KEYS = {
+    "name",
+    "builder",
+    "tasks",
+    "params",
+    "fixed",
+    "defaults",
+    "preprocessing",
+    "order",
+    "description",
+    "portfolio",
+    "rows_budget",
+}
 _PARAM_KEYS = {"type", "low", "high", "log", "step", "choices", "when", "repeat"}
 _TYPES = ("int", "float", "categorical", "bool")
 # Search-space files are a few KB; a bigger one is a mistake or an attempt to exhaust memory.
@@ -64,9 +75,7 @@ def default_spaces_dir() -> Path:
     raise SpaceError(f"built-in search spaces not found in '{packaged}' or '{checkout}'; reinstall automl")
 
 
-def load_spaces(
-    extra_dirs: Collection[str | Path] = (), known_builders: Collection[str] | None = None
-) -> dict[str, FamilySpace]:
+def load_spaces(extra_dirs: Collection[str | Path] = (), known_builders: Collection[str] | None = None) -> dict[str, FamilySpace]:
     """All families: the built-in folder first, then each of ``extra_dirs`` (later files override)."""
     return load_spaces_with_overrides(extra_dirs, known_builders)[0]
 
@@ -104,7 +113,9 @@ def load_space(path: str | Path, known_builders: Collection[str] | None = None) 
     if not path.is_file():
         raise SpaceError(f"search-space file not found: '{path}'")
     if path.stat().st_size > MAX_SPACE_FILE_BYTES:
-        raise SpaceError(f"{path}: {path.stat().st_size:,} bytes is too large for a search-space file (limit {MAX_SPACE_FILE_BYTES:,})")
+        raise SpaceError(
+            f"{path}: {path.stat().st_size:,} bytes is too large for a search-space file (limit {MAX_SPACE_FILE_BYTES:,})"
+        )
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -263,7 +274,10 @@ class _Parser:
                 raise self.fail((*key, "repeat"), f"must name an earlier int parameter, got {repeat!r}")
             counter = earlier[repeat]
             if counter.low < 0 or counter.high > MAX_REPEAT:  # type: ignore[operator]
-                raise self.fail((*key, "repeat"), f"'{repeat}' must range within 0..{MAX_REPEAT} to repeat a parameter, got {counter.low}..{counter.high}")
+                raise self.fail(
+                    (*key, "repeat"),
+                    f"'{repeat}' must range within 0..{MAX_REPEAT} to repeat a parameter, got {counter.low}..{counter.high}",
+                )
             if _template_fields(name) != {"i"}:
                 raise self.fail(key, "a repeated parameter's name must contain '{i}' and no other '{...}' field")
         elif "{" in name or "}" in name:
@@ -287,7 +301,10 @@ class _Parser:
         for bound in ("low", "high"):
             value = body.get(bound)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise self.fail((*key, bound), f"a{'n' if kind == 'int' else ''} {kind} parameter needs a finite numeric '{bound}', got {value!r}")
+                raise self.fail(
+                    (*key, bound),
+                    f"a{'n' if kind == 'int' else ''} {kind} parameter needs a finite numeric '{bound}', got {value!r}",
+                )
             if kind == "int" and int(value) != value:
                 raise self.fail((*key, bound), f"an int parameter needs an integer bound, got {value!r}")
         low, high, log, step = body["low"], body["high"], body.get("log", False), body.get("step")
@@ -297,7 +314,9 @@ class _Parser:
             raise self.fail((*key, "log"), f"must be true or false, got {log!r}")
         if log and low <= 0:
             raise self.fail((*key, "low"), f"log scale needs low > 0, got {low}")
-        if step is not None and (log or isinstance(step, bool) or not isinstance(step, (int, float)) or not math.isfinite(step) or step <= 0):
+        if step is not None and (
+            log or isinstance(step, bool) or not isinstance(step, (int, float)) or not math.isfinite(step) or step <= 0
+        ):
             raise self.fail((*key, "step"), "step must be a positive number and cannot be combined with log")
         if step is not None and kind == "int" and int(step) != step:
             raise self.fail((*key, "step"), f"an int parameter needs an integer step, got {step!r}")
@@ -342,9 +361,7 @@ class _Parser:
         defaults = self._mapping((key,), value)
         by_name = {p.name: p for p in params}
         for name, val in defaults.items():
-            param = by_name.get(name) or next(
-                (p for p in params if p.repeat and _matches_template(p.name, name)), None
-            )
+            param = by_name.get(name) or next((p for p in params if p.repeat and _matches_template(p.name, name)), None)
             if param is None:
                 raise self.fail((key, name), f"not a parameter of this family{did_you_mean(name, by_name)}")
             if not param.contains(val):
@@ -358,7 +375,11 @@ def _template_fields(name: str) -> set[str]:
         parsed = list(string.Formatter().parse(name))
     except ValueError:
         return {"?"}
-    return {field + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "") for _, field, spec, conv in parsed if field is not None}
+    return {
+        field + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "")
+        for _, field, spec, conv in parsed
+        if field is not None
+    }
 
 
 def _matches_template(template: str, name: str) -> bool:

@@ -18,9 +18,22 @@ from systems._optuna_xgb import OPTUNA_XGB
 from systems._zero_rule import ZERO_RULE
 
 SYSTEMS: dict[str, System] = {
-    s.name: s for s in (
-        ZERO_RULE, HGB_DEFAULTS, OPTUNA_XGB, FLAML, AUTOGLUON, AUTOGLUON_BEST, AUTOML,
-        AUTOML_SINGLE, AUTOML_MLP, AUTOML_PRUNED, AUTOML_MLP_PRUNED, AUTOML_1CORE, AUTOML_NO_ES, AUTOML_NO_PORTFOLIO,
+    s.name: s
+    for s in (
+        ZERO_RULE,
+        HGB_DEFAULTS,
+        OPTUNA_XGB,
+        FLAML,
+        AUTOGLUON,
+        AUTOGLUON_BEST,
+        AUTOML,
+        AUTOML_SINGLE,
+        AUTOML_MLP,
+        AUTOML_PRUNED,
+        AUTOML_MLP_PRUNED,
+        AUTOML_1CORE,
+        AUTOML_NO_ES,
+        AUTOML_NO_PORTFOLIO,
     )
 }
 # The comparison with peers; autogluon_best and the automl_* variants are run on request (--systems).

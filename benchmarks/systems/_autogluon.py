@@ -57,7 +57,11 @@ def _fitter(presets: str) -> FitFn:
         label = _label_name(X)
         train = X.assign(**{label: y.to_numpy()})
         predictor = TabularPredictor(
-            label=label, problem_type=ctx.task, eval_metric=_METRICS[ctx.metric], path="autogluon_models", verbosity=0,
+            label=label,
+            problem_type=ctx.task,
+            eval_metric=_METRICS[ctx.metric],
+            path="autogluon_models",
+            verbosity=0,
         )
         predictor.fit(train, time_limit=ctx.budget, presets=presets)
         detail = f"best {predictor.model_best}, {len(predictor.model_names())} models"
@@ -67,13 +71,17 @@ def _fitter(presets: str) -> FitFn:
 
 
 AUTOGLUON = System(
-    "autogluon", _fitter("medium_quality"),
+    "autogluon",
+    _fitter("medium_quality"),
     "AutoGluon 1.6.3 TabularPredictor(eval_metric).fit(time_limit=budget, presets='medium_quality'), its defaults "
     "(all cores), in its own venv",
-    missing=missing, python=PEERS_PYTHON,
+    missing=missing,
+    python=PEERS_PYTHON,
 )
 AUTOGLUON_BEST = System(
-    "autogluon_best", _fitter("best_quality"),
+    "autogluon_best",
+    _fitter("best_quality"),
     "AutoGluon 1.6.3 as `autogluon` with presets='best_quality' (bagging and stacking; folds fitted sequentially, no ray)",
-    missing=missing, python=PEERS_PYTHON,
+    missing=missing,
+    python=PEERS_PYTHON,
 )

@@ -53,14 +53,20 @@ def fit(X: pd.DataFrame, y: pd.Series, ctx: FitContext) -> Fitted:
     wrapper = _CategoryFrame(None, categories)
     model = AutoML()
     model.fit(
-        wrapper._frame(X), y,
+        wrapper._frame(X),
+        y,
         task="regression" if ctx.task == "regression" else "classification",
-        time_budget=ctx.budget, metric=ctx.metric, seed=ctx.seed, verbose=0,  # n_jobs: FLAML's default, all cores
+        time_budget=ctx.budget,
+        metric=ctx.metric,
+        seed=ctx.seed,
+        verbose=0,  # n_jobs: FLAML's default, all cores
     )
     return Fitted(_CategoryFrame(model, categories), f"{model.best_estimator}")
 
 
 FLAML = System(
-    "flaml", fit, "FLAML AutoML().fit(time_budget=budget, metric, seed) at its defaults (n_jobs=-1); strings passed as category",
+    "flaml",
+    fit,
+    "FLAML AutoML().fit(time_budget=budget, metric, seed) at its defaults (n_jobs=-1); strings passed as category",
     missing=missing,
 )

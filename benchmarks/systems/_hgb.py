@@ -24,6 +24,7 @@ def fit(X: pd.DataFrame, y: pd.Series, ctx: FitContext) -> Fitted:
 
 
 HGB_DEFAULTS = System(
-    "hgb_defaults", fit,
+    "hgb_defaults",
+    fit,
     "sklearn HistGradientBoosting defaults; non-numeric columns ordinal-encoded and declared categorical",
 )

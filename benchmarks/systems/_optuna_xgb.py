@@ -56,15 +56,18 @@ def fit(X: pd.DataFrame, y: pd.Series, ctx: FitContext) -> Fitted:
     splitter = (KFold if regression else StratifiedKFold)(n_splits=N_FOLDS, shuffle=True, random_state=ctx.seed)
 
     def objective(trial: optuna.Trial) -> float:
-        scores = cross_val_score(build(suggest_params(trial)), X, target, cv=splitter,
-                                 scoring=_SCORING[ctx.metric], n_jobs=1, error_score="raise")
+        scores = cross_val_score(
+            build(suggest_params(trial)), X, target, cv=splitter, scoring=_SCORING[ctx.metric], n_jobs=1, error_score="raise"
+        )
         return float(np.mean(scores))
 
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=ctx.seed))
     study.optimize(objective, timeout=ctx.budget * SEARCH_FRACTION, catch=(Exception,))
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
-        raise RuntimeError(f"optuna_xgb: no trial completed within {ctx.budget * SEARCH_FRACTION:.0f}s ({len(study.trials)} started)")
+        raise RuntimeError(
+            f"optuna_xgb: no trial completed within {ctx.budget * SEARCH_FRACTION:.0f}s ({len(study.trials)} started)"
+        )
     pipeline = build(study.best_params).fit(X, target)
     detail = f"{len(complete)} trials"
     if labels is None:
@@ -73,7 +76,8 @@ def fit(X: pd.DataFrame, y: pd.Series, ctx: FitContext) -> Fitted:
 
 
 OPTUNA_XGB = System(
-    "optuna_xgb", fit,
+    "optuna_xgb",
+    fit,
     "Optuna TPE (seeded) over 7 XGBoost hyperparameters, 5-fold CV, timeout 0.8*budget, refit best on all rows; "
     "XGBoost's default threads (all cores)",
 )

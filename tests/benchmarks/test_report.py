@@ -20,16 +20,34 @@ from _report import render_markdown, results_frame, system_summary  # noqa: E402
 
 def _run(dataset: str, system: str, seed: int, value: float | None, status: str = "ok", **extra: float) -> dict:
     metric = "log_loss"
-    return {"dataset": dataset, "task": "multiclass", "system": system, "metric": metric, "value": value,
-            "fit_seconds": extra.get("fit", 10.0), "budget": 10.0, "predict_seconds": 0.1, "n_test": 200,
-            "peak_memory_mb": extra.get("memory", 300.0), "status": status, "seed": seed, "error": "" if status == "ok" else "boom"}
+    return {
+        "dataset": dataset,
+        "task": "multiclass",
+        "system": system,
+        "metric": metric,
+        "value": value,
+        "fit_seconds": extra.get("fit", 10.0),
+        "budget": 10.0,
+        "predict_seconds": 0.1,
+        "n_test": 200,
+        "peak_memory_mb": extra.get("memory", 300.0),
+        "status": status,
+        "seed": seed,
+        "error": "" if status == "ok" else "boom",
+    }
 
 
 def _records() -> list[dict]:
     return [
-        _run("a", "zero_rule", 0, 1.0), _run("a", "autogluon", 0, 0.2, memory=500), _run("a", "automl", 0, 0.4, memory=400),
-        _run("a", "zero_rule", 1, 1.0), _run("a", "autogluon", 1, 0.5, memory=600), _run("a", "automl", 1, 0.3, memory=700),
-        _run("b", "zero_rule", 0, 2.0), _run("b", "autogluon", 0, 1.0), _run("b", "automl", 0, None, status="error", fit=30.0),
+        _run("a", "zero_rule", 0, 1.0),
+        _run("a", "autogluon", 0, 0.2, memory=500),
+        _run("a", "automl", 0, 0.4, memory=400),
+        _run("a", "zero_rule", 1, 1.0),
+        _run("a", "autogluon", 1, 0.5, memory=600),
+        _run("a", "automl", 1, 0.3, memory=700),
+        _run("b", "zero_rule", 0, 2.0),
+        _run("b", "autogluon", 0, 1.0),
+        _run("b", "automl", 0, None, status="error", fit=30.0),
     ]
 
 
@@ -59,8 +77,16 @@ def test_markdown_has_the_tables_and_the_baseline_comparison() -> None:
     frame = results_frame(_records())
     earlier = results_frame([{**r, "value": (r["value"] or 0) * 0.9, "budget": 5.0} for r in _records()])
     text = render_markdown(frame, ["zero_rule", "autogluon", "automl"], ["# title"], earlier)
-    for section in ("## Summary", "## Test metric", "## Normalized score", "## Rank", "## Peak memory (MB)",
-                    "## Predict ms per 1,000 rows", "## Against the baseline run", "## Failures and skips"):
+    for section in (
+        "## Summary",
+        "## Test metric",
+        "## Normalized score",
+        "## Rank",
+        "## Peak memory (MB)",
+        "## Predict ms per 1,000 rows",
+        "## Against the baseline run",
+        "## Failures and skips",
+    ):
         assert section in text
     assert "| automl | a | log_loss | 0.3150 | 0.3500 | 2/2 |" in text  # worse than the baseline on both seeds
     assert "b / automl (seed 0): **error**" in text

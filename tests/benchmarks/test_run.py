@@ -21,10 +21,26 @@ def test_run_penguins_writes_normalized_results(tmp_path: Path) -> None:
         pytest.skip(f"shared datasets not found at {DATASETS}")
     out = tmp_path / "results"
     completed = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "run.py"), "--budget", "10", "--datasets", "penguins",
-         "--systems", "zero_rule,hgb_defaults,automl", "--seeds", "0,1", "--out", str(out),
-         "--datasets-dir", str(DATASETS)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "run.py"),
+            "--budget",
+            "10",
+            "--datasets",
+            "penguins",
+            "--systems",
+            "zero_rule,hgb_defaults,automl",
+            "--seeds",
+            "0,1",
+            "--out",
+            str(out),
+            "--datasets-dir",
+            str(DATASETS),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
 

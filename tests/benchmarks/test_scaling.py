@@ -20,9 +20,28 @@ def test_scaling_measures_each_worker_count(tmp_path: Path) -> None:
         pytest.skip(f"shared datasets not found at {DATASETS}")
     out = tmp_path / "scaling"
     done = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "scaling.py"), "--dataset", "penguins", "--budget", "10", "--workers", "1,2",
-         "--storage", "journal", "--families", "logistic_regression", "--out", str(out), "--datasets-dir", str(DATASETS)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "scaling.py"),
+            "--dataset",
+            "penguins",
+            "--budget",
+            "10",
+            "--workers",
+            "1,2",
+            "--storage",
+            "journal",
+            "--families",
+            "logistic_regression",
+            "--out",
+            str(out),
+            "--datasets-dir",
+            str(DATASETS),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     rows = pd.read_csv(out / "scaling.csv")

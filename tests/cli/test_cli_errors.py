@@ -28,25 +28,50 @@ def _csv(tmp_path: Path, frame: pd.DataFrame, name: str = "d.csv") -> str:
 
 
 def _search_args(data: str, target: str, tmp_path: Path) -> list[str]:
-    return ["search", data, "--target", target, "--n-trials", "2", "--families", "logistic_regression",
-            "--storage", f"sqlite:///{tmp_path}/e.db", "--output", str(tmp_path / "runs")]
+    return [
+        "search",
+        data,
+        "--target",
+        target,
+        "--n-trials",
+        "2",
+        "--families",
+        "logistic_regression",
+        "--storage",
+        f"sqlite:///{tmp_path}/e.db",
+        "--output",
+        str(tmp_path / "runs"),
+    ]
 
 
 @pytest.mark.parametrize(
     ("mutate", "target", "message"),
     [
         (lambda f, p: str(p / "missing.csv"), "label", r"data file not found: '.*missing\.csv'"),
-        (lambda f, p: (p / "bad.parquet").write_bytes(b"PAR1 nonsense") and str(p / "bad.parquet"), "label", r"cannot read '.*bad\.parquet' as Parquet"),
+        (
+            lambda f, p: (p / "bad.parquet").write_bytes(b"PAR1 nonsense") and str(p / "bad.parquet"),
+            "label",
+            r"cannot read '.*bad\.parquet' as Parquet",
+        ),
         (lambda f, p: _csv(p, f), "lable", r"target column 'lable' not found \(did you mean 'label'\?\)"),
         (lambda f, p: _csv(p, f.head(0)), "label", r"the table has no rows"),
         (lambda f, p: _csv(p, f.assign(label="yes")), "label", r"target 'label' has a single class \('yes'\)"),
-        (lambda f, p: _csv(p, f.assign(label=np.where(np.arange(len(f)) == 4, None, f["label"]))), "label", r"target 'label' has 1 missing \(NaN\) value\(s\), first at row 4"),
-        (lambda f, p: _csv(p, f.head(2).assign(label=["yes", "no"])), "label",
-         r"every class of target 'label' has a single row; nothing is left to validate a model on"),
+        (
+            lambda f, p: _csv(p, f.assign(label=np.where(np.arange(len(f)) == 4, None, f["label"]))),
+            "label",
+            r"target 'label' has 1 missing \(NaN\) value\(s\), first at row 4",
+        ),
+        (
+            lambda f, p: _csv(p, f.head(2).assign(label=["yes", "no"])),
+            "label",
+            r"every class of target 'label' has a single row; nothing is left to validate a model on",
+        ),
     ],
     ids=["missing-file", "unreadable", "unknown-target", "empty", "single-class", "nan-target", "nothing-to-validate"],
 )
-def test_search_bad_input(mutate, target: str, message: str, binary_frame: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_search_bad_input(
+    mutate, target: str, message: str, binary_frame: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = mutate(binary_frame, tmp_path)
     code, err = _run(_search_args(data, target, tmp_path), capsys)
     assert code == 2
@@ -63,7 +88,9 @@ def test_infinite_regression_target(regression_frame: pd.DataFrame, tmp_path: Pa
 def test_broken_yaml_in_spaces_folder(binary_frame: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spaces = tmp_path / "spaces"
     spaces.mkdir()
-    (spaces / "bad.yaml").write_text("name: bad\nbuilder: ridge\ntasks: [regression]\nparams:\n  alpha: {type: float, low: 1, high: 0}\n")
+    (spaces / "bad.yaml").write_text(
+        "name: bad\nbuilder: ridge\ntasks: [regression]\nparams:\n  alpha: {type: float, low: 1, high: 0}\n"
+    )
     code, err = _run([*_search_args(_csv(tmp_path, binary_frame), "label", tmp_path), "--spaces", str(spaces)], capsys)
     assert code == 2 and len(err.splitlines()) == 1
     assert "bad.yaml:5: params.alpha.high: high (0) must be greater than low (1)" in err
@@ -75,7 +102,9 @@ def test_predict_with_mismatched_columns(binary_frame: pd.DataFrame, tmp_path: P
     assert main([*_search_args(_csv(tmp_path, binary_frame), "label", tmp_path), "--study", "p"]) == 0
     capsys.readouterr()
     other = _csv(tmp_path, binary_frame.drop(columns=["a", "colour"]), "other.csv")
-    code, err = _run(["predict", "--study", "p", "--storage", f"sqlite:///{tmp_path}/e.db", other, "--out", str(tmp_path / "o.csv")], capsys)
+    code, err = _run(
+        ["predict", "--study", "p", "--storage", f"sqlite:///{tmp_path}/e.db", other, "--out", str(tmp_path / "o.csv")], capsys
+    )
     assert code == 2 and len(err.splitlines()) == 1
     assert "lacks column(s) the model was trained on: a, colour" in err
 
@@ -94,5 +123,7 @@ def test_usage_error_exits_2_in_a_real_process(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "automl", "search", "x.csv"], capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 2
     assert "the following arguments are required: --target" in done.stderr
-    done = subprocess.run([sys.executable, "-m", "automl", "search", "x.csv", "--target", "y"], capture_output=True, text=True, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "automl", "search", "x.csv", "--target", "y"], capture_output=True, text=True, cwd=tmp_path
+    )
     assert done.returncode == 2 and done.stderr.strip() == "automl search: error: data file not found: 'x.csv'"

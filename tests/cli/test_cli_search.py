@@ -20,16 +20,43 @@ from automl.cli import main
 COMPLETE = optuna.trial.TrialState.COMPLETE
 
 
-def test_search_prints_leaderboard_summary_and_paths(binary_frame: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_search_prints_leaderboard_summary_and_paths(
+    binary_frame: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = tmp_path / "d.csv"
     binary_frame.to_csv(data, index=False)
     storage = f"sqlite:///{tmp_path}/c.db"
-    code = main(["search", str(data), "--target", "label", "--n-trials", "4", "--time-budget", "120",
-                 "--families", "logistic_regression,knn", "--study", "c", "--storage", storage, "--output", str(tmp_path / "runs")])
+    code = main(
+        [
+            "search",
+            str(data),
+            "--target",
+            "label",
+            "--n-trials",
+            "4",
+            "--time-budget",
+            "120",
+            "--families",
+            "logistic_regression,knn",
+            "--study",
+            "c",
+            "--storage",
+            storage,
+            "--output",
+            str(tmp_path / "runs"),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
-    for expected in ("Leaderboard", "Families (effort and best score)", "model saved to:", "model_card.json",
-                     f"automl dashboard --storage {storage}", "logistic_regression", "knn"):
+    for expected in (
+        "Leaderboard",
+        "Families (effort and best score)",
+        "model saved to:",
+        "model_card.json",
+        f"automl dashboard --storage {storage}",
+        "logistic_regression",
+        "knn",
+    ):
         assert expected in out, expected
     assert main(["leaderboard", "--study", "c", "--storage", storage, "--csv", str(tmp_path / "lb.csv")]) == 0
     assert len(pd.read_csv(tmp_path / "lb.csv")) == 4
@@ -53,10 +80,30 @@ def test_sigkill_mid_search_then_rerun_keeps_finished_trials(binary_frame: pd.Da
     data = tmp_path / "d.csv"
     pd.concat([binary_frame] * 10, ignore_index=True).to_csv(data, index=False)
     storage = f"sqlite:///{tmp_path}/k.db"
-    command = [sys.executable, "-m", "automl", "search", str(data), "--target", "label", "--n-trials", "10",
-               "--time-budget", "300", "--families", "random_forest,extra_trees", "--study", "k",
-               "--storage", storage, "--output", str(tmp_path / "runs")]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path, start_new_session=True)
+    command = [
+        sys.executable,
+        "-m",
+        "automl",
+        "search",
+        str(data),
+        "--target",
+        "label",
+        "--n-trials",
+        "10",
+        "--time-budget",
+        "300",
+        "--families",
+        "random_forest,extra_trees",
+        "--study",
+        "k",
+        "--storage",
+        storage,
+        "--output",
+        str(tmp_path / "runs"),
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path, start_new_session=True
+    )
     deadline = time.monotonic() + 240
     before: dict[int, float] = {}
     while time.monotonic() < deadline and len(before) < 3:

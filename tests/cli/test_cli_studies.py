@@ -24,8 +24,16 @@ def two_studies(binary_frame: pd.DataFrame, tmp_path: Path) -> tuple[str, Path]:
     """Studies 'first' and 'second' (two trials each, models saved) in one SQLite file."""
     storage = f"sqlite:///{tmp_path}/s.db"
     for name in ("first", "second"):
-        automl.search(binary_frame, "label", time_budget=None, n_trials=2, families=["logistic_regression"],
-                      storage=storage, study_name=name, output_dir=str(tmp_path / "runs"))
+        automl.search(
+            binary_frame,
+            "label",
+            time_budget=None,
+            n_trials=2,
+            families=["logistic_regression"],
+            storage=storage,
+            study_name=name,
+            output_dir=str(tmp_path / "runs"),
+        )
     return storage, tmp_path / "runs"
 
 
@@ -33,7 +41,9 @@ def _names(storage: str) -> list[str]:
     return sorted(s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False))
 
 
-def test_list_shows_every_study_with_its_trials_and_folder(two_studies: tuple[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_list_shows_every_study_with_its_trials_and_folder(
+    two_studies: tuple[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     storage, runs = two_studies
     code, out, _ = _run(["studies", "list", "--storage", storage], capsys)
     assert code == 0
@@ -56,7 +66,9 @@ def test_delete_without_a_name_is_a_usage_error(two_studies: tuple[str, Path], c
     assert _names(storage) == ["first", "second"]
 
 
-def test_delete_with_yes_removes_the_study_and_its_folder_only(two_studies: tuple[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_delete_with_yes_removes_the_study_and_its_folder_only(
+    two_studies: tuple[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     storage, runs = two_studies
     assert (runs / "first" / "models").is_dir()
     code, out, _ = _run(["studies", "delete", "first", "--storage", storage, "--yes"], capsys)
@@ -67,8 +79,9 @@ def test_delete_with_yes_removes_the_study_and_its_folder_only(two_studies: tupl
 
 
 @pytest.mark.parametrize(("answer", "deleted"), [("y\n", True), ("n\n", False), ("", False)], ids=["yes", "no", "eof"])
-def test_delete_asks_first(answer: str, deleted: bool, two_studies: tuple[str, Path], capsys: pytest.CaptureFixture[str],
-                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_delete_asks_first(
+    answer: str, deleted: bool, two_studies: tuple[str, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     storage, runs = two_studies
     monkeypatch.setattr("sys.stdin", io.StringIO(answer))
     code, out, _ = _run(["studies", "delete", "first", "--storage", storage], capsys)
@@ -84,11 +97,15 @@ def test_unknown_study_is_a_one_line_error(two_studies: tuple[str, Path], capsys
 
 def test_missing_database_is_an_error_and_is_not_created(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(["studies", "list", "--storage", f"sqlite:///{tmp_path}/none.db"], capsys)
-    assert code == 2 and err == f"automl studies: error: no database at '{tmp_path}/none.db' (storage sqlite:///{tmp_path}/none.db)"
+    assert (
+        code == 2 and err == f"automl studies: error: no database at '{tmp_path}/none.db' (storage sqlite:///{tmp_path}/none.db)"
+    )
     assert not (tmp_path / "none.db").exists()
 
 
-def test_a_folder_a_search_did_not_write_is_never_deleted(two_studies: tuple[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_folder_a_search_did_not_write_is_never_deleted(
+    two_studies: tuple[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     """artifact_dir is data from the database: pointing it elsewhere must not delete other files."""
     storage, runs = two_studies
     precious = runs.parent / "precious"
@@ -104,10 +121,20 @@ def test_a_folder_a_search_did_not_write_is_never_deleted(two_studies: tuple[str
     assert (runs / "second" / "models").is_dir()
 
 
-def test_a_study_without_folder_is_deleted_alone(binary_frame: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_study_without_folder_is_deleted_alone(
+    binary_frame: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     storage = f"sqlite:///{tmp_path}/s.db"
-    automl.search(binary_frame, "label", time_budget=None, n_trials=1, families=["logistic_regression"],
-                  storage=storage, study_name="bare", output_dir=None)
+    automl.search(
+        binary_frame,
+        "label",
+        time_budget=None,
+        n_trials=1,
+        families=["logistic_regression"],
+        storage=storage,
+        study_name="bare",
+        output_dir=None,
+    )
     code, out, _ = _run(["studies", "delete", "bare", "--storage", storage, "--yes"], capsys)
     assert code == 0 and "deleted study 'bare' (1 trials) (it recorded no artifact folder)" in out
     assert _names(storage) == []

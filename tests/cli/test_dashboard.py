@@ -39,13 +39,25 @@ def dashboard(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
     storage = f"sqlite:///{tmp_path}/d.db"
     X, y = make_classification(n_samples=150, n_features=4, random_state=0)
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"]).assign(label=y)
-    automl.search(frame, "label", families=["logistic_regression", "knn"], n_trials=4, time_budget=None, storage=storage,
-                  output_dir=None, study_name="dash-study", cv_folds=3)
+    automl.search(
+        frame,
+        "label",
+        families=["logistic_regression", "knn"],
+        n_trials=4,
+        time_budget=None,
+        storage=storage,
+        output_dir=None,
+        study_name="dash-study",
+        cv_folds=3,
+    )
     port = _free_port()
     log = tmp_path / "dashboard.log"
     with open(log, "wb") as out:
-        server = subprocess.Popen([sys.executable, "-m", "automl", "dashboard", "--storage", storage, "--port", str(port)],
-                                  stdout=out, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "automl", "dashboard", "--storage", storage, "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         for _ in range(150):
             try:
@@ -103,8 +115,9 @@ def test_dashboard_shows_the_study_in_a_real_browser(dashboard: tuple[str, str, 
     assert "Intermediate Values" in text
 
 
-def test_dashboard_warns_when_it_listens_beyond_this_machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_dashboard_warns_when_it_listens_beyond_this_machine(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     served: dict[str, object] = {}
     monkeypatch.setattr("optuna_dashboard.run_server", lambda storage, **kw: served.update(kw))
     assert main(["dashboard", "--storage", f"sqlite:///{tmp_path}/x.db", "--host", "0.0.0.0", "--port", "8123"]) == 0

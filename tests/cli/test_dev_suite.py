@@ -57,12 +57,27 @@ def test_cli_search_on_dev_dataset(name: str, tmp_path: Path) -> None:
     path, entry = shared_dataset(name)
     storage = f"sqlite:///{tmp_path}/dev.db"
     returned = tmp_path / "returned.npy"
-    cli_args = ["search", str(path), "--target", entry["target"], "--time-budget", str(BUDGET),
-                "--study", name, "--storage", storage, "--output", str(tmp_path / "runs")]
+    cli_args = [
+        "search",
+        str(path),
+        "--target",
+        entry["target"],
+        "--time-budget",
+        str(BUDGET),
+        "--study",
+        name,
+        "--storage",
+        storage,
+        "--output",
+        str(tmp_path / "runs"),
+    ]
     started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-c", _DRIVER, str(returned), str(path), entry["target"], entry["task"], str(ROWS), *cli_args],
-        capture_output=True, text=True, cwd=tmp_path, timeout=BUDGET * 3 + 60,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=BUDGET * 3 + 60,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     elapsed = float(done.stdout.rsplit("cli finished at ", 1)[1].split()[0]) - started

@@ -46,7 +46,9 @@ def test_champion_challenger_on_elec2_from_the_cli(tmp_path: Path) -> None:
     holdout = ["--data", "recent.csv", "--time-col", "t", "--holdout-fraction", "0.5"]
 
     # 1. a search on the first third becomes the champion; 2. a search on more data the challenger
-    automl("search", "first.csv", "--target", target, "--time-budget", "25", "--study", "first", "--register", "elec", cwd=tmp_path)
+    automl(
+        "search", "first.csv", "--target", target, "--time-budget", "25", "--study", "first", "--register", "elec", cwd=tmp_path
+    )
     automl("search", "more.csv", "--target", target, "--time-budget", "25", "--study", "more", "--register", "elec", cwd=tmp_path)
     with Registry(f"sqlite:///{tmp_path}/automl.db") as reg:
         assert reg.aliases("elec") == {"champion": 1, "challenger": 2}
@@ -61,8 +63,12 @@ def test_champion_challenger_on_elec2_from_the_cli(tmp_path: Path) -> None:
         # 4. a clearly worse challenger (one feature, registered through the API) is rejected
         train = pd.read_csv(tmp_path / "first.csv")
         weak = TabularModel("logistic_regression", {"C": 1.0}, "binary", True, "onehot").fit(train[["period"]], train[target])
-        reg.register("elec", weak, card=_card(train, target, "one-feature logistic"),
-                     lineage=Lineage("external", parent_version=champion, notes={"feature_columns": ["period"]}))
+        reg.register(
+            "elec",
+            weak,
+            card=_card(train, target, "one-feature logistic"),
+            lineage=Lineage("external", parent_version=champion, notes={"feature_columns": ["period"]}),
+        )
     automl("challenge", "elec", "--challenger", "3", *holdout, *registry, cwd=tmp_path)
     with Registry(f"sqlite:///{tmp_path}/automl.db") as reg:
         assert reg.history("elec", kinds=("rejected",))[-1].version == 3
@@ -89,8 +95,16 @@ def test_champion_challenger_on_elec2_from_the_cli(tmp_path: Path) -> None:
 
 
 def _card(train: pd.DataFrame, target: str, family: str) -> ModelCard:
-    return ModelCard(task="binary", metric="roc_auc", family=family, params={}, cv_score=None, data_fingerprint="external",
-                     target=target, classes=sorted(train[target].unique().tolist()))
+    return ModelCard(
+        task="binary",
+        metric="roc_auc",
+        family=family,
+        params={},
+        cv_score=None,
+        data_fingerprint="external",
+        target=target,
+        classes=sorted(train[target].unique().tolist()),
+    )
 
 
 def test_sigkill_during_promote_or_search_register_never_breaks_the_registry(tmp_path: Path) -> None:
@@ -117,10 +131,28 @@ def test_sigkill_during_promote_or_search_register_never_breaks_the_registry(tmp
             argv = ["registry", "promote", f"churn@{target}", "--registry", url]
             window = 3.2  # start-up, then the transaction; measured ~3 s to finish
         else:
-            argv = ["search", "train.csv", "--target", "y", "--n-trials", "1", "--families", "logistic_regression", "--study", f"s{attempt}",
-                    "--storage", f"sqlite:///{tmp_path}/studies.db", "--register", "churn", "--registry", url]
+            argv = [
+                "search",
+                "train.csv",
+                "--target",
+                "y",
+                "--n-trials",
+                "1",
+                "--families",
+                "logistic_regression",
+                "--study",
+                f"s{attempt}",
+                "--storage",
+                f"sqlite:///{tmp_path}/studies.db",
+                "--register",
+                "churn",
+                "--registry",
+                url,
+            ]
             window = 7.0  # the search, the artifact copy, then the registration transaction
-        proc = subprocess.Popen([sys.executable, "-m", "automl", *argv], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "automl", *argv], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         time.sleep(rng.uniform(0.3, window))
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
@@ -135,8 +167,10 @@ def test_sigkill_during_promote_or_search_register_never_breaks_the_registry(tmp
     with Registry(url) as reg:
         assert reg.check("churn") == []
         versions_now = len(reg.versions("churn"))
-    print(f"\nSIGKILLed {kills['promote']} promote and {kills['search']} search --register processes in {attempt} attempts; "
-          f"{versions_now} versions registered, history consistent after every kill")
+    print(
+        f"\nSIGKILLed {kills['promote']} promote and {kills['search']} search --register processes in {attempt} attempts; "
+        f"{versions_now} versions registered, history consistent after every kill"
+    )
 
 
 def test_sigkill_during_update_never_leaves_a_half_registered_version(tmp_path: Path) -> None:
@@ -148,8 +182,23 @@ def test_sigkill_during_update_never_leaves_a_half_registered_version(tmp_path: 
     data.iloc[:1200].to_csv(tmp_path / "old.csv", index=False)
     data.iloc[1200:].to_csv(tmp_path / "new.csv", index=False)
     url = f"sqlite:///{tmp_path}/reg.db"
-    automl("search", "old.csv", "--target", "y", "--n-trials", "2", "--families", "logistic_regression,xgboost", "--study", "first",
-           "--storage", url, "--register", "churn", cwd=tmp_path)
+    automl(
+        "search",
+        "old.csv",
+        "--target",
+        "y",
+        "--n-trials",
+        "2",
+        "--families",
+        "logistic_regression,xgboost",
+        "--study",
+        "first",
+        "--storage",
+        url,
+        "--register",
+        "churn",
+        cwd=tmp_path,
+    )
     X = data.drop(columns="y")
     rng = random.Random(1)
     kills, attempt = 0, 0
@@ -158,9 +207,25 @@ def test_sigkill_during_update_never_leaves_a_half_registered_version(tmp_path: 
         assert attempt <= 80, f"only {kills} kills in 80 attempts"
         mode = rng.choice(["stateful", "stateless", "auto"])
         proc = subprocess.Popen(
-            [sys.executable, "-m", "automl", "update", "churn", "--data", "new.csv", "--mode", mode, "--registry", url,
-             "--n-bootstrap", "200", "--promote"],
-            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "automl",
+                "update",
+                "churn",
+                "--data",
+                "new.csv",
+                "--mode",
+                mode,
+                "--registry",
+                url,
+                "--n-bootstrap",
+                "200",
+                "--promote",
+            ],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         time.sleep(rng.uniform(0.3, 6.0))
         if proc.poll() is None:

@@ -47,7 +47,9 @@ def populated(tmp_path: Path) -> tuple[str, Path, pd.DataFrame]:
     return url, path, holdout
 
 
-def test_list_show_history_lineage_and_json(populated: tuple[str, Path, pd.DataFrame], capsys: pytest.CaptureFixture[str]) -> None:
+def test_list_show_history_lineage_and_json(
+    populated: tuple[str, Path, pd.DataFrame], capsys: pytest.CaptureFixture[str]
+) -> None:
     url = populated[0]
     code, out, _ = _run(["registry", "list", "--registry", url], capsys)
     assert code == 0 and "churn" in out
@@ -64,8 +66,26 @@ def test_challenge_promote_rollback_and_alias_from_the_cli(
     populated: tuple[str, Path, pd.DataFrame], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url, holdout, _ = populated
-    code, out, _ = _run(["challenge", "churn", "--challenger", "2", "--data", str(holdout), "--registry", url,
-                         "--slices", "group", "--promote", "--out", str(tmp_path / "report"), "--n-bootstrap", "300"], capsys)
+    code, out, _ = _run(
+        [
+            "challenge",
+            "churn",
+            "--challenger",
+            "2",
+            "--data",
+            str(holdout),
+            "--registry",
+            url,
+            "--slices",
+            "group",
+            "--promote",
+            "--out",
+            str(tmp_path / "report"),
+            "--n-bootstrap",
+            "300",
+        ],
+        capsys,
+    )
     assert code == 0 and "PROMOTE" in out and "churn@2 is now the champion" in out
     assert (tmp_path / "report" / "report.html").exists()
     code, out, _ = _run(["registry", "history", "churn", "--registry", url, "--alias", "champion", "--at", "2999-01-01"], capsys)
@@ -92,11 +112,16 @@ def test_challenge_promote_rollback_and_alias_from_the_cli(
         (["registry", "alias", "churn", "latest", "1"], "reserved"),
         (["challenge", "churn", "--challenger", "7", "--data", "{holdout}"], "churn has no version 7"),
         (["challenge", "nope", "--challenger", "2", "--data", "{holdout}"], "no registered model named 'nope'"),
-        (["challenge", "churn", "--challenger", "2", "--data", "{missing_column}"], "lacks column\\(s\\) the model was trained on: a"),
+        (
+            ["challenge", "churn", "--challenger", "2", "--data", "{missing_column}"],
+            "lacks column\\(s\\) the model was trained on: a",
+        ),
         (["challenge", "churn", "--challenger", "2", "--data", "{empty}"], "is empty|no rows"),
         (["challenge", "churn", "--challenger", "2", "--data", "{holdout}", "--holdout-fraction", "0.5"], "not a sealed holdout"),
-        (["challenge", "churn", "--challenger", "2", "--data", "{holdout}", "--time-col", "nope", "--holdout-fraction", "0.5"],
-         "time column 'nope' not found"),
+        (
+            ["challenge", "churn", "--challenger", "2", "--data", "{holdout}", "--time-col", "nope", "--holdout-fraction", "0.5"],
+            "time column 'nope' not found",
+        ),
         (["challenge", "churn", "--challenger", "2", "--data", "{new_label}"], "label\\(s\\) the model never saw: 'maybe'"),
     ],
 )
@@ -104,7 +129,12 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(
     argv: list[str], message: str, populated: tuple[str, Path, pd.DataFrame], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url, holdout, frame = populated
-    files = {"holdout": holdout, "missing_column": tmp_path / "missing.csv", "empty": tmp_path / "empty.csv", "new_label": tmp_path / "label.csv"}
+    files = {
+        "holdout": holdout,
+        "missing_column": tmp_path / "missing.csv",
+        "empty": tmp_path / "empty.csv",
+        "new_label": tmp_path / "label.csv",
+    }
     frame.drop(columns=["a"]).to_csv(files["missing_column"], index=False)
     files["empty"].write_text("")
     frame.assign(y=["maybe", *list(frame["y"].iloc[1:])]).to_csv(files["new_label"], index=False)
@@ -124,8 +154,13 @@ def test_two_concurrent_promotions_exactly_one_wins(storage_url: str, tmp_path: 
         for C in (1.0, 0.1, 0.01):
             reg.register("churn", fit_model(train, C=C), card=card_for(train), lineage=search_lineage(train))
     procs = [
-        subprocess.Popen([sys.executable, "-m", "automl", "registry", "promote", f"churn@{v}", "--expect-champion", "1",
-                          "--registry", url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+        subprocess.Popen(
+            [sys.executable, "-m", "automl", "registry", "promote", f"churn@{v}", "--expect-champion", "1", "--registry", url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+        )
         for v in (2, 3)
     ]
     results = [(p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in procs]  # type: ignore[union-attr]
@@ -141,8 +176,23 @@ def test_two_concurrent_promotions_exactly_one_wins(storage_url: str, tmp_path: 
 def test_split_writes_a_time_ordered_holdout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     frame = make_table(200, seed=1).assign(t=range(200, 0, -1))
     frame.to_csv(tmp_path / "data.csv", index=False)
-    code, out, _ = _run(["split", str(tmp_path / "data.csv"), "--target", "y", "--time-col", "t", "--holdout", "0.25",
-                         "--validation", "0.1", "--out", str(tmp_path / "parts")], capsys)
+    code, out, _ = _run(
+        [
+            "split",
+            str(tmp_path / "data.csv"),
+            "--target",
+            "y",
+            "--time-col",
+            "t",
+            "--holdout",
+            "0.25",
+            "--validation",
+            "0.1",
+            "--out",
+            str(tmp_path / "parts"),
+        ],
+        capsys,
+    )
     assert code == 0
     holdout = pd.read_csv(tmp_path / "parts" / "holdout.csv")
     train = pd.read_csv(tmp_path / "parts" / "train.csv")

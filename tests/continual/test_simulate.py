@@ -18,8 +18,27 @@ def test_replay_of_elec2_with_three_policies(tmp_path: Path) -> None:
     path, entry = shared_dataset("elec2")
     frame = pd.read_csv(path).iloc[:5000]
     frame.to_csv(tmp_path / "stream.csv", index=False)
-    code = main(["simulate", "--data", str(tmp_path / "stream.csv"), "--target", entry["target"], "--window", "1000",
-                 "--policies", "static,stateful,stateless", "--initial-budget", "8", "--families", "xgboost,logistic_regression", "--out", str(tmp_path / "sim"), "--n-bootstrap", "200"])
+    code = main(
+        [
+            "simulate",
+            "--data",
+            str(tmp_path / "stream.csv"),
+            "--target",
+            entry["target"],
+            "--window",
+            "1000",
+            "--policies",
+            "static,stateful,stateless",
+            "--initial-budget",
+            "8",
+            "--families",
+            "xgboost,logistic_regression",
+            "--out",
+            str(tmp_path / "sim"),
+            "--n-bootstrap",
+            "200",
+        ]
+    )
     assert code == 0
     report = json.loads((tmp_path / "sim" / "report.json").read_text())
     assert report["rows"] == 5000 and len(report["windows"]) == 4

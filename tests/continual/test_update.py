@@ -34,12 +34,24 @@ def registered(tmp_path: Path) -> tuple[str, pd.DataFrame, Path]:
     old = tmp_path / "old.csv"
     data.iloc[:1500].to_csv(old, index=False)
     url = f"sqlite:///{tmp_path}/automl.db"
-    automl.search(str(old), "y", n_trials=3, time_budget=None, families=["xgboost", "logistic_regression"], study_name="first",
-                  storage=url, output_dir=str(tmp_path / "runs"), register="churn", ensemble="none")
+    automl.search(
+        str(old),
+        "y",
+        n_trials=3,
+        time_budget=None,
+        families=["xgboost", "logistic_regression"],
+        study_name="first",
+        storage=url,
+        output_dir=str(tmp_path / "runs"),
+        register="churn",
+        ensemble="none",
+    )
     return url, data, old
 
 
-def test_stateful_update_continues_the_champion_and_records_its_lineage(registered: tuple[str, pd.DataFrame, Path], tmp_path: Path) -> None:
+def test_stateful_update_continues_the_champion_and_records_its_lineage(
+    registered: tuple[str, pd.DataFrame, Path], tmp_path: Path
+) -> None:
     url, data, _ = registered
     new = tmp_path / "new.csv"
     data.iloc[1500:2100].to_csv(new, index=False)
@@ -56,14 +68,18 @@ def test_stateful_update_continues_the_champion_and_records_its_lineage(register
         assert reg.check("churn") == []
 
 
-def test_stateless_update_retrains_on_everything_the_champion_saw_plus_the_new_rows(registered: tuple[str, pd.DataFrame, Path]) -> None:
+def test_stateless_update_retrains_on_everything_the_champion_saw_plus_the_new_rows(
+    registered: tuple[str, pd.DataFrame, Path],
+) -> None:
     url, data, old = registered
     with Registry(url) as reg:
         result = update(reg, "churn", data.iloc[1500:2100], "y", UpdateConfig(mode="stateless", gate=GateConfig(n_bootstrap=200)))
     assert result.version.lineage.mode == "stateless" and result.version.lineage.rows_seen == 1500 + 480
     windowed = None
     with Registry(url) as reg:
-        windowed = update(reg, "churn", data.iloc[1500:2100], "y", UpdateConfig(mode="stateless", window=700, gate=GateConfig(n_bootstrap=200)))
+        windowed = update(
+            reg, "churn", data.iloc[1500:2100], "y", UpdateConfig(mode="stateless", window=700, gate=GateConfig(n_bootstrap=200))
+        )
     assert windowed.version.lineage.rows_seen == 700
     old.write_text(old.read_text() + "\n")  # the champion's training file changes: its rows are no longer what it saw
     with Registry(url) as reg, pytest.raises(InputError, match=r"training data of churn@1 changed: '.*old\.csv'"):
@@ -84,8 +100,14 @@ def test_search_update_starts_from_the_champion_studys_best_configurations(regis
     url, data, _ = registered
     champion_best = optuna.load_study(study_name="first", storage=url).best_trial.params
     with Registry(url) as reg:
-        result = update(reg, "churn", data.iloc[1500:2100], "y", UpdateConfig(mode="search", time_budget=15, gate=GateConfig(n_bootstrap=200)),
-                        storage=url)
+        result = update(
+            reg,
+            "churn",
+            data.iloc[1500:2100],
+            "y",
+            UpdateConfig(mode="search", time_budget=15, gate=GateConfig(n_bootstrap=200)),
+            storage=url,
+        )
     study_name = result.version.lineage.study_name
     assert result.version.lineage.mode == "search" and study_name != "first"
     assert optuna.load_study(study_name=study_name, storage=url).trials[0].params == champion_best
@@ -94,8 +116,17 @@ def test_search_update_starts_from_the_champion_studys_best_configurations(regis
 def test_a_family_that_cannot_continue_falls_back_and_says_so(tmp_path: Path) -> None:
     data = stream(1500, seed=1)
     url = f"sqlite:///{tmp_path}/automl.db"
-    automl.search(data.iloc[:900], "y", n_trials=1, time_budget=None, families=["adaboost"], storage=url, output_dir=str(tmp_path / "runs"),
-                  register="ada", ensemble="none")
+    automl.search(
+        data.iloc[:900],
+        "y",
+        n_trials=1,
+        time_budget=None,
+        families=["adaboost"],
+        storage=url,
+        output_dir=str(tmp_path / "runs"),
+        register="ada",
+        ensemble="none",
+    )
     with Registry(url) as reg:
         result = update(reg, "ada", data.iloc[900:], "y", UpdateConfig(mode="stateful", gate=GateConfig(n_bootstrap=200)))
     lineage = result.version.lineage

@@ -19,14 +19,42 @@ def champion(tmp_path: Path) -> tuple[str, pd.DataFrame]:
     data = stream(3000, seed=4)
     data.iloc[:1500].to_csv(tmp_path / "old.csv", index=False)
     url = f"sqlite:///{tmp_path}/automl.db"
-    automl.search(str(tmp_path / "old.csv"), "y", n_trials=2, time_budget=None, families=["logistic_regression"], study_name="first",
-                  storage=url, output_dir=str(tmp_path / "runs"), register="churn", ensemble="none")
+    automl.search(
+        str(tmp_path / "old.csv"),
+        "y",
+        n_trials=2,
+        time_budget=None,
+        families=["logistic_regression"],
+        study_name="first",
+        storage=url,
+        output_dir=str(tmp_path / "runs"),
+        register="churn",
+        ensemble="none",
+    )
     return url, data.iloc[1500:].reset_index(drop=True)
 
 
 def _watch(url: str, data: Path, *flags: str) -> tuple[list[str], int]:
     """Run ``automl watch --once``; return the kinds that fired (from the history) and the number of versions."""
-    assert main(["watch", "churn", "--data", str(data), "--once", "--registry", url, "--n-bootstrap", "200", "--mode", "stateful", *flags]) == 0
+    assert (
+        main(
+            [
+                "watch",
+                "churn",
+                "--data",
+                str(data),
+                "--once",
+                "--registry",
+                url,
+                "--n-bootstrap",
+                "200",
+                "--mode",
+                "stateful",
+                *flags,
+            ]
+        )
+        == 0
+    )
     with Registry(url) as reg:
         fired = [c["kind"] for e in reg.history("churn", kinds=("triggered",)) for c in e.evidence["checks"] if c["fired"]]
         return fired, len(reg.versions("churn"))

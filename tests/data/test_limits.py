@@ -45,8 +45,11 @@ def test_csv_over_a_limit_is_refused(limits: Limits, message: str, tmp_path: Pat
 
 @pytest.mark.parametrize(
     ("limits", "message"),
-    [(Limits(max_rows=10), "has 20,000 rows, over the 10 row limit"), (Limits(max_columns=2), "has 3 columns, over the 2 column limit"),
-     (Limits(max_input_bytes=100_000), "unpacks to .* over the 97.7 KiB input limit")],
+    [
+        (Limits(max_rows=10), "has 20,000 rows, over the 10 row limit"),
+        (Limits(max_columns=2), "has 3 columns, over the 2 column limit"),
+        (Limits(max_input_bytes=100_000), "unpacks to .* over the 97.7 KiB input limit"),
+    ],
     ids=["rows", "columns", "bytes"],
 )
 def test_parquet_limits_are_checked_from_its_footer(limits: Limits, message: str, tmp_path: Path) -> None:
@@ -75,7 +78,9 @@ def _peak_memory_of_reading(path: Path, env: dict[str, str] | None = None) -> di
         "except InputError as exc:\n    outcome = str(exc)\n"
         "print(json.dumps({'outcome': outcome, 'peak_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=REPO, env=env, timeout=300, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=REPO, env=env, timeout=300, check=True
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -109,7 +114,9 @@ def test_one_gigabyte_field_is_refused_at_the_line_limit(tmp_path: Path) -> None
 
 
 def test_limits_come_from_the_environment_and_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert Limits.from_env({"AUTOML_MAX_ROWS": "10", "AUTOML_MAX_INPUT_BYTES": "1.5G"}) == Limits(max_rows=10, max_input_bytes=3 << 29)
+    assert Limits.from_env({"AUTOML_MAX_ROWS": "10", "AUTOML_MAX_INPUT_BYTES": "1.5G"}) == Limits(
+        max_rows=10, max_input_bytes=3 << 29
+    )
     assert Limits.from_env({"AUTOML_MAX_ROWS": "10"}, max_rows=7).max_rows == 7
     with pytest.raises(InputError, match="AUTOML_MAX_ROWS: 'lots' is not a size"):
         Limits.from_env({"AUTOML_MAX_ROWS": "lots"})
@@ -128,7 +135,25 @@ def test_cli_flags_set_the_limits(tmp_path: Path, capsys: pytest.CaptureFixture[
     frame = pd.read_csv(data)
     frame["label"] = np.arange(len(frame)) % 2
     frame.to_csv(data, index=False)
-    code = main(["search", str(data), "--target", "label", "--n-trials", "1", "--max-rows", "10",
-                 "--storage", f"sqlite:///{tmp_path}/s.db", "--output", str(tmp_path / "runs")])
+    code = main(
+        [
+            "search",
+            str(data),
+            "--target",
+            "label",
+            "--n-trials",
+            "1",
+            "--max-rows",
+            "10",
+            "--storage",
+            f"sqlite:///{tmp_path}/s.db",
+            "--output",
+            str(tmp_path / "runs"),
+        ]
+    )
     err = capsys.readouterr().err.strip()
-    assert code == 2 and err.endswith("has more than 10 rows, over the row limit (raise it with --max-rows)") and len(err.splitlines()) == 1
+    assert (
+        code == 2
+        and err.endswith("has more than 10 rows, over the row limit (raise it with --max-rows)")
+        and len(err.splitlines()) == 1
+    )

@@ -30,7 +30,12 @@ def test_dataframe_with_separate_target_series(binary_frame: pd.DataFrame) -> No
 
 @pytest.mark.parametrize(
     ("values", "task"),
-    [([0, 1, 1, 0], "binary"), (["a", "b", "c", "a"], "multiclass"), ([1, 2, 3, 1, 2, 3, 1, 2], "multiclass"), (np.linspace(0, 1, 50), "regression")],
+    [
+        ([0, 1, 1, 0], "binary"),
+        (["a", "b", "c", "a"], "multiclass"),
+        ([1, 2, 3, 1, 2, 3, 1, 2], "multiclass"),
+        (np.linspace(0, 1, 50), "regression"),
+    ],
 )
 def test_task_inference(values: list, task: str) -> None:
     assert infer_task(pd.Series(values)) == task

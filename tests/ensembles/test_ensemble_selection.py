@@ -75,7 +75,7 @@ def test_greedy_selection_masks_rows_missing_in_any_member(binary_oof) -> None:
     holdout[2][160] = np.nan  # one member also misses one more row
     metric = get_metric("roc_auc", "binary")
     masked = greedy_selection(holdout, y, metric, max_rounds=10)
-    keep = np.r_[150:160, 161:len(y)]
+    keep = np.r_[150:160, 161 : len(y)]
     direct = greedy_selection([p[keep] for p in oof], y[keep], metric, max_rounds=10)
     np.testing.assert_array_equal(masked.weights, direct.weights)
     assert masked.score == pytest.approx(direct.score)

@@ -18,9 +18,7 @@ from automl.evaluation import get_metric
 
 
 def _classification(n_classes: int) -> tuple[list, list[np.ndarray], pd.DataFrame, np.ndarray]:
-    X, y = make_classification(
-        n_samples=300, n_features=8, n_informative=5, n_classes=n_classes, random_state=0
-    )
+    X, y = make_classification(n_samples=300, n_features=8, n_informative=5, n_classes=n_classes, random_state=0)
     X = pd.DataFrame(X, columns=[f"f{i}" for i in range(8)])
     y = np.array(["ant", "bee", "cat"])[y]  # string labels
     members = [
@@ -85,7 +83,8 @@ def test_passthrough_uses_numeric_columns_of_x_only() -> None:
     assert {"f0", "flag", "extra"} <= set(meta.feature_names_in_)
     features = [f"f{i}" for i in range(8)]
     members = [
-        make_pipeline(_Select(features), m) for m in members  # members ignore the extra columns
+        make_pipeline(_Select(features), m)
+        for m in members  # members ignore the extra columns
     ]
     for m in members:
         m.fit(X, y)

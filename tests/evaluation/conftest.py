@@ -36,9 +36,22 @@ def regression_case(tmp_path_factory: pytest.TempPathFactory) -> Case:
 def binary_report(binary_case: Case) -> Path:
     """Every option on the binary case: slices, invariant, directional, costs, training data, a champion."""
     code, out = binary_case.run(
-        "--slices", "Home,Age", "--invariant", "Marital", "--directional", "Debt:+,Income:-",
-        "--cost-fp", "1", "--cost-fn", "5", "--positive-class", "bad", "--train", str(binary_case.train_csv),
-        "--against", str(binary_case.model_dir),
+        "--slices",
+        "Home,Age",
+        "--invariant",
+        "Marital",
+        "--directional",
+        "Debt:+,Income:-",
+        "--cost-fp",
+        "1",
+        "--cost-fn",
+        "5",
+        "--positive-class",
+        "bad",
+        "--train",
+        str(binary_case.train_csv),
+        "--against",
+        str(binary_case.model_dir),
     )
     assert code == 0
     return out
@@ -48,8 +61,17 @@ def binary_report(binary_case: Case) -> Path:
 def multiclass_run(multiclass_case: Case) -> tuple[int, Path]:
     """As a CI gate: ``--fail-on-check`` with the model as its own champion, which it cannot beat."""
     return multiclass_case.run(
-        "--slices", "island,bill_length_mm", "--invariant", "sex", "--directional", "body_mass_g:+",
-        "--train", str(multiclass_case.train_csv), "--against", str(multiclass_case.model_dir), "--fail-on-check",
+        "--slices",
+        "island,bill_length_mm",
+        "--invariant",
+        "sex",
+        "--directional",
+        "body_mass_g:+",
+        "--train",
+        str(multiclass_case.train_csv),
+        "--against",
+        str(multiclass_case.model_dir),
+        "--fail-on-check",
     )
 
 

@@ -226,10 +226,32 @@ def test_multiclass_report_numbers_match_independent_computation(multiclass_case
 def test_regression_report_from_a_real_subprocess(regression_case: Case) -> None:
     out = regression_case.folder / "subprocess_out"
     done = subprocess.run(
-        [sys.executable, "-m", "automl", "evaluate", "--model", str(regression_case.model_dir), "--data", str(regression_case.test_csv),
-         "--target", "target", "--slices", "runqsz", "--invariant", "lread", "--directional", "freemem:-",
-         "--train", str(regression_case.train_csv), "--out", str(out), *FAST],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "automl",
+            "evaluate",
+            "--model",
+            str(regression_case.model_dir),
+            "--data",
+            str(regression_case.test_csv),
+            "--target",
+            "target",
+            "--slices",
+            "runqsz",
+            "--invariant",
+            "lread",
+            "--directional",
+            "freemem:-",
+            "--train",
+            str(regression_case.train_csv),
+            "--out",
+            str(out),
+            *FAST,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "report.html" in done.stdout
@@ -284,7 +306,9 @@ BAD_INPUTS = [
 
 
 @pytest.mark.parametrize(("extra", "message"), BAD_INPUTS, ids=[m.split(" ")[0] + "-" + e[0] for e, m in BAD_INPUTS])
-def test_bad_input_exits_2_with_one_line(multiclass_case: Case, capsys: pytest.CaptureFixture[str], extra: list[str], message: str) -> None:
+def test_bad_input_exits_2_with_one_line(
+    multiclass_case: Case, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
     code, out = multiclass_case.run(*extra, out="bad")
     err = capsys.readouterr().err
     assert code == 2
@@ -298,9 +322,19 @@ def test_labels_the_model_never_saw(multiclass_case: Case, capsys: pytest.Captur
     test.loc[[3, 7], "species"] = "Emperor"
     path = multiclass_case.folder / "unseen.csv"
     test.to_csv(path, index=False)
-    code = main(["evaluate", "--model", str(multiclass_case.model_dir), "--data", str(path), "--target", "species",
-                     "--out", str(multiclass_case.folder / "unseen")])
+    code = main(
+        [
+            "evaluate",
+            "--model",
+            str(multiclass_case.model_dir),
+            "--data",
+            str(path),
+            "--target",
+            "species",
+            "--out",
+            str(multiclass_case.folder / "unseen"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1
     assert "y has label(s) the model never saw: 'Emperor' (model classes: Adelie, Chinstrap, Gentoo)" in err
-

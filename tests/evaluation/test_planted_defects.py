@@ -15,7 +15,9 @@ from sklearn.frozen import FrozenEstimator
 from automl.evaluation import EvaluationConfig, evaluate
 from automl.models import TabularModel
 
-FAST = EvaluationConfig(n_bootstrap=20, importance_repeats=1, noise_levels=(0.1,), importance_max_rows=300, latency_repeats=1, latency_rows=100)
+FAST = EvaluationConfig(
+    n_bootstrap=20, importance_repeats=1, noise_levels=(0.1,), importance_max_rows=300, latency_repeats=1, latency_rows=100
+)
 
 
 def _sensitive_data(n: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
@@ -30,7 +32,9 @@ def test_invariance_fails_for_a_model_using_the_sensitive_column_and_passes_when
     X, y = _sensitive_data(800, 0)
     X_test, y_test = _sensitive_data(500, 1)
     uses = TabularModel("logistic_regression", {"max_iter": 300}, task="binary", scale=True, categorical="onehot").fit(X, y)
-    ignores = TabularModel("logistic_regression", {"max_iter": 300}, task="binary", scale=True, categorical="onehot").fit(X[["x1", "x2"]], y)
+    ignores = TabularModel("logistic_regression", {"max_iter": 300}, task="binary", scale=True, categorical="onehot").fit(
+        X[["x1", "x2"]], y
+    )
 
     flagged = evaluate(uses, X_test, y_test, invariant=["group"], config=FAST)["invariance"]
     clean = evaluate(ignores, X_test, y_test, invariant=["group"], config=FAST)["invariance"]

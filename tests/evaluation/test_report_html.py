@@ -58,11 +58,24 @@ def test_report_renders_in_headless_chromium(binary_report: Path, tmp_path: Path
         pytest.skip("chromium is not installed (run scripts/ensure-chromium.sh)")
     screenshot = tmp_path / "report.png"
     done = subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={screenshot}", "--window-size=1200,3000",
-         (binary_report / "report.html").resolve().as_uri()],
-        capture_output=True, text=True, timeout=180,
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--screenshot={screenshot}",
+            "--window-size=1200,3000",
+            (binary_report / "report.html").resolve().as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert screenshot.exists() and screenshot.stat().st_size > 0, done.stderr[-2000:]
     assert _png_size(screenshot.read_bytes()) == (1200, 3000)

@@ -19,7 +19,9 @@ from automl.evaluation._slices import slice_labels
 from automl.evaluation._tradeoffs import cost_analysis
 from tests.evaluation._cases import Case
 
-FAST = EvaluationConfig(n_bootstrap=20, importance_repeats=1, noise_levels=(0.1,), importance_max_rows=300, latency_repeats=1, latency_rows=100)
+FAST = EvaluationConfig(
+    n_bootstrap=20, importance_repeats=1, noise_levels=(0.1,), importance_max_rows=300, latency_repeats=1, latency_rows=100
+)
 EVALUATION = Path(automl.__file__).parent / "evaluation"
 
 
@@ -178,13 +180,21 @@ def test_thresholds_gate_latency_and_size() -> None:
     strict = EvaluationThresholds(max_latency_ms_per_1000=0.0, max_model_bytes=1)
     report = evaluate(NumericOnly().fit(X, y), X, y, config=FAST, thresholds=strict)
     assert report["tradeoffs"].status == "fail"
-    assert {c.name for c in report["tradeoffs"].checks if not c.passed} == {"predict latency (ms per 1,000 rows)", "model size (bytes)"}
+    assert {c.name for c in report["tradeoffs"].checks if not c.passed} == {
+        "predict latency (ms per 1,000 rows)",
+        "model size (bytes)",
+    }
     assert ("tradeoffs", report["tradeoffs"].checks[0]) in report.failed_checks()
 
 
 def test_public_api_accepts_a_model_folder_and_a_csv(multiclass_case: Case, tmp_path: Path) -> None:
-    report = automl.evaluate(multiclass_case.model_dir, multiclass_case.test_csv, X_train=multiclass_case.train_csv,
-                             config=FAST, out=tmp_path / "report")
+    report = automl.evaluate(
+        multiclass_case.model_dir,
+        multiclass_case.test_csv,
+        X_train=multiclass_case.train_csv,
+        config=FAST,
+        out=tmp_path / "report",
+    )
     assert report.target == "species" and report.metric == "log_loss" and report.task == "multiclass"
     assert report["learning_curve"].status == "pass"
     assert (tmp_path / "report" / "report.json").exists() and (tmp_path / "report" / "report.html").exists()
@@ -194,7 +204,13 @@ def test_evaluation_imports_only_core_and_data() -> None:
     allowed = ("automl._core", "automl.data", "automl.evaluation")
     for path in EVALUATION.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             for name in names:
                 if name == "automl" or name.startswith("automl."):
                     assert name.startswith(allowed), f"{path.name} imports {name}"
@@ -205,8 +221,10 @@ def test_learning_curve_refits_an_ensemble_of_fitted_members_member_by_member() 
     from automl.models import TabularModel
 
     X, y = _regression(400)
-    members = [TabularModel("ridge", {}, task="regression", scale=True, categorical="onehot").fit(X, y),
-               TabularModel("hist_gradient_boosting", {"max_iter": 20}, task="regression").fit(X, y)]
+    members = [
+        TabularModel("ridge", {}, task="regression", scale=True, categorical="onehot").fit(X, y),
+        TabularModel("hist_gradient_boosting", {"max_iter": 20}, task="regression").fit(X, y),
+    ]
     ensemble = WeightedAverageEnsemble(members, [0.7, 0.3], task="regression").fit(X, y)
     X_test, y_test = _regression(200, seed=1)
     report = evaluate(ensemble, X_test, y_test, X_train=X, y_train=y, config=FAST)

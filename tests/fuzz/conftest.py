@@ -49,10 +49,16 @@ class FuzzStats:
                 self.outcomes[outcome] += 1
 
     def summary(self) -> str:
-        parts = ", ".join(f"{n} {what}" for what, n in sorted(self.outcomes.items()) if what in ("loaded", "refused with a one-line error"))
-        extra = ", ".join(f"{n} {what}" for what, n in sorted(self.outcomes.items()) if what not in ("loaded", "refused with a one-line error"))
-        return (f"fuzz {self.target}: {self.tried} inputs tried: {parts}{'; ' + extra if extra else ''}; "
-                f"0 tracebacks, 0 hangs (slowest example {self.slowest:.2f} s)")
+        parts = ", ".join(
+            f"{n} {what}" for what, n in sorted(self.outcomes.items()) if what in ("loaded", "refused with a one-line error")
+        )
+        extra = ", ".join(
+            f"{n} {what}" for what, n in sorted(self.outcomes.items()) if what not in ("loaded", "refused with a one-line error")
+        )
+        return (
+            f"fuzz {self.target}: {self.tried} inputs tried: {parts}{'; ' + extra if extra else ''}; "
+            f"0 tracebacks, 0 hangs (slowest example {self.slowest:.2f} s)"
+        )
 
 
 _STATS: list[FuzzStats] = []

@@ -25,9 +25,28 @@ _NAMES = st.one_of(
     st.text(max_size=8),
 )
 _CELL = st.one_of(
-    st.integers(-10**20, 10**20).map(str),
+    st.integers(-(10**20), 10**20).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
-    st.sampled_from(["", "NA", "nan", "inf", "-inf", "True", "false", "2021-02-30", "2020-01-01 10:00", "1e400", "0x1F", '"', '""', ",", "\n", "\r"]),
+    st.sampled_from(
+        [
+            "",
+            "NA",
+            "nan",
+            "inf",
+            "-inf",
+            "True",
+            "false",
+            "2021-02-30",
+            "2020-01-01 10:00",
+            "1e400",
+            "0x1F",
+            '"',
+            '""',
+            ",",
+            "\n",
+            "\r",
+        ]
+    ),
     st.text(max_size=12),
     st.integers(1_000, 200_000).map(lambda n: "z" * n),  # a huge field
 )
@@ -51,8 +70,10 @@ def csv_tables(draw: st.DrawFn) -> tuple[bytes, list[str]]:
     width = max(len(header), 1)
     ragged = draw(st.integers(0, 9)) < 1
     label_at = header.index("label") if "label" in header else -1
-    rows = [[draw(_LABEL if j == label_at else _CELL) for j in range(draw(st.integers(0, width + 1)) if ragged else width)]
-            for _ in range(n_rows)]
+    rows = [
+        [draw(_LABEL if j == label_at else _CELL) for j in range(draw(st.integers(0, width + 1)) if ragged else width)]
+        for _ in range(n_rows)
+    ]
     sep = draw(st.sampled_from([",", ",", ",", ";", "\t", ", "]))
     newline = draw(st.sampled_from(["\n", "\r\n", "\r"]))
     quote = draw(st.integers(0, 9)) < 7  # quoted cells survive commas, quotes and line breaks
@@ -79,7 +100,9 @@ _PARQUET = _parquet_bytes(0)
 @st.composite
 def data_files(draw: st.DrawFn) -> tuple[str, bytes, str]:
     """(file suffix, file bytes, target column name)."""
-    kind = draw(st.sampled_from(["table"] * 8 + ["raw", "gzip", "gzip-broken", "parquet-flipped", "parquet-truncated", "parquet-raw"]))
+    kind = draw(
+        st.sampled_from(["table"] * 8 + ["raw", "gzip", "gzip-broken", "parquet-flipped", "parquet-truncated", "parquet-raw"])
+    )
     names = ["label"]
     if kind == "raw":
         data, suffix = draw(st.binary(max_size=3000)), draw(st.sampled_from([".csv", ".tsv", ".txt", ""]))
@@ -115,8 +138,13 @@ def _load(suffix: str, data: bytes, target: str, tmp: Path, report) -> None:
 
 
 def _run(fuzz_stats, examples: int, derandomize: bool) -> None:
-    @settings(max_examples=examples, deadline=timedelta(seconds=10), derandomize=derandomize, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example])
+    @settings(
+        max_examples=examples,
+        deadline=timedelta(seconds=10),
+        derandomize=derandomize,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+    )
     @given(data_files())
     def fuzz(case: tuple[str, bytes, str]) -> None:
         with tempfile.TemporaryDirectory() as tmp, fuzz_stats.example() as report:

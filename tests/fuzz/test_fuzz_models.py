@@ -60,7 +60,9 @@ FEATURES = FRAME.drop(columns="label")
 def genuine_folders() -> dict[str, Path]:
     """One saved folder per family plus two ensembles (built once per session)."""
     root = Path(tempfile.mkdtemp(prefix="automl-fuzz-models-"))
-    card = ModelCard(task="binary", metric="roc_auc", family="f", params={}, cv_score=0.5, data_fingerprint="0" * 64, target="label")
+    card = ModelCard(
+        task="binary", metric="roc_auc", family="f", params={}, cv_score=0.5, data_fingerprint="0" * 64, target="label"
+    )
     fitted = {}
     for name, (builder, params) in _FAMILIES.items():
         scale = builder in ("knn", "mlp", "logistic_regression")
@@ -72,6 +74,7 @@ def genuine_folders() -> dict[str, Path]:
 
 
 # --- mutations --------------------------------------------------------------------------------
+
 
 def _members(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as archive:
@@ -94,14 +97,44 @@ def _flip(data: bytes, draw: st.DrawFn) -> bytes:
     return bytes(out)
 
 
-_NODE_KINDS = ["ObjectNode", "DictNode", "ListNode", "TupleNode", "JsonNode", "NdArrayNode", "TypeNode", "LossNode", "TreeNode",
-               "FunctionNode", "PartialNode", "MethodNode", "BytesNode", "CachedNode", "RandomGeneratorNode", "DTypeNode",
-               "SliceNode", "OperatorFuncNode", "ConstructorFromReduceNode", "NoSuchNode"]
-_TYPES = [("builtins", "exec"), ("builtins", "dict"), ("builtins", "list"), ("builtins", "str"), ("numpy", "ndarray"),
-          ("numpy", "float64"), ("sklearn.tree._tree", "Tree"), ("automl.models._tabular", "TabularModel"),
-          ("sklearn.pipeline", "Pipeline"), ("os", "system"), ("functools", "partial"), ("numpy.random._generator", "Generator")]
+_NODE_KINDS = [
+    "ObjectNode",
+    "DictNode",
+    "ListNode",
+    "TupleNode",
+    "JsonNode",
+    "NdArrayNode",
+    "TypeNode",
+    "LossNode",
+    "TreeNode",
+    "FunctionNode",
+    "PartialNode",
+    "MethodNode",
+    "BytesNode",
+    "CachedNode",
+    "RandomGeneratorNode",
+    "DTypeNode",
+    "SliceNode",
+    "OperatorFuncNode",
+    "ConstructorFromReduceNode",
+    "NoSuchNode",
+]
+_TYPES = [
+    ("builtins", "exec"),
+    ("builtins", "dict"),
+    ("builtins", "list"),
+    ("builtins", "str"),
+    ("numpy", "ndarray"),
+    ("numpy", "float64"),
+    ("sklearn.tree._tree", "Tree"),
+    ("automl.models._tabular", "TabularModel"),
+    ("sklearn.pipeline", "Pipeline"),
+    ("os", "system"),
+    ("functools", "partial"),
+    ("numpy.random._generator", "Generator"),
+]
 _JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats() | st.text(max_size=8),
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
     max_leaves=10,
 )
@@ -151,7 +184,9 @@ def _npy_with_header(array_bytes: bytes, draw: st.DrawFn) -> bytes:
         return array_bytes
     buffer = io.BytesIO()
     header_dtype = draw(st.sampled_from(["<f8", "<f4", "<i8", "|u1", "<U3", "|b1", str(array.dtype)]))
-    shape = draw(st.sampled_from([(array.size * 4,), (10**12,), (0,), (array.size,), tuple(reversed(array.shape)), (1, array.size)]))
+    shape = draw(
+        st.sampled_from([(array.size * 4,), (10**12,), (0,), (array.size,), tuple(reversed(array.shape)), (1, array.size)])
+    )
     np.lib.format.write_array_header_1_0(buffer, {"descr": header_dtype, "fortran_order": False, "shape": shape})
     return buffer.getvalue() + array.tobytes()
 
@@ -162,7 +197,9 @@ def damaged_folders(draw: st.DrawFn) -> tuple[str, str, dict[str, Any]]:
     family = draw(st.sampled_from(sorted(genuine_folders())))
     folder = genuine_folders()[family]
     data = (folder / "model.skops").read_bytes()
-    kind = draw(st.sampled_from(["truncate", "flip", "member", "member", "schema", "schema", "schema", "npy-header", "card", "booster"]))
+    kind = draw(
+        st.sampled_from(["truncate", "flip", "member", "member", "schema", "schema", "schema", "npy-header", "card", "booster"])
+    )
     plan: dict[str, Any] = {"fix_card": draw(st.integers(0, 9)) < 9}
     if kind == "truncate":
         plan["model"] = data[: draw(st.integers(0, len(data) - 1))]
@@ -228,8 +265,13 @@ def _load_and_predict(family: str, kind: str, plan: dict[str, Any], tmp: Path, r
 def _run(fuzz_stats, examples: int, derandomize: bool) -> None:
     genuine_folders()
 
-    @settings(max_examples=examples, deadline=timedelta(seconds=20), derandomize=derandomize, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example])
+    @settings(
+        max_examples=examples,
+        deadline=timedelta(seconds=20),
+        derandomize=derandomize,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+    )
     @given(damaged_folders())
     def fuzz(case: tuple[str, str, dict[str, Any]]) -> None:
         with tempfile.TemporaryDirectory() as tmp, fuzz_stats.example() as report:

@@ -24,12 +24,45 @@ SHIPPED = {p.name: p.read_text(encoding="utf-8") for p in sorted(default_spaces_
 BUILDERS = builder_names()
 
 _SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**30, 10**30), st.floats(allow_nan=True, allow_infinity=True),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**30), 10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=10),
-    st.sampled_from(["int", "float", "categorical", "bool", "binary", "regression", "multiclass", "ridge", "xgboost",
-                     "low", "high", "log", "step", "choices", "when", "repeat", "n_layers", "units_l{i}", "{i}", "onehot", "none"]),
+    st.sampled_from(
+        [
+            "int",
+            "float",
+            "categorical",
+            "bool",
+            "binary",
+            "regression",
+            "multiclass",
+            "ridge",
+            "xgboost",
+            "low",
+            "high",
+            "log",
+            "step",
+            "choices",
+            "when",
+            "repeat",
+            "n_layers",
+            "units_l{i}",
+            "{i}",
+            "onehot",
+            "none",
+        ]
+    ),
 )
-_DOCUMENTS = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_SCALARS.filter(lambda k: k is None or isinstance(k, (str, int, bool))), inner, max_size=4), max_leaves=25)
+_DOCUMENTS = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(_SCALARS.filter(lambda k: k is None or isinstance(k, (str, int, bool))), inner, max_size=4)
+    ),
+    max_leaves=25,
+)
 
 
 @st.composite
@@ -73,13 +106,20 @@ def text_mutation(draw: st.DrawFn) -> tuple[str, str]:
     for _ in range(draw(st.integers(1, 3))):
         start = draw(st.integers(0, len(text)))
         end = draw(st.integers(start, min(len(text), start + 40)))
-        insert = draw(st.sampled_from(["", text[start:end] * 2, ": ", "\n  ", "- ", "&a ", "*a", "!!python/name:os.system ", "\t", "{", "["]) | st.text(max_size=6))
+        insert = draw(
+            st.sampled_from(
+                ["", text[start:end] * 2, ": ", "\n  ", "- ", "&a ", "*a", "!!python/name:os.system ", "\t", "{", "["]
+            )
+            | st.text(max_size=6)
+        )
         text = text[:start] + insert + text[end:]
     return name, text
 
 
 _CASES = st.one_of(
-    structural_mutation(), structural_mutation(), text_mutation(),
+    structural_mutation(),
+    structural_mutation(),
+    text_mutation(),
     _DOCUMENTS.map(lambda d: ("random.yaml", yaml.safe_dump(d, allow_unicode=True))),
     st.text(max_size=300).map(lambda t: ("text.yaml", t)),
 )
@@ -97,8 +137,13 @@ def _validate(name: str, text: str, report) -> None:
 
 
 def _run(fuzz_stats, examples: int, derandomize: bool) -> None:
-    @settings(max_examples=examples, deadline=timedelta(seconds=5), derandomize=derandomize, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example])
+    @settings(
+        max_examples=examples,
+        deadline=timedelta(seconds=5),
+        derandomize=derandomize,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+    )
     @given(_CASES)
     def fuzz(case: tuple[str, str]) -> None:
         with fuzz_stats.example() as report:

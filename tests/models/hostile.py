@@ -29,7 +29,9 @@ def genuine_model(folder: Path, frame: pd.DataFrame, builder: str = "logistic_re
     """A real fitted pipeline saved as a model folder (what the attacks start from)."""
     X, y = frame.drop(columns="label"), frame["label"]
     model = TabularModel(builder, {}, "binary", scale=True, categorical="onehot").fit(X, y)
-    card = ModelCard(task="binary", metric="roc_auc", family=builder, params={}, cv_score=0.9, data_fingerprint="f" * 64, target="label")
+    card = ModelCard(
+        task="binary", metric="roc_auc", family=builder, params={}, cv_score=0.9, data_fingerprint="f" * 64, target="label"
+    )
     return save_model(model, folder, card)
 
 
@@ -73,6 +75,7 @@ def plant(folder: Path, attack: Attack, marker: Path, *, fix_card: bool = True) 
 
 # --- node builders (the shapes skops writes) -------------------------------------------------
 
+
 def json_node(value: Any) -> Node:
     return {"__class__": "str", "__module__": "builtins", "__loader__": "JsonNode", "content": json.dumps(value), "is_json": True}
 
@@ -83,8 +86,12 @@ def tuple_node(*items: Node) -> Node:
 
 def dict_node(items: dict[str, Node] | None = None) -> Node:
     items = items or {}
-    key_types = {"__class__": "list", "__module__": "builtins", "__loader__": "ListNode",
-                 "content": [{"__class__": "str", "__module__": "builtins", "__loader__": "TypeNode"} for _ in items]}
+    key_types = {
+        "__class__": "list",
+        "__module__": "builtins",
+        "__loader__": "ListNode",
+        "content": [{"__class__": "str", "__module__": "builtins", "__loader__": "TypeNode"} for _ in items],
+    }
     return {"__class__": "dict", "__module__": "builtins", "__loader__": "DictNode", "key_types": key_types, "content": items}
 
 
@@ -105,17 +112,25 @@ def model_attrs(schema: Node) -> dict[str, Node]:
 def _replace_attr(schema: Node, name: str, node: Node) -> None:
     attrs = schema["content"]
     attrs["content"][name] = node
-    attrs["key_types"]["content"] = [{"__class__": "str", "__module__": "builtins", "__loader__": "TypeNode"} for _ in attrs["content"]]
+    attrs["key_types"]["content"] = [
+        {"__class__": "str", "__module__": "builtins", "__loader__": "TypeNode"} for _ in attrs["content"]
+    ]
 
 
 # --- the attacks -----------------------------------------------------------------------------
+
 
 def reduce_node_calling(function: str, argument: str) -> Callable[[Node, Path], Node]:
     """A loss node (skops calls its named type with the stored arguments while loading)."""
 
     def node(schema: Node, marker: Path) -> Node:
-        return {"__class__": function, "__module__": "builtins", "__loader__": "LossNode",
-                "__reduce__": {"args": tuple_node(json_node(argument))}, "content": dict_node()}
+        return {
+            "__class__": function,
+            "__module__": "builtins",
+            "__loader__": "LossNode",
+            "__reduce__": {"args": tuple_node(json_node(argument))},
+            "content": dict_node(),
+        }
 
     return node
 
@@ -142,9 +157,17 @@ def tree_node_exec(schema: Node, marker: Path) -> None:
 
 def partial_as_predict(schema: Node, marker: Path) -> None:
     """``predict = functools.partial(builtins.exec, CODE, {})``: runs on the first ``predict``."""
-    partial = {"__class__": "partial", "__module__": "functools", "__loader__": "PartialNode",
-               "content": {"func": function_node("builtins", "exec"), "args": tuple_node(json_node(marker_code(marker)), dict_node()),
-                           "kwds": dict_node(), "namespace": dict_node()}}
+    partial = {
+        "__class__": "partial",
+        "__module__": "functools",
+        "__loader__": "PartialNode",
+        "content": {
+            "func": function_node("builtins", "exec"),
+            "args": tuple_node(json_node(marker_code(marker)), dict_node()),
+            "kwds": dict_node(),
+            "namespace": dict_node(),
+        },
+    }
     _replace_attr(schema, "predict", partial)
 
 
@@ -155,14 +178,27 @@ def function_as_predict(schema: Node, marker: Path) -> None:
 
 def method_node(schema: Node, marker: Path) -> None:
     """A bound-method node (``TabularModel.fit`` of a copy of the model) planted as ``predict``."""
-    obj = {"__class__": "TabularModel", "__module__": "automl.models._tabular", "__loader__": "ObjectNode", "content": dict_node()}
-    method = {"__class__": "TabularModel", "__module__": "automl.models._tabular", "__loader__": "MethodNode",
-              "content": {"func": "fit", "obj": obj}}
+    obj = {
+        "__class__": "TabularModel",
+        "__module__": "automl.models._tabular",
+        "__loader__": "ObjectNode",
+        "content": dict_node(),
+    }
+    method = {
+        "__class__": "TabularModel",
+        "__module__": "automl.models._tabular",
+        "__loader__": "MethodNode",
+        "content": {"func": "fit", "obj": obj},
+    }
     _replace_attr(schema, "predict", method)
 
 
 def unknown_type(schema: Node, marker: Path) -> None:
-    _replace_attr(schema, "random_state", {"__class__": "Popen", "__module__": "subprocess", "__loader__": "ObjectNode", "content": dict_node()})
+    _replace_attr(
+        schema,
+        "random_state",
+        {"__class__": "Popen", "__module__": "subprocess", "__loader__": "ObjectNode", "content": dict_node()},
+    )
 
 
 def data_shadowing_method(schema: Node, marker: Path) -> None:
@@ -221,8 +257,15 @@ def _find_attr_file(node: Any, attr: str) -> str:
 
 # --- XGBoost boosters: UBJSON the way XGBoost writes it -------------------------------------
 
-_UBJ_TYPED = {np.dtype("int8"): b"i", np.dtype("uint8"): b"U", np.dtype("int16"): b"I", np.dtype("int32"): b"l",
-              np.dtype("int64"): b"L", np.dtype("float32"): b"d", np.dtype("float64"): b"D"}
+_UBJ_TYPED = {
+    np.dtype("int8"): b"i",
+    np.dtype("uint8"): b"U",
+    np.dtype("int16"): b"I",
+    np.dtype("int32"): b"l",
+    np.dtype("int64"): b"L",
+    np.dtype("float32"): b"d",
+    np.dtype("float64"): b"D",
+}
 
 
 def ubjson_dumps(value: Any) -> bytes:
@@ -235,7 +278,13 @@ def ubjson_dumps(value: Any) -> bytes:
         return b"".join([*parts, b"}"])
     if isinstance(value, np.ndarray):
         marker = _UBJ_TYPED[value.dtype]
-        return b"[$" + marker + b"#L" + len(value).to_bytes(8, "big", signed=True) + value.astype(value.dtype.newbyteorder(">")).tobytes()
+        return (
+            b"[$"
+            + marker
+            + b"#L"
+            + len(value).to_bytes(8, "big", signed=True)
+            + value.astype(value.dtype.newbyteorder(">")).tobytes()
+        )
     if isinstance(value, list):
         return b"[#L" + len(value).to_bytes(8, "big", signed=True) + b"".join(ubjson_dumps(v) for v in value)
     if isinstance(value, bool):

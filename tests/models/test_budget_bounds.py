@@ -36,7 +36,9 @@ def test_adaboost_with_time_to_spare_is_the_plain_sklearn_fit() -> None:
     from sklearn.ensemble import AdaBoostClassifier
     from sklearn.tree import DecisionTreeClassifier
 
-    plain = AdaBoostClassifier(estimator=DecisionTreeClassifier(max_depth=1, random_state=0), n_estimators=20, random_state=0).fit(X, y)
+    plain = AdaBoostClassifier(
+        estimator=DecisionTreeClassifier(max_depth=1, random_state=0), n_estimators=20, random_state=0
+    ).fit(X, y)
     np.testing.assert_array_equal(budgeted.predict_proba(X), plain.predict_proba(X))
 
 

@@ -38,8 +38,11 @@ def test_mismatch_names_the_file_both_digests_and_the_record(folder: Path) -> No
 
 def test_card_mismatch_says_the_card_disagrees(folder: Path) -> None:
     hostile.change_one_coefficient(folder)
-    with pytest.raises(ArtifactError, match=r"model\.skops' does not match the SHA-256 its model card records: "
-        r"file [0-9a-f]{12}, its model card records [0-9a-f]{12}"):
+    with pytest.raises(
+        ArtifactError,
+        match=r"model\.skops' does not match the SHA-256 its model card records: "
+        r"file [0-9a-f]{12}, its model card records [0-9a-f]{12}",
+    ):
         load_model(folder)
 
 

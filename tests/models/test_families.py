@@ -19,8 +19,14 @@ from automl.models._mlp import MLP_TRUSTED_TYPES
 from automl.spaces import load_spaces
 
 SPACES = load_spaces()
-FAST = {"mlp": {"max_epochs": 5}, "random_forest": {"n_estimators": 20}, "extra_trees": {"n_estimators": 20},
-        "xgboost": {"n_estimators": 20}, "hist_gradient_boosting": {"max_iter": 20}, "adaboost": {"n_estimators": 10}}
+FAST = {
+    "mlp": {"max_epochs": 5},
+    "random_forest": {"n_estimators": 20},
+    "extra_trees": {"n_estimators": 20},
+    "xgboost": {"n_estimators": 20},
+    "hist_gradient_boosting": {"max_iter": 20},
+    "adaboost": {"n_estimators": 10},
+}
 CASES = [(name, task) for name, space in sorted(SPACES.items()) for task in space.tasks]
 
 
@@ -31,7 +37,11 @@ def _model(family: str, task: str) -> TabularModel:
 
 
 def _data(request: pytest.FixtureRequest, task: str) -> tuple[pd.DataFrame, pd.Series]:
-    name, target = {"binary": ("binary_frame", "label"), "multiclass": ("multiclass_frame", "cls"), "regression": ("regression_frame", "y")}[task]
+    name, target = {
+        "binary": ("binary_frame", "label"),
+        "multiclass": ("multiclass_frame", "cls"),
+        "regression": ("regression_frame", "y"),
+    }[task]
     frame = request.getfixturevalue(name)
     return frame.drop(columns=target), frame[target]
 
@@ -167,5 +177,6 @@ def test_early_stopping_split_keeps_every_class_in_the_fitted_part() -> None:
     assert early_stopping_split(np.zeros(10 * MIN_VALIDATION_ROWS - 1), "regression", 0.1, seed=0) == (None, None)
     # too few rows: no early stopping, and n_estimators (an upper bound) is capped
     model = TabularModel("xgboost", {"n_estimators": 3000, "early_stopping_rounds": 50}, "binary").fit(
-        pd.DataFrame({"x": np.arange(60.0)}), np.arange(60) % 2)
+        pd.DataFrame({"x": np.arange(60.0)}), np.arange(60) % 2
+    )
     assert model.estimator_.n_rounds_ == 200

@@ -33,8 +33,17 @@ def searched(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     root = tmp_path_factory.mktemp("genuine")
     frame = _frame()
     frame.to_csv(root / "data.csv", index=False)
-    automl.search(root / "data.csv", "label", n_trials=1, time_budget=None, families=["logistic_regression"],
-                  ensemble="none", study_name="genuine", storage=f"sqlite:///{root}/s.db", output_dir=str(root / "runs"))
+    automl.search(
+        root / "data.csv",
+        "label",
+        n_trials=1,
+        time_budget=None,
+        families=["logistic_regression"],
+        ensemble="none",
+        study_name="genuine",
+        storage=f"sqlite:///{root}/s.db",
+        output_dir=str(root / "runs"),
+    )
     return root, "genuine"
 
 
@@ -76,15 +85,21 @@ def _use(entry: str, run: _Copy, capsys: pytest.CaptureFixture[str]) -> str:
     """Load (and predict with) the model through ``entry``; return the one-line error it raised."""
     frame = pd.read_csv(run.data).drop(columns="label")
     if entry in ("load_model", "load_best_model"):
-        load: Callable[[], Any] = (lambda: load_model(run.folder)[0]) if entry == "load_model" else (
-            lambda: automl.load_best_model(run.study_name, run.storage))
+        load: Callable[[], Any] = (
+            (lambda: load_model(run.folder)[0])
+            if entry == "load_model"
+            else (lambda: automl.load_best_model(run.study_name, run.storage))
+        )
         with pytest.raises(ArtifactError) as info:
             model = load()
             model.predict(frame)  # where a planted ``predict`` would run
         return str(info.value)
     out = run.root / "out"
-    args = (["predict", "--model", str(run.folder), str(run.data), "--out", str(out / "p.csv")] if entry == "cli-predict"
-            else ["evaluate", "--model", str(run.folder), "--data", str(run.data), "--out", str(out), "--bootstrap", "5"])
+    args = (
+        ["predict", "--model", str(run.folder), str(run.data), "--out", str(out / "p.csv")]
+        if entry == "cli-predict"
+        else ["evaluate", "--model", str(run.folder), "--data", str(run.data), "--out", str(out), "--bootstrap", "5"]
+    )
     code = main(args)
     err = capsys.readouterr().err.strip()
     assert code == 2, err
@@ -130,7 +145,9 @@ def test_error_names_each_refused_type_with_its_node_kind(attack: str, refused: 
 
 def test_attribute_shadowing_a_method_is_refused(run: _Copy, tmp_path: Path) -> None:
     hostile.plant(run.folder, hostile.data_shadowing_method, tmp_path / "marker")
-    with pytest.raises(ArtifactError, match=r"attribute 'predict_proba' shadows a method of automl\.models\._tabular\.TabularModel"):
+    with pytest.raises(
+        ArtifactError, match=r"attribute 'predict_proba' shadows a method of automl\.models\._tabular\.TabularModel"
+    ):
         load_model(run.folder)
 
 
@@ -160,8 +177,11 @@ def test_tampered_folder_with_a_fixed_card_is_caught_by_the_study_record(run: _C
 def test_trust_accepts_a_named_risk(run: _Copy, tmp_path: Path) -> None:
     """``trust=[...]`` lets a user load a type they accept; here a harmless extra type."""
     schema = hostile.read_schema(run.folder)
-    hostile._replace_attr(schema, "extra_", {"__class__": "Counter", "__module__": "collections", "__loader__": "ObjectNode",
-                                             "content": hostile.dict_node()})
+    hostile._replace_attr(
+        schema,
+        "extra_",
+        {"__class__": "Counter", "__module__": "collections", "__loader__": "ObjectNode", "content": hostile.dict_node()},
+    )
     hostile.rewrite_model(run.folder, schema)
     hostile.update_card_digest(run.folder)
     with pytest.raises(ArtifactError, match=r"collections\.Counter \(ObjectNode\)"):

@@ -102,9 +102,7 @@ def test_fit_leaves_torch_global_state_alone(binary_data: tuple[np.ndarray, np.n
 
 
 @pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
-def test_pickle_and_skops_round_trips_keep_predictions(
-    cls: type, binary_data: tuple[np.ndarray, np.ndarray]
-) -> None:
+def test_pickle_and_skops_round_trips_keep_predictions(cls: type, binary_data: tuple[np.ndarray, np.ndarray]) -> None:
     X, y = binary_data
     y = y if cls is MLPClassifier else X[:, 0] * 10
     model = cls(**{**FAST, "hidden_sizes": (16, 16, 8)}, batch_norm=True, residual=True).fit(X, y)
@@ -274,9 +272,7 @@ def test_sparse_input_is_densified(regression_data: tuple[np.ndarray, np.ndarray
         {"optimizer": "adam", "activation": "leaky_relu", "validation_fraction": 0.0},
     ],
 )
-def test_architecture_and_optimizer_options_train(
-    params: dict[str, Any], regression_data: tuple[np.ndarray, np.ndarray]
-) -> None:
+def test_architecture_and_optimizer_options_train(params: dict[str, Any], regression_data: tuple[np.ndarray, np.ndarray]) -> None:
     X, y = regression_data
     reg = MLPRegressor(**{**FAST, "max_epochs": 5, **params}).fit(X[:221], y[:221])  # 199 training rows
     assert np.isfinite(reg.predict(X)).all()

@@ -59,26 +59,74 @@ def _node(loader: str, module: str, cls: str, **extra: object) -> dict:
     ("node", "refused"),
     [
         # skops calls a DictNode's key types on every key
-        (hostile.dict_node() | {"key_types": {**hostile.tuple_node(), "__loader__": "ListNode", "__class__": "list",
-                                              "content": [_node("TypeNode", "builtins", "eval")]}},
-         "builtins.eval (TypeNode)"),
+        (
+            hostile.dict_node()
+            | {
+                "key_types": {
+                    **hostile.tuple_node(),
+                    "__loader__": "ListNode",
+                    "__class__": "list",
+                    "content": [_node("TypeNode", "builtins", "eval")],
+                }
+            },
+            "builtins.eval (TypeNode)",
+        ),
         # a non-ndarray NdArrayNode type is called on the stored array
         (_node("NdArrayNode", "builtins", "eval", type="numpy", file="x.npy"), "builtins.eval (NdArrayNode)"),
         # ConstructorFromReduceNode calls its type with stored arguments
-        (_node("ConstructorFromReduceNode", "os", "system", content=hostile.tuple_node(hostile.json_node("true"))), "os.system (ConstructorFromReduceNode)"),
-        (_node("OperatorFuncNode", "operator", "attrgetter", attrs=hostile.tuple_node()), "operator.attrgetter (OperatorFuncNode)"),
+        (
+            _node("ConstructorFromReduceNode", "os", "system", content=hostile.tuple_node(hostile.json_node("true"))),
+            "os.system (ConstructorFromReduceNode)",
+        ),
+        (
+            _node("OperatorFuncNode", "operator", "attrgetter", attrs=hostile.tuple_node()),
+            "operator.attrgetter (OperatorFuncNode)",
+        ),
         # a container node naming another type: skops calls it with the items
         (_node("ListNode", "builtins", "exec", content=[]), "builtins.exec (ListNode)"),
         # an allowed class in a kind that calls it
-        (_node("LossNode", "automl.models._tabular", "TabularModel", __reduce__={"args": hostile.tuple_node()}, content=hostile.dict_node()),
-         "automl.models._tabular.TabularModel (LossNode)"),
-        (_node("RandomGeneratorNode", "numpy.random._generator", "Generator",
-               content={"bit_generator": {"content": {"bit_generator": hostile.json_node("BitGeneratorOfDoom")}}, "seed_seq": hostile.dict_node()}),
-         "numpy.random.BitGeneratorOfDoom (RandomGeneratorNode)"),
-        (_node("DefaultDictNode", "collections", "defaultdict", content={"main": hostile.dict_node(), "default_factory": hostile.function_node("os", "system")}),
-         "collections.defaultdict (DefaultDictNode)"),
+        (
+            _node(
+                "LossNode",
+                "automl.models._tabular",
+                "TabularModel",
+                __reduce__={"args": hostile.tuple_node()},
+                content=hostile.dict_node(),
+            ),
+            "automl.models._tabular.TabularModel (LossNode)",
+        ),
+        (
+            _node(
+                "RandomGeneratorNode",
+                "numpy.random._generator",
+                "Generator",
+                content={
+                    "bit_generator": {"content": {"bit_generator": hostile.json_node("BitGeneratorOfDoom")}},
+                    "seed_seq": hostile.dict_node(),
+                },
+            ),
+            "numpy.random.BitGeneratorOfDoom (RandomGeneratorNode)",
+        ),
+        (
+            _node(
+                "DefaultDictNode",
+                "collections",
+                "defaultdict",
+                content={"main": hostile.dict_node(), "default_factory": hostile.function_node("os", "system")},
+            ),
+            "collections.defaultdict (DefaultDictNode)",
+        ),
     ],
-    ids=["dict-key-type", "ndarray-type", "constructor-from-reduce", "operator", "list-type", "allowed-class-as-loss", "bit-generator", "defaultdict"],
+    ids=[
+        "dict-key-type",
+        "ndarray-type",
+        "constructor-from-reduce",
+        "operator",
+        "list-type",
+        "allowed-class-as-loss",
+        "bit-generator",
+        "defaultdict",
+    ],
 )
 def test_node_kinds_that_call_their_type_are_checked(node: dict, refused: str, frame: pd.DataFrame, tmp_path: Path) -> None:
     folder = hostile.genuine_model(tmp_path / "m", frame)
@@ -103,8 +151,12 @@ def test_state_as_a_list_of_pairs_is_refused(frame: pd.DataFrame, tmp_path: Path
     """``__dict__.update`` accepts pairs too, which would hide a ``predict`` from the name check."""
     folder = hostile.genuine_model(tmp_path / "m", frame)
     schema = hostile.read_schema(folder)
-    pairs = {"__class__": "list", "__module__": "builtins", "__loader__": "ListNode",
-             "content": [hostile.tuple_node(hostile.json_node("predict"), hostile.json_node("x"))]}
+    pairs = {
+        "__class__": "list",
+        "__module__": "builtins",
+        "__loader__": "ListNode",
+        "content": [hostile.tuple_node(hostile.json_node("predict"), hostile.json_node("x"))],
+    }
     schema["content"] = pairs
     assert any("not stored as a mapping" in r.describe() for r in audit_schema(schema))
 
@@ -129,8 +181,11 @@ def test_every_refusal_is_reported_on_one_line(frame: pd.DataFrame, tmp_path: Pa
 
 # --- trees that compiled code walks without bounds checks -----------------------------------
 
+
 def _fitted(builder: str, params: dict, frame: pd.DataFrame) -> TabularModel:
-    return TabularModel(builder, params, "binary", scale=builder == "knn", categorical="onehot").fit(frame.drop(columns="label"), frame["label"])
+    return TabularModel(builder, params, "binary", scale=builder == "knn", categorical="onehot").fit(
+        frame.drop(columns="label"), frame["label"]
+    )
 
 
 def _loop_decision_tree(model: TabularModel) -> None:
@@ -181,7 +236,9 @@ def _kd_tree_index(model: TabularModel) -> None:
     ],
     ids=["tree-loop", "tree-out-of-range", "tree-feature", "hgb-loop", "hgb-feature", "kd-range", "kd-index"],
 )
-def test_hostile_tree_arrays_are_refused_before_predict(builder: str, params: dict, tamper, frame: pd.DataFrame, tmp_path: Path) -> None:
+def test_hostile_tree_arrays_are_refused_before_predict(
+    builder: str, params: dict, tamper, frame: pd.DataFrame, tmp_path: Path
+) -> None:
     model = _fitted(builder, params, frame)
     assert load_model(_saved(model, tmp_path / "genuine"))[0] is not None
     tamper(model)  # what an attacker writes into the file, made here through the fitted object
@@ -217,6 +274,7 @@ def _find(node: object, key: str) -> dict:
 
 # --- XGBoost: its own parser and predictor crash the process on crafted boosters -------------
 
+
 def _booster_edit_tree_param(doc: dict) -> None:
     params = doc["learner"]["gradient_booster"]["model"]["trees"][0]["tree_param"]
     params["num_daleted"] = params.pop("num_deleted")  # a missing key: XGBoost's load_model segfaulted
@@ -244,8 +302,11 @@ def _booster_feature(doc: dict) -> None:
     doc["learner"]["gradient_booster"]["model"]["trees"][0]["split_indices"][0] = 10**6
 
 
-@pytest.mark.parametrize("edit", [_booster_edit_tree_param, _booster_categorical, _booster_parent, _booster_cycle, _booster_feature],
-                         ids=["missing-key", "categorical", "parent", "cycle", "feature"])
+@pytest.mark.parametrize(
+    "edit",
+    [_booster_edit_tree_param, _booster_categorical, _booster_parent, _booster_cycle, _booster_feature],
+    ids=["missing-key", "categorical", "parent", "cycle", "feature"],
+)
 def test_crafted_xgboost_booster_is_refused_before_xgboost_reads_it(edit, frame: pd.DataFrame, tmp_path: Path) -> None:
     """Each of these crashed the whole process (segmentation fault) in XGBoost before the check."""
     from automl.models import _ubjson

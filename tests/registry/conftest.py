@@ -27,13 +27,23 @@ def fit_model(frame: pd.DataFrame, columns: list[str] | None = None, C: float = 
     """A real logistic-regression pipeline on ``columns`` (default: every feature)."""
     X = frame.drop(columns="y")
     X = X[columns] if columns else X
-    return TabularModel("logistic_regression", {"C": C, "max_iter": 500}, "binary", True, "onehot", random_state=seed).fit(X, frame["y"])
+    return TabularModel("logistic_regression", {"C": C, "max_iter": 500}, "binary", True, "onehot", random_state=seed).fit(
+        X, frame["y"]
+    )
 
 
 def card_for(frame: pd.DataFrame, family: str = "logistic_regression") -> ModelCard:
     X, y = frame.drop(columns="y"), frame["y"]
-    return ModelCard(task="binary", metric="roc_auc", family=family, params={}, cv_score=None,
-                     data_fingerprint=fingerprint(X, y).content, target="y", classes=["no", "yes"])
+    return ModelCard(
+        task="binary",
+        metric="roc_auc",
+        family=family,
+        params={},
+        cv_score=None,
+        data_fingerprint=fingerprint(X, y).content,
+        target="y",
+        classes=["no", "yes"],
+    )
 
 
 @pytest.fixture

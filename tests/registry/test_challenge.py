@@ -21,15 +21,23 @@ from .conftest import card_for, fit_model, make_table
 
 def _lineage(frame: pd.DataFrame, parent: int | None = None) -> Lineage:
     X, y = frame.drop(columns="y"), frame["y"]
-    return Lineage("search", parent_version=parent, data_fingerprints=(fingerprint(X, y).content,),
-                   data_sketch=row_sketch(X, y).to_dict(), notes={"feature_columns": list(X.columns)})
+    return Lineage(
+        "search",
+        parent_version=parent,
+        data_fingerprints=(fingerprint(X, y).content,),
+        data_sketch=row_sketch(X, y).to_dict(),
+        notes={"feature_columns": list(X.columns)},
+    )
 
 
 @pytest.fixture
 def frames() -> dict[str, pd.DataFrame]:
     table = make_table(3000, seed=11)
-    return {"train": table.iloc[:1000].reset_index(drop=True), "more": table.iloc[:2000].reset_index(drop=True),
-            "holdout": table.iloc[2000:].reset_index(drop=True)}
+    return {
+        "train": table.iloc[:1000].reset_index(drop=True),
+        "more": table.iloc[:2000].reset_index(drop=True),
+        "holdout": table.iloc[2000:].reset_index(drop=True),
+    }
 
 
 def _register(registry: Registry, frame: pd.DataFrame, columns: list[str] | None = None, parent: int | None = None) -> int:
@@ -97,7 +105,14 @@ def test_challenging_the_champion_itself_or_another_name_is_refused(registry: Re
 
 def test_search_register_and_challenge_leave_notes_on_the_dashboard(tmp_path: Path, frames: dict[str, pd.DataFrame]) -> None:
     url = f"sqlite:///{tmp_path}/automl.db"
-    common = dict(n_trials=2, time_budget=None, storage=url, output_dir=str(tmp_path / "runs"), families=["logistic_regression"], register="churn")
+    common = dict(
+        n_trials=2,
+        time_budget=None,
+        storage=url,
+        output_dir=str(tmp_path / "runs"),
+        families=["logistic_regression"],
+        register="churn",
+    )
     first = automl.search(frames["train"], "y", study_name="first", **common)
     second = automl.search(frames["more"], "y", study_name="second", **common)
     assert first.registered is not None and first.registered.aliases == ("champion",)
@@ -119,10 +134,16 @@ def test_the_report_html_is_self_contained(registry: Registry, frames: dict[str,
     _register(registry, frames["train"])
     _register(registry, frames["more"], parent=1)
     holdout = frames["holdout"]
-    challenge(registry, "churn", "2", holdout.drop(columns="y"), holdout["y"], GateConfig(n_bootstrap=200, slices=("group",)),
-              out=tmp_path / "report")
+    challenge(
+        registry,
+        "churn",
+        "2",
+        holdout.drop(columns="y"),
+        holdout["y"],
+        GateConfig(n_bootstrap=200, slices=("group",)),
+        out=tmp_path / "report",
+    )
     html = (tmp_path / "report" / "report.html").read_text()
     assert "http://" not in html and "https://" not in html
     assert html.count("<img") == 2  # the interval and the reliability diagrams
     assert "group" in html and "Slices" in html
-

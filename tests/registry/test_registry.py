@@ -36,7 +36,9 @@ def test_register_sets_champion_then_challenger_and_loads_what_was_saved(
     assert registry.version("churn").version == 1  # a bare name is its champion
 
 
-def test_artifacts_are_stored_under_their_digest_and_deduplicated(registry: Registry, model_folder: Callable[..., Path], train_frame: pd.DataFrame) -> None:
+def test_artifacts_are_stored_under_their_digest_and_deduplicated(
+    registry: Registry, model_folder: Callable[..., Path], train_frame: pd.DataFrame
+) -> None:
     folder = model_folder()
     a = registry.register("a", folder, lineage=search_lineage(train_frame))
     b = registry.register("b", folder, lineage=search_lineage(train_frame))
@@ -45,7 +47,9 @@ def test_artifacts_are_stored_under_their_digest_and_deduplicated(registry: Regi
     assert set(a.files) == {"model.skops", "model_card.json"}
 
 
-def test_a_one_byte_change_to_a_registered_artifact_is_refused(registry: Registry, model_folder: Callable[..., Path], train_frame: pd.DataFrame) -> None:
+def test_a_one_byte_change_to_a_registered_artifact_is_refused(
+    registry: Registry, model_folder: Callable[..., Path], train_frame: pd.DataFrame
+) -> None:
     version = registry.register("churn", model_folder(), lineage=search_lineage(train_frame))
     path = registry.store.path(version.digest) / "model.skops"
     data = bytearray(path.read_bytes())
@@ -58,7 +62,9 @@ def test_a_one_byte_change_to_a_registered_artifact_is_refused(registry: Registr
     assert any("was changed" in p for p in registry.check("churn"))
 
 
-def test_a_missing_artifact_file_is_refused(registry: Registry, model_folder: Callable[..., Path], train_frame: pd.DataFrame) -> None:
+def test_a_missing_artifact_file_is_refused(
+    registry: Registry, model_folder: Callable[..., Path], train_frame: pd.DataFrame
+) -> None:
     version = registry.register("churn", model_folder(), lineage=search_lineage(train_frame))
     (registry.store.path(version.digest) / "model_card.json").unlink()
     with pytest.raises(ArtifactError, match=re.escape("model_card.json' is missing, but registry version churn@1 records")):
@@ -86,7 +92,9 @@ def test_promote_and_rollback_move_the_champion_and_record_why(
         registry.promote("churn@1")
 
 
-def test_rollback_without_an_earlier_champion_is_refused(registry: Registry, model_folder: Callable[..., Path], train_frame: pd.DataFrame) -> None:
+def test_rollback_without_an_earlier_champion_is_refused(
+    registry: Registry, model_folder: Callable[..., Path], train_frame: pd.DataFrame
+) -> None:
     registry.register("churn", model_folder(), lineage=search_lineage(train_frame))
     with pytest.raises(InputError, match="no earlier champion"):
         registry.rollback("churn")
@@ -125,7 +133,9 @@ def test_register_a_fitted_model_with_its_card(registry: Registry, train_frame: 
         registry.register("one_feature", model, lineage=Lineage("external"))
 
 
-def test_unknown_names_versions_and_aliases_are_one_line_errors(registry: Registry, model_folder: Callable[..., Path], train_frame: pd.DataFrame) -> None:
+def test_unknown_names_versions_and_aliases_are_one_line_errors(
+    registry: Registry, model_folder: Callable[..., Path], train_frame: pd.DataFrame
+) -> None:
     registry.register("churn", model_folder(), lineage=search_lineage(train_frame))
     with pytest.raises(InputError, match="no registered model named 'chrun' \\(did you mean 'churn'\\?\\)"):
         registry.version("chrun@1")
@@ -231,7 +241,15 @@ def test_an_unreachable_database_is_a_one_line_error_without_the_password() -> N
 
 
 def test_lineage_round_trips_through_the_registry(registry: Registry, model_folder: Callable[..., Path]) -> None:
-    lineage = Lineage("stateful", parent_version=None, data_fingerprints=("abc",), trial_numbers=(3, 4), fit_seconds=1.5,
-                      cpu_seconds=2.0, rows_seen=50, notes={"fallback": "none"})
+    lineage = Lineage(
+        "stateful",
+        parent_version=None,
+        data_fingerprints=("abc",),
+        trial_numbers=(3, 4),
+        fit_seconds=1.5,
+        cpu_seconds=2.0,
+        rows_seen=50,
+        notes={"fallback": "none"},
+    )
     registry.register("m", model_folder(), lineage=lineage)
     assert registry.version("m@1").lineage == lineage

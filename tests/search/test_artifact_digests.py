@@ -16,9 +16,19 @@ from automl.models import artifact_digests
 
 def test_study_records_and_checks_best_and_pareto_digests(binary_frame: pd.DataFrame, tmp_path: Path) -> None:
     storage = f"sqlite:///{tmp_path}/d.db"
-    result = automl.search(binary_frame, "label", n_trials=4, time_budget=None, storage=storage, study_name="mo",
-                           output_dir=str(tmp_path / "runs"), objectives=["score", "latency"], sampler="nsga2",
-                           pruner="none", families=["logistic_regression", "knn"])
+    result = automl.search(
+        binary_frame,
+        "label",
+        n_trials=4,
+        time_budget=None,
+        storage=storage,
+        study_name="mo",
+        output_dir=str(tmp_path / "runs"),
+        objectives=["score", "latency"],
+        sampler="nsga2",
+        pruner="none",
+        families=["logistic_regression", "knn"],
+    )
     attrs = result.study.user_attrs
     assert attrs["best_model_digests"] == artifact_digests(attrs["best_model_path"])
     assert set(attrs["pareto_model_digests"]) == set(attrs["pareto_models"])
@@ -41,8 +51,17 @@ def test_study_records_and_checks_best_and_pareto_digests(binary_frame: pd.DataF
 
 def test_study_without_digests_is_refused(binary_frame: pd.DataFrame, tmp_path: Path) -> None:
     storage = f"sqlite:///{tmp_path}/d.db"
-    automl.search(binary_frame, "label", n_trials=1, time_budget=None, storage=storage, study_name="old",
-                  output_dir=str(tmp_path / "runs"), families=["logistic_regression"], ensemble="none")
+    automl.search(
+        binary_frame,
+        "label",
+        n_trials=1,
+        time_budget=None,
+        storage=storage,
+        study_name="old",
+        output_dir=str(tmp_path / "runs"),
+        families=["logistic_regression"],
+        ensemble="none",
+    )
     optuna.load_study(study_name="old", storage=storage).set_user_attr("best_model_digests", None)
     with pytest.raises(ArtifactError, match="study 'old' records no SHA-256 digests"):
         automl.load_best_model("old", storage)

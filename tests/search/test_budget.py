@@ -55,7 +55,9 @@ def test_real_search_respects_its_budget(tmp_path: Path) -> None:
     path, entry = shared_dataset("phoneme")
     budget = 15.0
     started = time.monotonic()
-    result = automl.search(path, entry["target"], time_budget=budget, storage=f"sqlite:///{tmp_path}/b.db", output_dir=str(tmp_path))
+    result = automl.search(
+        path, entry["target"], time_budget=budget, storage=f"sqlite:///{tmp_path}/b.db", output_dir=str(tmp_path)
+    )
     elapsed = time.monotonic() - started
     assert elapsed <= budget * 1.05 + 5
     assert len(result.leaderboard) >= 1

@@ -44,7 +44,9 @@ def cpu_hogs() -> object:
 @pytest.mark.integration
 @pytest.mark.timeout(1800)
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_search_keeps_its_budget_under_load(case: str, cpu_hogs: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_search_keeps_its_budget_under_load(
+    case: str, cpu_hogs: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     name, extra, resumed = CASES[case]
     path, entry = shared_dataset(name)
     ratios = []
@@ -58,16 +60,38 @@ def test_search_keeps_its_budget_under_load(case: str, cpu_hogs: object, tmp_pat
         study = name if resumed else f"{name}-{run}"
         started = time.monotonic()
         done = subprocess.run(
-            [sys.executable, "-m", "automl", "search", str(path), "--target", entry["target"], "--time-budget", str(BUDGET),
-             "--study", study, "--storage", f"sqlite:///{tmp_path}/load.db", "--output", str(tmp_path / "runs"), "--seed", str(run),
-             *extra],
-            capture_output=True, text=True, cwd=tmp_path, timeout=LIMIT * 4,
+            [
+                sys.executable,
+                "-m",
+                "automl",
+                "search",
+                str(path),
+                "--target",
+                entry["target"],
+                "--time-budget",
+                str(BUDGET),
+                "--study",
+                study,
+                "--storage",
+                f"sqlite:///{tmp_path}/load.db",
+                "--output",
+                str(tmp_path / "runs"),
+                "--seed",
+                str(run),
+                *extra,
+            ],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=LIMIT * 4,
         )
         elapsed = time.monotonic() - started
         assert done.returncode == 0, done.stderr[-2000:]
         final = next((line for line in done.stdout.splitlines() if line.startswith("final model")), "?")
         ratios.append(elapsed / BUDGET)
-        report(f"{case} run {run + 1}/{runs}: {elapsed:.1f} s for a {BUDGET:.0f} s budget "
-               f"(ratio {elapsed / BUDGET:.3f}, limit {LIMIT / BUDGET:.3f}); {final[:110]}")
+        report(
+            f"{case} run {run + 1}/{runs}: {elapsed:.1f} s for a {BUDGET:.0f} s budget "
+            f"(ratio {elapsed / BUDGET:.3f}, limit {LIMIT / BUDGET:.3f}); {final[:110]}"
+        )
         assert elapsed <= LIMIT, f"{case} run {run + 1}: {elapsed:.1f} s > {LIMIT:.2f} s\n{done.stdout[-1500:]}"
     report(f"{case}: worst ratio {max(ratios):.3f} (elapsed / budget) over {runs} runs")

@@ -33,8 +33,16 @@ _STATE = optuna.trial.TrialState
 @pytest.fixture
 def table(tmp_path: Path) -> Path:
     """600 rows, 4 classes: trials take a second or two, and blending families pays off (log loss)."""
-    X, y = make_classification(n_samples=600, n_features=12, n_informative=6, n_redundant=2, n_classes=4,
-                               n_clusters_per_class=2, flip_y=0.05, random_state=3)
+    X, y = make_classification(
+        n_samples=600,
+        n_features=12,
+        n_informative=6,
+        n_redundant=2,
+        n_classes=4,
+        n_clusters_per_class=2,
+        flip_y=0.05,
+        random_state=3,
+    )
     frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(12)]).assign(label=[f"c{v}" for v in y])
     path = tmp_path / "data.csv"
     frame.to_csv(path, index=False)
@@ -56,14 +64,37 @@ def _automl(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 
 
 def _worker(storage: str, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "automl", "worker", "--study", "dist", "--storage", storage, *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "automl", "worker", "--study", "dist", "--storage", storage, *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _create(table: Path, storage: str, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return _automl("studies", "create", str(table), "--target", "label", "--families", FAMILIES, "--study", "dist",
-                   "--storage", storage, "--n-trials", str(N_TRIALS), "--cv-folds", "3", "--ensemble", "stacking",
-                   "--output", str(tmp_path / "runs"), *extra)
+    return _automl(
+        "studies",
+        "create",
+        str(table),
+        "--target",
+        "label",
+        "--families",
+        FAMILIES,
+        "--study",
+        "dist",
+        "--storage",
+        storage,
+        "--n-trials",
+        str(N_TRIALS),
+        "--cv-folds",
+        "3",
+        "--ensemble",
+        "stacking",
+        "--output",
+        str(tmp_path / "runs"),
+        *extra,
+    )
 
 
 def _finish(workers: list[subprocess.Popen[str]]) -> list[tuple[str, str]]:
@@ -153,12 +184,48 @@ def test_no_output_of_a_password_protected_postgres_run_shows_the_password(
     plain = postgres_url.replace("postgresql+psycopg://", "postgresql://")  # normalised by automl
     runs: list[subprocess.CompletedProcess[str]] = [
         _automl(
-            "-v", "studies", "create", str(table), "--target", "label", "--families", FAMILIES, "--study", "dist",
-            "--storage", plain, "--n-trials", "6", "--cv-folds", "3", "--output", str(tmp_path / "runs")),
+            "-v",
+            "studies",
+            "create",
+            str(table),
+            "--target",
+            "label",
+            "--families",
+            FAMILIES,
+            "--study",
+            "dist",
+            "--storage",
+            plain,
+            "--n-trials",
+            "6",
+            "--cv-folds",
+            "3",
+            "--output",
+            str(tmp_path / "runs"),
+        ),
         _automl("-v", "worker", "--study", "dist", "--storage", plain),
         _automl("-v", "finalize", "--study", "dist", "--storage", plain),
-        _automl("-v", "search", str(table), "--target", "label", "--families", "logistic_regression", "--study", "solo",
-                "--storage", plain, "--n-trials", "2", "--time-budget", "120", "--cv-folds", "3", "--output", str(tmp_path / "runs")),
+        _automl(
+            "-v",
+            "search",
+            str(table),
+            "--target",
+            "label",
+            "--families",
+            "logistic_regression",
+            "--study",
+            "solo",
+            "--storage",
+            plain,
+            "--n-trials",
+            "2",
+            "--time-budget",
+            "120",
+            "--cv-folds",
+            "3",
+            "--output",
+            str(tmp_path / "runs"),
+        ),
         _automl("leaderboard", "--study", "dist", "--storage", plain),
         _automl("-v", "predict", "--study", "dist", "--storage", plain, str(table), "--out", str(tmp_path / "preds.csv")),
         _automl("worker", "--study", "nope", "--storage", plain, "--n-trials", "1", check=False),
@@ -167,9 +234,15 @@ def test_no_output_of_a_password_protected_postgres_run_shows_the_password(
     assert [r.returncode for r in runs[-2:]] == [2, 2]
     assert "no study named 'nope'" in runs[-2].stderr and "password authentication failed" in runs[-1].stderr
     model_dir = next((tmp_path / "runs" / "dist" / "models").iterdir())
-    runs.append(_automl("evaluate", "--model", str(model_dir), "--data", str(table), "--target", "label", "--out", str(tmp_path / "eval")))
+    runs.append(
+        _automl("evaluate", "--model", str(model_dir), "--data", str(table), "--target", "label", "--out", str(tmp_path / "eval"))
+    )
 
-    texts = {f"{' '.join(r.args[3:5])} #{i} {stream}": getattr(r, stream) for i, r in enumerate(runs) for stream in ("stdout", "stderr")}
+    texts = {
+        f"{' '.join(r.args[3:5])} #{i} {stream}": getattr(r, stream)
+        for i, r in enumerate(runs)
+        for stream in ("stdout", "stderr")
+    }
     for path in tmp_path.rglob("*"):
         if path.is_file() and path.suffix in (".json", ".html", ".csv", ".txt", ".log", ".npy", ".skops"):
             texts[str(path)] = path.read_bytes().decode("latin-1")
@@ -186,9 +259,29 @@ def test_no_output_of_a_password_protected_postgres_run_shows_the_password(
 
 def test_a_search_killed_mid_trial_and_resumed_on_sqlite_leaves_no_trial_running(table: Path, tmp_path: Path) -> None:
     storage = f"sqlite:///{tmp_path}/search.db"
-    command = [sys.executable, "-m", "automl", "search", str(table), "--target", "label", "--families", FAMILIES,
-               "--study", "dist", "--storage", storage, "--n-trials", "8", "--time-budget", "300", "--cv-folds", "3",
-               "--output", str(tmp_path / "runs")]
+    command = [
+        sys.executable,
+        "-m",
+        "automl",
+        "search",
+        str(table),
+        "--target",
+        "label",
+        "--families",
+        FAMILIES,
+        "--study",
+        "dist",
+        "--storage",
+        storage,
+        "--n-trials",
+        "8",
+        "--time-budget",
+        "300",
+        "--cv-folds",
+        "3",
+        "--output",
+        str(tmp_path / "runs"),
+    ]
     first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     killed = _running_trial_of(storage, first.pid)
     first.send_signal(signal.SIGKILL)

@@ -26,8 +26,14 @@ CASES = {
 
 
 def _search(frame: pd.DataFrame, target: str, families: list[str], tmp_path: Path, **kwargs: object) -> automl.SearchResult:
-    options = {"time_budget": None, "n_trials": 6, "families": families, "storage": f"sqlite:///{tmp_path}/f.db",
-               "output_dir": str(tmp_path / "runs"), "study_name": "f"}
+    options = {
+        "time_budget": None,
+        "n_trials": 6,
+        "families": families,
+        "storage": f"sqlite:///{tmp_path}/f.db",
+        "output_dir": str(tmp_path / "runs"),
+        "study_name": "f",
+    }
     options.update(kwargs)
     return automl.search(frame, target, **options)  # type: ignore[arg-type]
 
@@ -44,7 +50,16 @@ def test_stacking_of_two_families_from_a_study(task: str, request: pytest.Fixtur
     trials = _library(result.study, memory, store)  # OOF read back from the artifact store
     plan = _stacking_plan(trials, memory, dataset, metric, seed=0)
     assert len({t.params["family"] for t in plan.trials}) >= 2
-    final = plan.realise(result.best_model, result.study.best_trial.number, load_spaces(), dataset, 0, 1, Deadline.unlimited(), result.study.best_value)
+    final = plan.realise(
+        result.best_model,
+        result.study.best_trial.number,
+        load_spaces(),
+        dataset,
+        0,
+        1,
+        Deadline.unlimited(),
+        result.study.best_value,
+    )
     assert isinstance(final.model, StackedEnsemble) and final.kind == "stacking"
     X = frame.drop(columns=target)
     pred = final.model.predict(X)
@@ -54,14 +69,13 @@ def test_stacking_of_two_families_from_a_study(task: str, request: pytest.Fixtur
     assert len(final.members) == len(plan.trials)
 
 
-def test_complementary_weak_models_make_an_ensemble_that_beats_the_best_one(
-    binary_frame: pd.DataFrame, tmp_path: Path
-) -> None:
+def test_complementary_weak_models_make_an_ensemble_that_beats_the_best_one(binary_frame: pd.DataFrame, tmp_path: Path) -> None:
     """Single randomised trees are weak and err in different places: averaging several of them
     must beat the best one out of fold, so selection must replace it, and the saved ensemble
     must predict like the returned one."""
-    result = _search(binary_frame, "label", ["one_tree"], tmp_path, n_trials=8, ensemble="selection",
-                     spaces=[str(_one_tree_space(tmp_path))])
+    result = _search(
+        binary_frame, "label", ["one_tree"], tmp_path, n_trials=8, ensemble="selection", spaces=[str(_one_tree_space(tmp_path))]
+    )
     card = result.model_card
     assert card.family == "selection", card.notes
     assert card.cv_score > card.notes["best_single_score"] + 0.01, (card.cv_score, card.notes["best_single_score"])

@@ -28,8 +28,15 @@ def test_a_trial_count_without_a_budget_runs_one_trial_at_a_time() -> None:
 
 def test_the_default_uses_every_core_and_stays_reproducible(binary_frame: pd.DataFrame) -> None:
     def run() -> pd.DataFrame:
-        return automl.search(binary_frame, "label", n_trials=5, time_budget=None, storage=optuna.storages.InMemoryStorage(),
-                             output_dir=None, families=["logistic_regression", "random_forest", "xgboost"]).leaderboard
+        return automl.search(
+            binary_frame,
+            "label",
+            n_trials=5,
+            time_budget=None,
+            storage=optuna.storages.InMemoryStorage(),
+            output_dir=None,
+            families=["logistic_regression", "random_forest", "xgboost"],
+        ).leaderboard
 
     first, second = run(), run()
     pd.testing.assert_frame_equal(first[["trial", "family", "roc_auc"]], second[["trial", "family", "roc_auc"]])
@@ -40,8 +47,16 @@ def test_a_budgeted_search_runs_trials_side_by_side(binary_frame: pd.DataFrame) 
     """With a budget and 2 cores, two trials overlap in time (they run in two threads)."""
     if usable_cores() < 2:
         return
-    result = automl.search(binary_frame, "label", n_trials=6, time_budget=120, storage=optuna.storages.InMemoryStorage(),
-                           output_dir=None, families=["random_forest"], ensemble="none")
+    result = automl.search(
+        binary_frame,
+        "label",
+        n_trials=6,
+        time_budget=120,
+        storage=optuna.storages.InMemoryStorage(),
+        output_dir=None,
+        families=["random_forest"],
+        ensemble="none",
+    )
     spans = sorted((t.datetime_start, t.datetime_complete) for t in result.study.trials if t.datetime_complete)
     assert any(later[0] < earlier[1] for earlier, later in itertools.pairwise(spans)), spans
 

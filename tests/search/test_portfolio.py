@@ -31,8 +31,15 @@ def test_portfolio_order_and_forest_sizing() -> None:
 
 
 def test_a_new_study_enqueues_the_portfolio(binary_frame: pd.DataFrame) -> None:
-    result = automl.search(binary_frame, "label", n_trials=3, time_budget=None, storage=optuna.storages.InMemoryStorage(),
-                           output_dir=None, families=["xgboost", "hist_gradient_boosting"])
+    result = automl.search(
+        binary_frame,
+        "label",
+        n_trials=3,
+        time_budget=None,
+        storage=optuna.storages.InMemoryStorage(),
+        output_dir=None,
+        families=["xgboost", "hist_gradient_boosting"],
+    )
     trials = sorted(result.study.get_trials(states=(optuna.trial.TrialState.COMPLETE,)), key=lambda t: t.number)
     assert [t.params[FAMILY_PARAM] for t in trials] == ["hist_gradient_boosting", "xgboost", "hist_gradient_boosting"]
     assert trials[2].params["hist_gradient_boosting.max_leaf_nodes"] == 15
@@ -51,8 +58,12 @@ def test_bad_portfolio_entries_name_file_and_key(tmp_path: Path) -> None:
 
 def test_a_family_whose_fastest_trial_exceeds_the_time_left_is_skipped() -> None:
     study = optuna.create_study()
-    trial = optuna.trial.create_trial(params={FAMILY_PARAM: "random_forest"}, value=0.5, user_attrs={"fit_seconds": 30.0},
-                                      distributions={FAMILY_PARAM: optuna.distributions.CategoricalDistribution(["random_forest", "ridge"])})
+    trial = optuna.trial.create_trial(
+        params={FAMILY_PARAM: "random_forest"},
+        value=0.5,
+        user_attrs={"fit_seconds": 30.0},
+        distributions={FAMILY_PARAM: optuna.distributions.CategoricalDistribution(["random_forest", "ridge"])},
+    )
     study.add_trial(trial)
     now = [0.0]
     deadline = Deadline(40.0, lambda: now[0])

@@ -45,7 +45,9 @@ def test_refit_that_would_overrun_averages_the_kept_fold_models() -> None:
     dataset = _dataset()
     trial = _trial(fit_seconds=100.0)
     memory = RunMemory(get_metric(None, "binary"))
-    folds = tuple(TabularModel("adaboost", {"n_estimators": 3}, "binary").fit(dataset.X.iloc[i::2], dataset.y.iloc[i::2]) for i in range(2))
+    folds = tuple(
+        TabularModel("adaboost", {"n_estimators": 3}, "binary").fit(dataset.X.iloc[i::2], dataset.y.iloc[i::2]) for i in range(2)
+    )
     memory.best_trial, memory.best_score, memory.best_fold_models = trial.number, 0.8, folds
     started = time.perf_counter()
     model, kind, note = refit_bounded(trial, SPACES, dataset, 0, 1, Deadline.after(1.0), memory, fallback=True)
@@ -60,7 +62,9 @@ def test_refit_of_a_resumed_studys_trial_falls_back_to_a_subsample() -> None:
     dataset = _dataset()
     trial = _trial(fit_seconds=200.0)  # its folds took long: only a small subsample fits in the time left
     started = time.perf_counter()
-    model, kind, note = refit_bounded(trial, SPACES, dataset, 0, 1, Deadline.after(6.0), RunMemory(get_metric(None, "binary")), fallback=True)
+    model, kind, note = refit_bounded(
+        trial, SPACES, dataset, 0, 1, Deadline.after(6.0), RunMemory(get_metric(None, "binary")), fallback=True
+    )
     assert kind == "subsample" and note.startswith("refit on ") and "of 20000 rows" in note
     assert time.perf_counter() - started < 6.0 + 2.0
     assert set(model.classes_) == {0, 1}
@@ -74,7 +78,9 @@ def test_refit_without_fallback_raises_at_the_deadline() -> None:
 
 
 def test_an_ensemble_too_large_to_save_in_time_gives_way_to_the_single_model() -> None:
-    single = FinalModel(np.zeros(10), "single", 0.8, 0.8, [{"family": "ridge", "trial": 0, "weight": 1.0}], {"final_model": "refit"})
+    single = FinalModel(
+        np.zeros(10), "single", 0.8, 0.8, [{"family": "ridge", "trial": 0, "weight": 1.0}], {"final_model": "refit"}
+    )
     ensemble = FinalModel(np.zeros(10_000_000), "selection", 0.81, 0.8, [], {"final_model": "selection"}, single=single)
     kept = _savable_in_time(ensemble, Deadline.after(0.6))  # 80 MB need ~2 s to save
     assert kept.kind == "single" and "would overrun the budget" in kept.notes["ensemble"]
@@ -83,7 +89,9 @@ def test_an_ensemble_too_large_to_save_in_time_gives_way_to_the_single_model() -
 
 def test_the_budget_clock_starts_before_the_data_is_loaded(binary_frame: pd.DataFrame) -> None:
     """run_search counts from ``started`` (api.search passes the time before loading)."""
-    config = SearchConfig(time_budget=5.0, families=("logistic_regression",), storage=optuna.storages.InMemoryStorage(), output_dir=None)
+    config = SearchConfig(
+        time_budget=5.0, families=("logistic_regression",), storage=optuna.storages.InMemoryStorage(), output_dir=None
+    )
     with pytest.raises(InputError, match="no trial finished"):
         run_search(load_dataset(binary_frame, "label"), config, started=time.monotonic() - 60.0)
 
@@ -93,13 +101,31 @@ def test_a_resumed_study_falls_back_to_the_refit_an_earlier_run_saved(binary_fra
     from automl.search._final import saved_refit_of
 
     storage = f"sqlite:///{tmp_path}/r.db"
-    automl.search(binary_frame, "label", n_trials=1, time_budget=None, families=["logistic_regression"], ensemble="none",
-                  study_name="r", storage=storage, output_dir=str(tmp_path / "runs"))
+    automl.search(
+        binary_frame,
+        "label",
+        n_trials=1,
+        time_budget=None,
+        families=["logistic_regression"],
+        ensemble="none",
+        study_name="r",
+        storage=storage,
+        output_dir=str(tmp_path / "runs"),
+    )
     study = optuna.load_study(study_name="r", storage=storage)
     trial = study.best_trial
     expired = Deadline.after(-1.0)  # no time at all for a refit: the earlier run's model is the answer
-    model, kind, note = refit_bounded(trial, SPACES, load_dataset(binary_frame, "label"), 0, 1, expired, RunMemory(get_metric(None, "binary")),
-                                      fallback=True, previous=saved_refit_of(study, trial, Deadline.after(60)))
+    model, kind, note = refit_bounded(
+        trial,
+        SPACES,
+        load_dataset(binary_frame, "label"),
+        0,
+        1,
+        expired,
+        RunMemory(get_metric(None, "binary")),
+        fallback=True,
+        previous=saved_refit_of(study, trial, Deadline.after(60)),
+    )
     assert kind == "saved" and "saved by an earlier run" in note
     assert model.predict(binary_frame.drop(columns="label")).shape == (len(binary_frame),)
 
@@ -107,7 +133,12 @@ def test_a_resumed_study_falls_back_to_the_refit_an_earlier_run_saved(binary_fra
 def test_a_starved_search_still_runs_one_trial_on_the_refit_reserve(binary_frame: pd.DataFrame) -> None:
     """Start-up on a busy machine ate the trials' time (their deadline passed), not the refit's:
     one trial still runs, so the search delivers a model instead of 'no trial finished'."""
-    config = SearchConfig(time_budget=100.0, families=("logistic_regression",), storage=optuna.storages.InMemoryStorage(),
-                          output_dir=None, ensemble="none")
+    config = SearchConfig(
+        time_budget=100.0,
+        families=("logistic_regression",),
+        storage=optuna.storages.InMemoryStorage(),
+        output_dir=None,
+        ensemble="none",
+    )
     outcome = run_search(load_dataset(binary_frame, "label"), config, started=time.monotonic() - 92.0)  # trials' deadline: 90 s
     assert len(outcome.leaderboard) == 1 and outcome.best_model is not None

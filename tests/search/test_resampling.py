@@ -81,14 +81,32 @@ def _rare_table() -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("case", ["rare-classes", "thirty-rows"])
-def test_acceptance_a_model_where_a_peer_trains_with_the_adaptation_reported(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_acceptance_a_model_where_a_peer_trains_with_the_adaptation_reported(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A class of 2 rows, a class of 1 row, a 30-row table: each gives a model, and the leaderboard
     header and the model card say how the scoring was adapted."""
     frame = _rare_table() if case == "rare-classes" else _rare_table().iloc[3:33].assign(y=lambda f: (f["a"] > 0).astype(int))
     path = tmp_path / "data.csv"
     frame.to_csv(path, index=False)
-    code = main(["search", str(path), "--target", "y", "--n-trials", "3", "--families", "logistic_regression,hist_gradient_boosting",
-                 "--storage", f"sqlite:///{tmp_path}/s.db", "--output", str(tmp_path / "runs"), "--study", case])
+    code = main(
+        [
+            "search",
+            str(path),
+            "--target",
+            "y",
+            "--n-trials",
+            "3",
+            "--families",
+            "logistic_regression,hist_gradient_boosting",
+            "--storage",
+            f"sqlite:///{tmp_path}/s.db",
+            "--output",
+            str(tmp_path / "runs"),
+            "--study",
+            case,
+        ]
+    )
     captured = capsys.readouterr()
     out = captured.out
     assert code == 0, captured.err
@@ -108,18 +126,37 @@ def test_time_col_through_the_api_and_the_estimator() -> None:
     rng = np.random.default_rng(1)
     frame = pd.DataFrame({"t": rng.permutation(120), "x": rng.normal(size=120)})
     frame["y"] = frame["x"] * 2 + frame["t"] * 0.01
-    result = automl.search(frame, "y", time_col="t", n_trials=2, time_budget=None, families=["ridge"],
-                           storage=optuna.storages.InMemoryStorage(), output_dir=None)
+    result = automl.search(
+        frame,
+        "y",
+        time_col="t",
+        n_trials=2,
+        time_budget=None,
+        families=["ridge"],
+        storage=optuna.storages.InMemoryStorage(),
+        output_dir=None,
+    )
     assert result.model_card.notes["resampling"].startswith("time-ordered, 5 forward splits")
-    estimator = automl.AutoML(time_col="t", n_trials=2, time_budget=None, families=["ridge"]).fit(frame.drop(columns=["y"]), frame["y"])
+    estimator = automl.AutoML(time_col="t", n_trials=2, time_budget=None, families=["ridge"]).fit(
+        frame.drop(columns=["y"]), frame["y"]
+    )
     assert "time-ordered" in estimator.result_.model_card.notes["resampling"]
     with pytest.raises(InputError, match="time column 'when' not found"):
-        automl.search(frame, "y", time_col="when", n_trials=1, time_budget=None, storage=optuna.storages.InMemoryStorage(), output_dir=None)
+        automl.search(
+            frame, "y", time_col="when", n_trials=1, time_budget=None, storage=optuna.storages.InMemoryStorage(), output_dir=None
+        )
 
 
 def _quick(X: pd.DataFrame, y: pd.Series, families: list[str]) -> automl.SearchResult:
-    return automl.search(X, y, n_trials=len(families), time_budget=None, families=families,
-                         storage=optuna.storages.InMemoryStorage(), output_dir=None)
+    return automl.search(
+        X,
+        y,
+        n_trials=len(families),
+        time_budget=None,
+        families=families,
+        storage=optuna.storages.InMemoryStorage(),
+        output_dir=None,
+    )
 
 
 @pytest.mark.parametrize("case", ["all-constant", "infinite-values", "five-rows"])

@@ -17,8 +17,14 @@ FAMILIES = ["logistic_regression", "hist_gradient_boosting", "knn"]
 
 def _search(frame: pd.DataFrame, target: str, tmp_path: Path, **kwargs: object) -> automl.SearchResult:
     families = [f.replace("logistic_regression", "ridge") for f in FAMILIES] if target == "y" else FAMILIES
-    options = {"time_budget": None, "n_trials": 6, "families": families, "storage": f"sqlite:///{tmp_path}/s.db",
-               "output_dir": str(tmp_path / "runs"), "study_name": "s"}
+    options = {
+        "time_budget": None,
+        "n_trials": 6,
+        "families": families,
+        "storage": f"sqlite:///{tmp_path}/s.db",
+        "output_dir": str(tmp_path / "runs"),
+        "study_name": "s",
+    }
     options.update(kwargs)
     return automl.search(frame, target, **options)  # type: ignore[arg-type]
 
@@ -27,7 +33,9 @@ def test_same_seed_same_leaderboard(binary_frame: pd.DataFrame, tmp_path: Path) 
     first = _search(binary_frame, "label", tmp_path / "a")
     second = _search(binary_frame, "label", tmp_path / "b")
     assert len(first.leaderboard) == 6
-    pd.testing.assert_frame_equal(first.leaderboard[["trial", "family", "roc_auc"]], second.leaderboard[["trial", "family", "roc_auc"]])
+    pd.testing.assert_frame_equal(
+        first.leaderboard[["trial", "family", "roc_auc"]], second.leaderboard[["trial", "family", "roc_auc"]]
+    )
 
 
 def test_the_portfolio_is_enqueued_first_by_priority(binary_frame: pd.DataFrame, tmp_path: Path) -> None:

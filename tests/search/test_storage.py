@@ -69,7 +69,9 @@ def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]
         ("journal:", "journal storage needs a file"),
     ],
 )
-def test_bad_storage_is_a_one_line_error_without_the_password(storage: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_storage_is_a_one_line_error_without_the_password(
+    storage: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, output = _cli(["leaderboard", "--study", "s", "--storage", storage], capsys)
     assert code == 2
     assert message in output
@@ -83,7 +85,9 @@ def test_journal_storage_that_is_a_folder_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.integration
-def test_postgres_bad_password_unreachable_server_and_unknown_study(postgres_server: Any, postgres_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_postgres_bad_password_unreachable_server_and_unknown_study(
+    postgres_server: Any, postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     wrong = postgres_url.replace(postgres_server.password, "Wr0ngPassw0rdXYZ")
     code, output = _cli(["leaderboard", "--study", "s", "--storage", wrong], capsys)
     assert code == 2 and "password authentication failed" in output

@@ -17,8 +17,14 @@ PRUNED = optuna.trial.TrialState.PRUNED
 
 
 def _memory_search(frame: pd.DataFrame, target: str, **kwargs: object) -> automl.SearchResult:
-    options = {"time_budget": None, "n_trials": 5, "storage": optuna.storages.InMemoryStorage(), "output_dir": None,
-               "ensemble": "none", "families": ["logistic_regression", "knn"]}
+    options = {
+        "time_budget": None,
+        "n_trials": 5,
+        "storage": optuna.storages.InMemoryStorage(),
+        "output_dir": None,
+        "ensemble": "none",
+        "families": ["logistic_regression", "knn"],
+    }
     options.update(kwargs)
     return automl.search(frame, target, **options)  # type: ignore[arg-type]
 
@@ -60,9 +66,18 @@ def test_pruning_and_several_objectives_do_not_mix(binary_frame: pd.DataFrame) -
 def test_multi_objective_front_and_choose(tmp_path: Path) -> None:
     path, entry = shared_dataset("phoneme")
     storage = f"sqlite:///{tmp_path}/mo.db"
-    result = automl.search(path, entry["target"], time_budget=None, n_trials=12, storage=storage, output_dir=str(tmp_path),
-                           study_name="mo", objectives=["score", "latency"], sampler="nsga2",
-                           families=["logistic_regression", "knn", "hist_gradient_boosting"])
+    result = automl.search(
+        path,
+        entry["target"],
+        time_budget=None,
+        n_trials=12,
+        storage=storage,
+        output_dir=str(tmp_path),
+        study_name="mo",
+        objectives=["score", "latency"],
+        sampler="nsga2",
+        families=["logistic_regression", "knn", "hist_gradient_boosting"],
+    )
     front = pareto_numbers(result.study)
     assert len(front) >= 2
     assert result.leaderboard["pareto"].sum() == len(front)

@@ -23,8 +23,15 @@ def storage(binary_frame: pd.DataFrame, tmp_path: Path) -> str:
     path = tmp_path / "train.csv"
     binary_frame.to_csv(path, index=False)
     url = f"sqlite:///{tmp_path}/loop.db"
-    api.create_study(path, "label", families=["logistic_regression"], study_name="loop", storage=url,
-                     output_dir=str(tmp_path / "runs"), cv_folds=3)
+    api.create_study(
+        path,
+        "label",
+        families=["logistic_regression"],
+        study_name="loop",
+        storage=url,
+        output_dir=str(tmp_path / "runs"),
+        cv_folds=3,
+    )
     return url
 
 

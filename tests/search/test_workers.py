@@ -29,8 +29,13 @@ def table(binary_frame: pd.DataFrame, tmp_path: Path) -> Path:
 
 
 def _create(table: Path, tmp_path: Path, **kwargs: object) -> optuna.Study:
-    options: dict[str, object] = {"families": FAMILIES, "study_name": "w", "storage": f"sqlite:///{tmp_path}/w.db",
-                                  "output_dir": str(tmp_path / "runs"), "cv_folds": 3}
+    options: dict[str, object] = {
+        "families": FAMILIES,
+        "study_name": "w",
+        "storage": f"sqlite:///{tmp_path}/w.db",
+        "output_dir": str(tmp_path / "runs"),
+        "cv_folds": 3,
+    }
     options.update(kwargs)
     return api.create_study(table, "label", **options)  # type: ignore[arg-type]
 
@@ -70,8 +75,17 @@ def test_workers_fill_the_study_and_finalize_builds_one_model_from_their_trials(
 
 def test_search_resumes_a_created_study(table: Path, tmp_path: Path) -> None:
     _create(table, tmp_path)
-    result = automl.search(table, "label", families=FAMILIES, study_name="w", storage=f"sqlite:///{tmp_path}/w.db",
-                           output_dir=str(tmp_path / "runs"), cv_folds=3, n_trials=3, time_budget=None)
+    result = automl.search(
+        table,
+        "label",
+        families=FAMILIES,
+        study_name="w",
+        storage=f"sqlite:///{tmp_path}/w.db",
+        output_dir=str(tmp_path / "runs"),
+        cv_folds=3,
+        n_trials=3,
+        time_budget=None,
+    )
     assert len(result.leaderboard) == 3
 
 
@@ -79,7 +93,9 @@ def test_worker_refuses_other_data(table: Path, tmp_path: Path) -> None:
     _create(table, tmp_path, n_trials=2)
     other = tmp_path / "other.csv"
     pd.read_csv(table).head(100).to_csv(other, index=False)
-    with pytest.raises(InputError, match=r"differs from the data study 'w' was created with .*every worker must read the same table"):
+    with pytest.raises(
+        InputError, match=r"differs from the data study 'w' was created with .*every worker must read the same table"
+    ):
         api.run_worker("w", f"sqlite:///{tmp_path}/w.db", data=str(other))
 
 
@@ -102,7 +118,9 @@ def test_worker_errors_name_the_problem(table: Path, tmp_path: Path, binary_fram
         api.run_worker("nope", storage, n_trials=1)
     with pytest.raises(InputError, match="has no trial target; give the worker --n-trials N or --time-budget S"):
         api.run_worker("w", storage)
-    api.create_study(binary_frame, "label", families=FAMILIES, study_name="mem", storage=storage, output_dir=str(tmp_path / "runs"))
+    api.create_study(
+        binary_frame, "label", families=FAMILIES, study_name="mem", storage=storage, output_dir=str(tmp_path / "runs")
+    )
     with pytest.raises(InputError, match="created from an in-memory table; give this process the data file"):
         api.run_worker("mem", storage, n_trials=1)
     shutil.rmtree(tmp_path / "runs" / "w")
@@ -124,8 +142,27 @@ def test_cli_study_create_worker_finalize(table: Path, tmp_path: Path, capsys: p
     """``automl study create`` (the alias of ``automl studies create``), workers, then finalize."""
     storage = f"journal:{tmp_path}/w.journal"
     common = ["--study", "c", "--storage", storage]
-    assert main(["study", "create", str(table), "--target", "label", "--families", ",".join(FAMILIES), "--cv-folds", "3",
-                 "--n-trials", "4", "--output", str(tmp_path / "runs"), *common]) == 0
+    assert (
+        main(
+            [
+                "study",
+                "create",
+                str(table),
+                "--target",
+                "label",
+                "--families",
+                ",".join(FAMILIES),
+                "--cv-folds",
+                "3",
+                "--n-trials",
+                "4",
+                "--output",
+                str(tmp_path / "runs"),
+                *common,
+            ]
+        )
+        == 0
+    )
     created = capsys.readouterr().out
     assert "automl worker --study c --storage journal:" in created and "automl finalize --study c" in created
     assert main(["worker", *common]) == 0

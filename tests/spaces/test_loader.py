@@ -50,8 +50,18 @@ def test_a_checkout_reads_the_top_level_search_spaces_folder() -> None:
 
 def test_every_shipped_space_is_valid_and_its_defaults_replay() -> None:
     spaces = load_spaces(known_builders=builder_names())
-    assert {"logistic_regression", "ridge", "elastic_net", "knn", "random_forest", "extra_trees",
-            "hist_gradient_boosting", "adaboost", "xgboost", "mlp"} <= set(spaces)
+    assert {
+        "logistic_regression",
+        "ridge",
+        "elastic_net",
+        "knn",
+        "random_forest",
+        "extra_trees",
+        "hist_gradient_boosting",
+        "adaboost",
+        "xgboost",
+        "mlp",
+    } <= set(spaces)
     for space in spaces.values():
         params = suggest(optuna.trial.FixedTrial(default_trial_params(space)), space)
         for key, value in space.defaults.items():
@@ -60,7 +70,10 @@ def test_every_shipped_space_is_valid_and_its_defaults_replay() -> None:
 
 def test_conditional_and_repeated_parameters(tmp_path: Path) -> None:
     space = load_space(_write(tmp_path, GOOD))
-    fixed = {trial_key("toy", k): v for k, v in {"n_layers": 3, "units_l0": 4, "units_l1": 5, "units_l2": 6, "kind": "a", "flag": False}.items()}
+    fixed = {
+        trial_key("toy", k): v
+        for k, v in {"n_layers": 3, "units_l0": 4, "units_l1": 5, "units_l2": 6, "kind": "a", "flag": False}.items()
+    }
     params = suggest(optuna.trial.FixedTrial(fixed), space)
     assert params == {"n_layers": 3, "units_l0": 4, "units_l1": 5, "units_l2": 6, "kind": "a", "flag": False}
 
@@ -79,16 +92,37 @@ def test_suggestions_stay_inside_the_space(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("name: x\nbuilder: ridge\ntasks: [regression]\nparams:\n  a: {type: int, low: 5, high: 1}\n", r"toy\.yaml:5: params\.a\.high: high \(1\) must be greater than low \(5\)"),
-        ("name: x\nbuilder: ridge\ntasks: [regression]\nparams:\n  a: {type: float, low: 0, high: 1, log: true}\n", r"toy\.yaml:5: params\.a\.low: log scale needs low > 0"),
-        ("name: x\nbuilder: ridge\ntasks: [regresion]\nparams: {}\n", r"toy\.yaml:3: tasks: unknown task 'regresion' \(did you mean 'regression'\?\)"),
-        ("name: x\nbuilder: ridge\ntasks: [regression]\nparams:\n  a: {type: categorical, choices: [p]}\n"
-            "  b: {type: int, low: 1, high: 2, when: {a: q}}\n", r"toy\.yaml:6: params\.b\.when\.a: 'q' is not a possible value of 'a'"),
-        ("name: x\nbuilder: ridge\ntasks: [regression]\nparams:\n  a: {type: int, low: 1, high: 2}\ndefaults: {a: 9}\n", r"toy\.yaml:6: defaults\.a: value 9 is outside the parameter's range"),
-        ("name: x\nbuilder: ridge\ntasks: [regression]\nparams:\n  a: {type: int, lo: 1, high: 2}\n", r"params\.a\.lo: unknown key \(did you mean 'low'\?\)"),
+        (
+            "name: x\nbuilder: ridge\ntasks: [regression]\nparams:\n  a: {type: int, low: 5, high: 1}\n",
+            r"toy\.yaml:5: params\.a\.high: high \(1\) must be greater than low \(5\)",
+        ),
+        (
+            "name: x\nbuilder: ridge\ntasks: [regression]\nparams:\n  a: {type: float, low: 0, high: 1, log: true}\n",
+            r"toy\.yaml:5: params\.a\.low: log scale needs low > 0",
+        ),
+        (
+            "name: x\nbuilder: ridge\ntasks: [regresion]\nparams: {}\n",
+            r"toy\.yaml:3: tasks: unknown task 'regresion' \(did you mean 'regression'\?\)",
+        ),
+        (
+            "name: x\nbuilder: ridge\ntasks: [regression]\nparams:\n  a: {type: categorical, choices: [p]}\n"
+            "  b: {type: int, low: 1, high: 2, when: {a: q}}\n",
+            r"toy\.yaml:6: params\.b\.when\.a: 'q' is not a possible value of 'a'",
+        ),
+        (
+            "name: x\nbuilder: ridge\ntasks: [regression]\nparams:\n  a: {type: int, low: 1, high: 2}\ndefaults: {a: 9}\n",
+            r"toy\.yaml:6: defaults\.a: value 9 is outside the parameter's range",
+        ),
+        (
+            "name: x\nbuilder: ridge\ntasks: [regression]\nparams:\n  a: {type: int, lo: 1, high: 2}\n",
+            r"params\.a\.lo: unknown key \(did you mean 'low'\?\)",
+        ),
         ("name: x\nbuilder: nope\ntasks: [regression]\nparams: {}\n", r"toy\.yaml:2: builder: unknown builder 'nope'"),
         ("name: x\nbuilder: ridge\ntasks: [regression\nparams: {}\n", r"toy\.yaml:\d+: not valid YAML"),
-        ("name: x\nbuilder: ridge\ntasks: [regression]\nparams:\n  u{i}: {type: int, low: 1, high: 2}\n", r"'\{i\}' in a name needs 'repeat"),
+        (
+            "name: x\nbuilder: ridge\ntasks: [regression]\nparams:\n  u{i}: {type: int, low: 1, high: 2}\n",
+            r"'\{i\}' in a name needs 'repeat",
+        ),
     ],
 )
 def test_validator_names_file_line_and_key(tmp_path: Path, text: str, message: str) -> None:
@@ -97,7 +131,11 @@ def test_validator_names_file_line_and_key(tmp_path: Path, text: str, message: s
 
 
 def test_user_folder_adds_and_overrides_families(tmp_path: Path) -> None:
-    _write(tmp_path, "name: ridge\nbuilder: ridge\ntasks: [regression]\nparams:\n  alpha: {type: float, low: 0.5, high: 2.0}\n", "ridge.yaml")
+    _write(
+        tmp_path,
+        "name: ridge\nbuilder: ridge\ntasks: [regression]\nparams:\n  alpha: {type: float, low: 0.5, high: 2.0}\n",
+        "ridge.yaml",
+    )
     _write(tmp_path, GOOD, "toy.yaml")
     spaces = load_spaces([tmp_path], builder_names())
     assert spaces["ridge"].param("alpha").low == 0.5
@@ -158,9 +196,18 @@ _BASE = "name: toy\nbuilder: ridge\ntasks: [regression]\nparams:\n"
         ("  a: {type: int, low: .nan, high: 3}\n", r"params\.a\.low: an int parameter needs a finite numeric 'low', got nan"),
         ("  a: {type: float, low: 0, high: .inf}\n", r"params\.a\.high: a float parameter needs a finite numeric 'high'"),
         ("  a: {type: int, low: 0, high: 10, step: 0.5}\n", r"params\.a\.step: an int parameter needs an integer step"),
-        ("  n: {type: int, low: 1, high: 3}\n  u{i}: {type: int, low: 1, high: 3, repeat: [n]}\n", r"repeat: must name an earlier int parameter"),
-        ("  n: {type: int, low: 1, high: 100000000}\n  u{i}: {type: int, low: 1, high: 3, repeat: n}\n", r"'n' must range within 0\.\.64"),
-        ("  n: {type: int, low: 1, high: 3}\n  u{i}{0}: {type: int, low: 1, high: 3, repeat: n}\n", r"no other '\{\.\.\.\}' field"),
+        (
+            "  n: {type: int, low: 1, high: 3}\n  u{i}: {type: int, low: 1, high: 3, repeat: [n]}\n",
+            r"repeat: must name an earlier int parameter",
+        ),
+        (
+            "  n: {type: int, low: 1, high: 100000000}\n  u{i}: {type: int, low: 1, high: 3, repeat: n}\n",
+            r"'n' must range within 0\.\.64",
+        ),
+        (
+            "  n: {type: int, low: 1, high: 3}\n  u{i}{0}: {type: int, low: 1, high: 3, repeat: n}\n",
+            r"no other '\{\.\.\.\}' field",
+        ),
         ("  a: {type: categorical, choices: [[1], {x: 1}]}\n", r"choices must be strings, numbers, booleans or null"),
     ],
     ids=["int-nan", "float-inf", "int-step-fraction", "repeat-unhashable", "repeat-millions", "template-field", "choice-list"],
