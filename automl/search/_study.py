@@ -210,19 +210,36 @@ def create_study(
     """
     metric = get_metric(settings.metric or None, dataset.task)
     spaces = select_spaces(load_spaces(settings.spaces_dirs, builder_names()), dataset.task, settings.families or None)
-    resampling = study_resampling(dataset, settings)
     fp = fingerprint(dataset.X, dataset.y)
     name = study_name or default_study_name(dataset, fp)
     artifact_dir = str((Path(output_dir) / name).resolve()) if output_dir else None
-    settings = dataclasses.replace(settings, metric=metric.name, families=tuple(spaces), artifact_dir=artifact_dir)
     opened = open_storage(storage)
-    study = _open(name, opened, settings, metric, settings.seed, resampling.n_splits, create=True)
+    run_seed = settings.seed
+    settings = dataclasses.replace(
+        settings, metric=metric.name, families=tuple(spaces), artifact_dir=artifact_dir, seed=_study_seed(name, opened, run_seed)
+    )
+    resampling = study_resampling(dataset, settings)
+    study = _open(name, opened, settings, metric, run_seed, resampling.n_splits, create=True)
     attrs = {**settings.to_attrs(), **_evidence(fp, spaces, resampling, metric)}
     if artifact_dir:
         (Path(artifact_dir) / _ARTIFACTS).mkdir(parents=True, exist_ok=True)
     prepare_study(study, attrs, spaces, first)
     fail_dead_trials(study, opened)
     return StudySetup(study, opened, settings, dataset, metric, spaces, resampling, fp)
+
+
+def _study_seed(name: str, storage: optuna.storages.BaseStorage, run_seed: int) -> int:
+    """The seed of the study's splits: the recorded one when resuming (its trials were scored on
+    those splits, and workers rebuild them from it), else this run's. ``run_seed`` always seeds
+    this run's sampler."""
+    try:
+        recorded = storage.get_study_user_attrs(storage.get_study_id_from_name(name)).get("seed")
+    except KeyError:  # a new study
+        return run_seed
+    if recorded is None or int(recorded) == run_seed:
+        return run_seed
+    log.info("study '%s' keeps the splits of its seed %s; seed %d seeds this run's sampler", name, recorded, run_seed)
+    return int(recorded)
 
 
 def prepare_study(

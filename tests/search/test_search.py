@@ -57,6 +57,16 @@ def test_resume_keeps_finished_trials_and_runs_only_the_missing_ones(regression_
     assert all(after[n] == v for n, v in before.items())
 
 
+def test_resume_with_another_seed_keeps_the_studys_splits(regression_frame: pd.DataFrame, tmp_path: Path) -> None:
+    """The trials so far were scored on the splits of the study's seed: a resuming run with
+    another --seed keeps them (and the recorded seed workers rebuild them from)."""
+    first = _search(regression_frame, "y", tmp_path, n_trials=2, seed=0)
+    plan = first.study.user_attrs["cv_plan"]
+    second = _search(regression_frame, "y", tmp_path, n_trials=4, seed=1)
+    assert (second.study.user_attrs["seed"], second.study.user_attrs["cv_plan"]) == (0, plan)
+    assert len(second.study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))) == 4
+
+
 def test_resume_with_other_data_is_refused(regression_frame: pd.DataFrame, tmp_path: Path) -> None:
     _search(regression_frame, "y", tmp_path, n_trials=1)
     with pytest.raises(InputError, match="study 's' was created with a different data fingerprint"):
