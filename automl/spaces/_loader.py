@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from automl._core import SpaceError, did_you_mean
+from automl._core import SpaceError, did_you_mean, printable
 from automl.data import TASKS
 from automl.spaces._schema import FamilySpace, Param, PortfolioEntry, Preprocessing
 
@@ -181,7 +181,8 @@ class _Parser:
     def fail(self, key: tuple[str, ...], problem: str) -> SpaceError:
         line = next((self.lines[key[:n]] for n in range(len(key), 0, -1) if key[:n] in self.lines), None)
         where = f"{self.path}:{line}" if line else str(self.path)
-        return SpaceError(f"{where}: {'.'.join(key) or '(top)'}: {problem}")
+        # keys come from the file: escaped, so a key with a line break cannot break the one-line error
+        return SpaceError(f"{where}: {printable('.'.join(key), 200) or '(top)'}: {problem}")
 
     def parse(self, data: Any) -> FamilySpace:
         if not isinstance(data, Mapping):

@@ -15,6 +15,7 @@ from automl.spaces import (
     load_space,
     load_spaces,
     load_spaces_with_overrides,
+    parse_space,
     suggest,
     trial_key,
 )
@@ -223,3 +224,10 @@ def test_yaml_reader_errors_are_one_line(tmp_path: Path) -> None:
     with pytest.raises(SpaceError) as info:
         load_space(_write(tmp_path, "\x1f"))
     assert "unacceptable character" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_key_with_a_line_break_is_escaped_in_the_one_line_error() -> None:
+    """Found by the fuzzer: a YAML key holding a line break broke the one-line error."""
+    with pytest.raises(SpaceError) as raised:
+        parse_space("? '\n\n  '\n: null\n", "fuzz/random.yaml")
+    assert str(raised.value) == "fuzz/random.yaml:1: \\n: unknown key"
