@@ -36,15 +36,16 @@ def table(report: dict[str, object]) -> str:
     metric = report["metric"]
     lines = [
         f"| policy | mean {metric} | vs stateless | fit s | compute vs stateless "
-        "| updates | promotions | rejections | holds | harmful |",
-        "| --- | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| updates | promotions | rejections | holds | failed | harmful |",
+        "| --- | ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in report["summary"]:  # type: ignore[union-attr]
         mean = row[f"mean {metric}"]
         lines.append(
             f"| {row['policy']} | {mean:.4f} | {row['vs stateless']} | {row['fit seconds']:.1f} "
             f"| {row['compute vs stateless']} | "
-            f"{row['updates']} | {row['promotions']} | {row['rejections']} | {row['holds']} | {row['harmful promotions']} |"
+            f"{row['updates']} | {row['promotions']} | {row['rejections']} | {row['holds']} | {row['failures']} | "
+            f"{row['harmful promotions']} |"
         )
     return "\n".join(lines)
 

@@ -19,7 +19,7 @@ from typing import Any
 import optuna
 import pandas as pd
 
-from automl._core import InputError
+from automl._core import AutomlError, InputError
 from automl.continual._triggers import TriggerConfig, check_triggers, reference_score
 from automl.continual._update import UpdateConfig, update
 from automl.data import Dataset, fingerprint, infer_task, order_by_time, row_sketch, split_target, summarize
@@ -28,6 +28,8 @@ from automl.registry import CHAMPION, GateConfig, Lineage, LoadedModel, Registry
 from automl.search import SearchConfig, run_search
 
 log = logging.getLogger(__name__)
+
+FAILED = "FAILED"  # the verdict recorded when an update built no challenger
 
 POLICIES: tuple[str, ...] = ("static", "stateless", "stateful", "search", "auto")
 
@@ -76,6 +78,7 @@ class PolicySummary:
     promotions: int
     rejections: int
     holds: int
+    failures: int  # updates that built no challenger (e.g. none finished within the time budget)
     harmful_promotions: int
 
     @property
@@ -252,7 +255,13 @@ def _update(
         time_budget=config.search_budget if policy.name in ("search", "auto") else None,
         report=False,
     )
-    result = update(registry, policy.name, data, target, update_config, history=policy.history)
+    try:
+        result = update(registry, policy.name, data, target, update_config, history=policy.history)
+    except AutomlError as exc:  # e.g. no candidate within the budget: the champion stays, the replay goes on
+        log.warning("%s update failed: %s", policy.name, exc)
+        policy.verdicts.append(FAILED)
+        policy.pending = data
+        return FAILED, 0.0
     policy.fit_seconds += result.built.fit_seconds
     policy.cpu_seconds += result.built.cpu_seconds
     verdict = result.challenge.decision.verdict
@@ -307,5 +316,6 @@ def _summary(policy: _Policy) -> PolicySummary:
         promotions=policy.verdicts.count("PROMOTE"),
         rejections=policy.verdicts.count("REJECT"),
         holds=policy.verdicts.count("HOLD"),
+        failures=policy.verdicts.count(FAILED),
         harmful_promotions=policy.harmful,
     )

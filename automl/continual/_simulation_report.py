@@ -36,6 +36,7 @@ def summary_rows(result: SimulationResult) -> list[dict[str, Any]]:
                 "promotions": s.promotions,
                 "rejections": s.rejections,
                 "holds": s.holds,
+                "failures": s.failures,
                 "harmful promotions": s.harmful_promotions,
             }
         )

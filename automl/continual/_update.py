@@ -20,7 +20,7 @@ from typing import Any
 import optuna
 import pandas as pd
 
-from automl._core import Deadline, InputError
+from automl._core import Deadline, DeadlineExceeded, InputError
 from automl.continual._strategies import Built, stateful, stateless, timed
 from automl.data import Dataset, fingerprint, order_by_time, row_sketch, split_target, summarize
 from automl.evaluation import Estimate
@@ -137,7 +137,7 @@ def update(
     rows = _prepare_rows(champion.version, data, target, config, history, source_path)
     deadline = Deadline.after(config.time_budget)
     modes = [config.mode] if config.mode != "auto" else ["stateful", "stateless"] + (["search"] if config.time_budget else [])
-    builds = {mode: _build(mode, champion, rows, config, deadline, storage) for mode in modes}
+    builds, unfinished = _build_all(modes, champion, rows, config, deadline, storage)
     chosen, candidates, gate = _choose(champion, builds, rows, config)
     version = registry.register(
         name,
@@ -146,7 +146,11 @@ def update(
         lineage=_lineage(champion.version, chosen, rows, candidates),
         alias=CHALLENGER,
         reason=f"{chosen.strategy} update of {champion.version.ref} on {len(rows.new[1])} new rows",
-        evidence={"candidates": {k: dataclasses.asdict(v) for k, v in candidates.items()}, "strategy": chosen.strategy},
+        evidence={
+            "candidates": {k: dataclasses.asdict(v) for k, v in candidates.items()},
+            "strategy": chosen.strategy,
+            **({"unfinished": unfinished} if unfinished else {}),
+        },
     )
     result = challenge(
         registry,
@@ -252,6 +256,30 @@ def _prepare_rows(
 def _xy(frame: pd.DataFrame, target: str, features: list[str]) -> tuple[pd.DataFrame, pd.Series]:
     X, y = split_target(frame.reset_index(drop=True), target, "new data")
     return X[features], y
+
+
+def _build_all(
+    modes: list[str], champion: LoadedModel, rows: _Rows, config: UpdateConfig, deadline: Deadline, storage: str | None
+) -> tuple[dict[str, Built], dict[str, str]]:
+    """The challengers of ``modes``, and why the ones that ran out of time are missing.
+
+    In auto mode a candidate that runs out of the shared time budget is left out of the
+    competition (the history says so), the others still compete; a single requested mode
+    that runs out of time is an error, and so is an auto update with no candidate left.
+    """
+    builds, unfinished = {}, {}
+    for mode in modes:
+        try:
+            builds[mode] = _build(mode, champion, rows, config, deadline, storage)
+        except (DeadlineExceeded, InputError) as exc:
+            if len(modes) == 1:
+                raise
+            unfinished[mode] = str(exc)
+            log.warning("%s candidate left out: %s", mode, exc)
+    if not builds:
+        reasons = "; ".join(f"{mode}: {reason}" for mode, reason in unfinished.items())
+        raise InputError(f"no update candidate finished within --time-budget {config.time_budget:g} s ({reasons})")
+    return builds, unfinished
 
 
 def _build(mode: str, champion: LoadedModel, rows: _Rows, config: UpdateConfig, deadline: Deadline, storage: str | None) -> Built:
