@@ -140,13 +140,29 @@ def build_final_model(
     if ensemble in ("stacking", "auto") and not deadline.expired():
         candidates.append(_stacking_plan(trials, memory, dataset, metric, seed))
     plan = min(candidates, key=lambda p: -p.score if metric.greater_is_better else p.score)
-    if not metric.better(plan.score, score(best)):
-        return _with_note(single, "ensemble", f"{plan.kind} OOF {plan.score:.6g} did not beat the best single trial")
+    reference = _pooled_score(best, memory, dataset, metric)
+    if not metric.better(plan.score, reference):
+        return _with_note(
+            single, "ensemble", f"{plan.kind} OOF {plan.score:.6g} did not beat the best single trial's {reference:.6g}"
+        )
     try:
         final = plan.realise(single.model, best.number, spaces, dataset, seed, threads, deadline, score(best))
     except DeadlineExceeded:
         return _with_note(single, "ensemble", f"{plan.kind} won on OOF but its members could not be refit within the budget")
-    return dataclasses.replace(final, single=single)
+    return dataclasses.replace(final, single=single, notes={**final.notes, "best_single_pooled_oof": reference})
+
+
+def _pooled_score(best: optuna.trial.FrozenTrial, memory: RunMemory, dataset: Dataset, metric: Metric) -> float:
+    """The best trial scored as the ensembles are: on its OOF predictions pooled over the folds.
+
+    A trial's value is the mean of its fold scores; for RMSE or ROC AUC that differs from the
+    pooled score (RMSE's mean of folds is never above the pooled one), so comparing an
+    ensemble's pooled score with it would favour one side.
+    """
+    oof = memory.oof.get(best.number)
+    if oof is None:  # no OOF predictions at hand: the fold mean is all there is
+        return score(best)
+    return greedy_selection([oof], dataset.y.to_numpy(), metric, dataset.classes, max_rounds=0).score
 
 
 def _with_note(final: FinalModel, key: str, value: str) -> FinalModel:

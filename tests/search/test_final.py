@@ -12,10 +12,10 @@ from sklearn.datasets import make_regression
 
 import automl
 from automl._core import Deadline
-from automl.data import load_dataset
+from automl.data import Dataset, load_dataset
 from automl.ensembles import StackedEnsemble, WeightedAverageEnsemble
 from automl.evaluation import get_metric
-from automl.search._final import RunMemory, _library, _stacking_plan
+from automl.search._final import RunMemory, _library, _pooled_score, _stacking_plan
 from automl.spaces import load_spaces
 
 CASES = {
@@ -135,3 +135,24 @@ def test_ensemble_from_a_resumed_study_uses_earlier_trials(binary_frame: pd.Data
     assert card.family in ("selection", "stacking"), card.notes
     assert card.cv_score > card.notes["best_single_score"]
     assert len(card.members) >= 2 and any(m["trial"] < 5 for m in card.members)
+
+
+def test_an_ensemble_is_compared_with_the_best_trials_pooled_oof_score() -> None:
+    """A trial's value is its mean fold RMSE, never above its RMSE on the pooled OOF predictions:
+    the ensembles, scored pooled, must be compared with the pooled figure (it was the fold mean,
+    which made every ensemble look worse than it is)."""
+    y = np.arange(10, dtype=float)
+    oof = y + np.r_[np.full(5, 0.1), np.full(5, 2.0)]  # an easy fold and a hard one
+    folds = [0.1, 2.0]
+    trial = optuna.trial.create_trial(
+        value=float(np.mean(folds)),
+        params={"family": "ridge"},
+        distributions={"family": optuna.distributions.CategoricalDistribution(["ridge"])},
+    )
+    metric = get_metric("rmse", "regression")
+    memory = RunMemory(metric, oof={trial.number: oof})
+    dataset = Dataset(X=pd.DataFrame({"x": y}), y=pd.Series(y, name="y"), task="regression", source="test")
+    pooled = float(np.sqrt(np.mean((oof - y) ** 2)))
+    assert _pooled_score(trial, memory, dataset, metric) == pytest.approx(pooled)
+    assert pooled > trial.value  # 1.416 pooled vs 1.05 as a fold mean
+    assert _pooled_score(trial, RunMemory(metric), dataset, metric) == trial.value  # no OOF at hand: the fold mean
