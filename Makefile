@@ -84,7 +84,7 @@ bench-scaling: $(STAMP)
 
 # Update policies replayed on the time-ordered dev dataset (static, stateless, stateful, search, auto).
 bench-continual: $(STAMP)
-	$(PY) benchmarks/continual.py --window 2000 --initial-budget 60 --search-budget 20
+	$(PY) benchmarks/continual.py --window 5000 --initial-budget 60 --search-budget 20
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

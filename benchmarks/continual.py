@@ -2,7 +2,7 @@
 
 One command (``make bench-continual`` runs it with the defaults):
 
-    .venv/bin/python benchmarks/continual.py --window 2000 --initial-budget 60 --search-budget 20
+    .venv/bin/python benchmarks/continual.py --window 5000 --initial-budget 60 --search-budget 20
 
 It runs ``automl simulate`` (test-then-train replay, every policy) on the dataset the
 manifest marks ``time_ordered`` (elec2), keeps the report under ``<out>/`` and prints the
@@ -52,7 +52,7 @@ def table(report: dict[str, object]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--window", type=int, default=2000)
+    parser.add_argument("--window", type=int, default=5000)
     parser.add_argument("--initial-budget", type=float, default=60.0)
     parser.add_argument("--search-budget", type=float, default=20.0)
     parser.add_argument("--datasets-dir", type=Path, default=REPO.parent / "shared" / "datasets")
