@@ -265,7 +265,9 @@ def _projection(rows: list[Row]) -> str:
         f"while the database and the shared folder keep up: 100 workers send {statements_per_s_100:.0f} statements/s "
         f"(compare with what the server sustains, e.g. `pgbench -S`) and write {kb_per_s_100:.0f} KB/s. "
         "A round trip on a network is longer than on loopback; it costs each trial statements x round trip, which matters "
-        "only when trials are short. Workers beyond the number of cores share them and add no trials/min. "
+        "only when trials are short. Workers beyond the number of cores share them: they add trials/min only while "
+        "a trial leaves its core partly idle (database round trips, artifact writes, the sampler), which the mean "
+        "trial time shows (it grows less than workers / cores when they do). "
         "Busy below 100 % is start-up (imports, reading the data) and waiting at the end of the budget."
     )
 
