@@ -263,14 +263,17 @@ def _build_all(
 ) -> tuple[dict[str, Built], dict[str, str]]:
     """The challengers of ``modes``, and why the ones that ran out of time are missing.
 
-    In auto mode a candidate that runs out of the shared time budget is left out of the
-    competition (the history says so), the others still compete; a single requested mode
-    that runs out of time is an error, and so is an auto update with no candidate left.
+    Each candidate gets an equal share of the time left (what a fast one leaves goes to the
+    next), so a slow retrain cannot starve the search that follows it. In auto mode a
+    candidate that runs out of its share is left out of the competition (the history says
+    so) and the others still compete; a single requested mode that runs out of time is an
+    error, and so is an auto update with no candidate left.
     """
     builds, unfinished = {}, {}
-    for mode in modes:
+    for i, mode in enumerate(modes):
+        share = deadline if not deadline.is_limited else Deadline.after(deadline.remaining() / (len(modes) - i), deadline.clock)
         try:
-            builds[mode] = _build(mode, champion, rows, config, deadline, storage)
+            builds[mode] = _build(mode, champion, rows, config, share, storage)
         except (DeadlineExceeded, InputError) as exc:
             if len(modes) == 1:
                 raise

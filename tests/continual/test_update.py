@@ -13,8 +13,8 @@ from sklearn.datasets import make_classification
 
 import automl
 import automl.cli
-from automl._core import InputError
-from automl.continual import UpdateConfig, update
+from automl._core import Deadline, DeadlineExceeded, InputError
+from automl.continual import UpdateConfig, _update as update_module, update
 from automl.registry import GateConfig, Registry
 from tests.cli.test_registry_cli import dump
 
@@ -157,3 +157,31 @@ def test_mismatched_new_data_is_refused_and_nothing_is_registered(
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert re.search(message, err), err
     assert dump(url) == before
+
+
+def test_auto_gives_each_candidate_its_share_of_the_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A retrain that uses up its share is left out, and the search after it still gets the rest
+    (it used to get whatever the retrain left: 1 s in the elec2 replay)."""
+    now = [0.0]
+    given: dict[str, float] = {}
+
+    def fake_build(mode: str, champion: object, rows: object, config: object, deadline: Deadline, storage: object) -> str:
+        given[mode] = deadline.remaining()
+        if mode == "stateless":  # runs out of its share
+            now[0] += deadline.remaining()
+            raise DeadlineExceeded("fit stopped: the time budget ran out")
+        now[0] += 1.0
+        return mode
+
+    monkeypatch.setattr(update_module, "_build", fake_build)
+    config = UpdateConfig(mode="auto", time_budget=31)
+    builds, unfinished = update_module._build_all(
+        ["stateful", "stateless", "search"],
+        None,
+        None,
+        config,
+        Deadline(31.0, lambda: now[0]),
+        None,  # type: ignore[arg-type]
+    )
+    assert given == pytest.approx({"stateful": 31 / 3, "stateless": 15.0, "search": 15.0})
+    assert set(builds) == {"stateful", "search"} and set(unfinished) == {"stateless"}
