@@ -69,14 +69,20 @@ def test_wide_header_is_refused_before_pandas_builds_columns(tmp_path: Path) -> 
 
 
 def _peak_memory_of_reading(path: Path, env: dict[str, str] | None = None) -> dict:
-    """Read ``path`` in a fresh interpreter; return its outcome and peak resident memory (MB)."""
+    """Read ``path`` in a fresh interpreter; return its outcome and peak resident memory (MB).
+
+    The peak is the interpreter's own address space's high-water mark (``VmHWM``), not
+    ``ru_maxrss``: Linux keeps ``ru_maxrss`` across exec, so a child forked from a large pytest
+    process most likely reported the parent's size (1,085 MB once in a full run; 247 MB alone).
+    """
     code = (
-        "import json, resource, sys\n"
+        "import json, re, sys\n"
         "from automl.data import read_table\n"
         "from automl._core import InputError\n"
         "try:\n    read_table(sys.argv[1]); outcome = 'loaded'\n"
         "except InputError as exc:\n    outcome = str(exc)\n"
-        "print(json.dumps({'outcome': outcome, 'peak_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
+        "peak_kb = int(re.search(r'VmHWM:\\s+(\\d+) kB', open('/proc/self/status').read()).group(1))\n"
+        "print(json.dumps({'outcome': outcome, 'peak_mb': peak_kb / 1024}))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=REPO, env=env, timeout=300, check=True
