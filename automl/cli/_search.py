@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+from typing import Any
 
 from automl import api
 from automl.cli._limits import add_limit_arguments, limits_from_args
@@ -50,6 +51,28 @@ def add_study_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", default="automl_runs", help="folder for models and artifacts (default automl_runs)")
 
 
+def study_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of ``api.search`` / ``api.create_study`` that ``add_study_arguments``
+    (and each command's ``--n-trials``) define."""
+    return {
+        "task": args.task,
+        "metric": args.metric,
+        "n_trials": args.n_trials,
+        "families": args.families,
+        "study_name": args.study,
+        "storage": args.storage,
+        "seed": args.seed,
+        "spaces": args.spaces,
+        "output_dir": args.output,
+        "cv_folds": args.cv_folds,
+        "time_col": args.time_col,
+        "ensemble": args.ensemble,
+        "sampler": args.sampler,
+        "pruner": args.pruner,
+        "objectives": args.objectives,
+    }
+
+
 class SearchCommand:
     help = "search model families and hyperparameters for a table"
 
@@ -80,23 +103,9 @@ class SearchCommand:
         result = api.search(
             args.data,
             args.target,
-            task=args.task,
-            metric=args.metric,
+            **study_options(args),
             time_budget=budget,
-            n_trials=args.n_trials,
-            families=args.families,
-            study_name=args.study,
-            storage=args.storage,
-            seed=args.seed,
             n_jobs=args.n_jobs,
-            spaces=args.spaces,
-            output_dir=args.output,
-            cv_folds=args.cv_folds,
-            time_col=args.time_col,
-            ensemble=args.ensemble,
-            sampler=args.sampler,
-            pruner=args.pruner,
-            objectives=args.objectives,
             reporter=RichReporter(),
             register=args.register,
             registry=args.registry,

@@ -13,7 +13,7 @@ import optuna
 
 from automl import api
 from automl.cli._render import console, frame_table
-from automl.cli._search import add_study_arguments
+from automl.cli._search import add_study_arguments, study_options
 from automl.search import DEFAULT_STORAGE, StudyFiles, delete_study, describe_storage, find_study_files, study_table
 
 EXIT_NOT_CONFIRMED = 1
@@ -44,25 +44,7 @@ class StudiesCommand:
 
 
 def _create(args: argparse.Namespace) -> int:
-    study = api.create_study(
-        args.data,
-        args.target,
-        task=args.task,
-        metric=args.metric,
-        n_trials=args.n_trials,
-        families=args.families,
-        study_name=args.study,
-        storage=args.storage,
-        seed=args.seed,
-        spaces=args.spaces,
-        output_dir=args.output,
-        cv_folds=args.cv_folds,
-        time_col=args.time_col,
-        ensemble=args.ensemble,
-        sampler=args.sampler,
-        pruner=args.pruner,
-        objectives=args.objectives,
-    )
+    study = api.create_study(args.data, args.target, **study_options(args))
     attrs = study.user_attrs
     storage = shlex.quote(describe_storage(args.storage))
     queued = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,)))
