@@ -51,6 +51,10 @@ ENSEMBLE_KINDS: tuple[str, ...] = ("none", "selection", "stacking", "bagging", "
 LIBRARY_SIZE = 20
 STACKING_MEMBERS = 5
 BAGGING_COPIES = 5
+# Fold models kept in memory, for the final model and ensemble members a refit cannot deliver in time.
+KEPT_FOLD_TRIALS = STACKING_MEMBERS
+KEPT_FOLD_BYTES = 256_000_000
+PLAN_ROUNDS = 20  # ensemble selection rounds when forecasting, during the search, which trials will be members
 # A resumed study's best trial has no fold models in memory: a quarter of the time left is
 # kept back from its full refit, for a refit on a subsample if the full one overruns.
 SUBSAMPLE_SHARE = 0.25
@@ -78,26 +82,48 @@ class FinalModel:
 
 @dataclass
 class RunMemory:
-    """What this run keeps in memory: OOF predictions per trial and the best trial's fold models
-    (the fallback when refitting on all rows would overrun the budget)."""
+    """What this run keeps in memory: OOF predictions per trial, and the fold models of its best
+    trials (at most ``KEPT_FOLD_TRIALS``, within ``KEPT_FOLD_BYTES``; the best one's always).
+
+    Fold models stand in for a refit on all rows that would overrun the budget: for the best
+    trial, and for ensemble members, so the search need not keep back the time to refit them all.
+    """
 
     metric: Metric
     oof: dict[int, np.ndarray] = field(default_factory=dict)
-    best_trial: int | None = None
-    best_score: float | None = None
-    best_fold_models: tuple[Any, ...] = ()
+    # trial -> (score, estimated bytes, fold models), best first
+    folds: dict[int, tuple[float, int, tuple[Any, ...]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def offer(self, trial_number: int, result: CVResult) -> None:
         """Called by the objective after every completed trial (from Optuna's worker threads)."""
         with self.lock:
             self.oof[trial_number] = result.oof
-            if self.best_score is None or self.metric.better(result.mean, self.best_score):
-                self.best_trial, self.best_score, self.best_fold_models = trial_number, result.mean, result.fold_models
+            size = result.model_bytes * len(result.fold_models)
+            self.folds[trial_number] = (result.mean, size, result.fold_models)
+            self.folds = self._best_folds()
+
+    def _best_folds(self) -> dict[int, tuple[float, int, tuple[Any, ...]]]:
+        sign = -1.0 if self.metric.greater_is_better else 1.0
+        order = sorted(self.folds, key=lambda n: (np.nan_to_num(sign * self.folds[n][0], nan=np.inf), n))
+        kept: dict[int, tuple[float, int, tuple[Any, ...]]] = {}
+        total = 0
+        for number in order:
+            size = self.folds[number][1]
+            if not kept or (len(kept) < KEPT_FOLD_TRIALS and total + size <= KEPT_FOLD_BYTES):
+                kept[number] = self.folds[number]
+                total += size
+        return kept
+
+    @property
+    def best_trial(self) -> int | None:
+        """This run's best trial (by its mean fold score)."""
+        return next(iter(self.folds), None)
 
     def fold_models_of(self, trial_number: int) -> tuple[Any, ...]:
-        """The fold models this run kept for ``trial_number`` (only its best trial's are kept)."""
-        return self.best_fold_models if trial_number == self.best_trial else ()
+        """The fold models this run kept for ``trial_number`` (empty when it kept none)."""
+        entry = self.folds.get(trial_number)
+        return () if entry is None else entry[2]
 
 
 def check_ensemble(kind: str) -> None:
@@ -145,11 +171,72 @@ def build_final_model(
         return _with_note(
             single, "ensemble", f"{plan.kind} OOF {plan.score:.6g} did not beat the best single trial's {reference:.6g}"
         )
-    try:
-        final = plan.realise(single.model, best.number, spaces, dataset, seed, threads, deadline, score(best))
-    except DeadlineExceeded:
+    models = _member_models(plan, single.model, best.number, spaces, dataset, seed, threads, deadline, memory)
+    if len(models) < len(plan.used()) and plan.kind == "selection":  # choose again among the members at hand
+        plan = _selection_plan([t for t in trials if t.number in models], memory, dataset, metric)
+        if not metric.better(plan.score, reference):
+            return _with_note(single, "ensemble", "selection won on OOF but its members could not be refit within the budget")
+    elif len(models) < len(plan.used()):
         return _with_note(single, "ensemble", f"{plan.kind} won on OOF but its members could not be refit within the budget")
+    final = plan.realise(models, dataset, score(best))
     return dataclasses.replace(final, single=single, notes={**final.notes, "best_single_pooled_oof": reference})
+
+
+def _member_models(
+    plan: _Plan,
+    best_model: Any,
+    best_number: int,
+    spaces: Mapping[str, FamilySpace],
+    dataset: Dataset,
+    seed: int,
+    threads: int,
+    deadline: Deadline,
+    memory: RunMemory,
+) -> dict[int, tuple[Any, str]]:
+    """Each member of ``plan`` as ``(model, how)``: refit on all rows while the budget allows,
+    else the average of its kept fold models; a member with neither is left out.
+
+    The heaviest-weighted members go first: they get the refits when time is short.
+    """
+    models: dict[int, tuple[Any, str]] = {}
+    for trial, _ in sorted(plan.used(), key=lambda tw: -tw[1]):
+        if trial.number == best_number:
+            models[trial.number] = (best_model, "refit")
+            continue
+        try:
+            models[trial.number] = (refit_bounded(trial, spaces, dataset, seed, threads, deadline)[0], "refit")
+        except DeadlineExceeded:
+            folds = memory.fold_models_of(trial.number)
+            if folds:
+                models[trial.number] = (WeightedAverageEnsemble(list(folds), None, dataset.task).fit(), "fold models")
+            else:
+                log.warning("ensemble member trial %d left out: no time to refit it and no fold models kept", trial.number)
+    return models
+
+
+def planned_members(
+    study: optuna.Study, memory: RunMemory, dataset: Dataset, metric: Metric, ensemble: str
+) -> list[optuna.trial.FrozenTrial]:
+    """The trials the final model would be built from if the search stopped now, best first.
+
+    The search keeps back the time to refit these (and only these: a selection ensemble
+    usually weights a few of the best trials, not all of them).
+    """
+    top = ranked(study)
+    if ensemble in ("none", "bagging") or len(top) < 2:
+        return top[:1]
+    if ensemble != "selection":
+        return top[:STACKING_MEMBERS]
+    with memory.lock:
+        oof = dict(memory.oof)
+    library = [t for t in top if t.number in oof][:LIBRARY_SIZE]
+    if len(library) < 2:
+        return top[:1]
+    result = greedy_selection(
+        [oof[t.number] for t in library], dataset.y.to_numpy(), metric, dataset.classes, max_rounds=PLAN_ROUNDS
+    )
+    chosen = {t.number for t, w in zip(library, result.weights, strict=True) if w > 0}
+    return [t for t in top if t.number in chosen or t.number == top[0].number]
 
 
 def _pooled_score(best: optuna.trial.FrozenTrial, memory: RunMemory, dataset: Dataset, metric: Metric) -> float:
@@ -300,8 +387,8 @@ def _final_single(
     except DeadlineExceeded:
         pass
     ours = next((t for t in ranked(study) if t.number == memory.best_trial), None)
-    if ours is not None and memory.best_fold_models:
-        folds = memory.best_fold_models
+    folds = memory.fold_models_of(ours.number) if ours is not None else ()
+    if ours is not None and folds:
         note = (
             f"average of {len(folds)} fold models of trial {ours.number} "
             f"(this run's best; trial {best.number} could not be refit in time)"
@@ -357,29 +444,25 @@ class _Plan:
     weights: np.ndarray
     meta: Any = None
 
-    def realise(
-        self,
-        best_model: Any,
-        best_number: int,
-        spaces: Mapping[str, FamilySpace],
-        dataset: Dataset,
-        seed: int,
-        threads: int,
-        deadline: Deadline,
-        best_score: float,
-    ) -> FinalModel:
-        used = [(t, w) for t, w in zip(self.trials, self.weights, strict=True) if w > 0]
-        models = [
-            best_model if t.number == best_number else refit_bounded(t, spaces, dataset, seed, threads, deadline)[0]
-            for t, _ in used
-        ]
-        weights = np.asarray([w for _, w in used])
+    def used(self) -> list[tuple[optuna.trial.FrozenTrial, float]]:
+        """The members with a positive weight."""
+        return [(t, float(w)) for t, w in zip(self.trials, self.weights, strict=True) if w > 0]
+
+    def realise(self, models: Mapping[int, tuple[Any, str]], dataset: Dataset, best_score: float) -> FinalModel:
+        """The ensemble of ``models`` (trial number -> (fitted model, how it was fitted)), one per member."""
+        used = self.used()
+        fitted = [models[t.number][0] for t, _ in used]
         if self.kind == "selection":
-            model = WeightedAverageEnsemble(models, weights, dataset.task).fit()
+            model = WeightedAverageEnsemble(fitted, np.asarray([w for _, w in used]), dataset.task).fit()
         else:
-            model = StackedEnsemble(models, self.meta, dataset.task).fit()
-        members = [{"family": t.params[FAMILY_PARAM], "trial": t.number, "weight": round(float(w), 6)} for t, w in used]
-        notes = {"final_model": f"{self.kind} ensemble of {len(models)} refit trials", "ensemble": self.kind}
+            model = StackedEnsemble(fitted, self.meta, dataset.task).fit()
+        members = [
+            {"family": t.params[FAMILY_PARAM], "trial": t.number, "weight": round(w, 6), "fit": models[t.number][1]}
+            for t, w in used
+        ]
+        refits = sum(1 for t, _ in used if models[t.number][1] == "refit")
+        how = f"{refits} refit" + (f", {len(used) - refits} as the average of their fold models" if refits < len(used) else "")
+        notes = {"final_model": f"{self.kind} ensemble of {len(used)} trials ({how})", "ensemble": self.kind}
         return FinalModel(model, self.kind, self.score, best_score, members, notes)
 
 

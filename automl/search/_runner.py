@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from automl._core import Clock, Deadline, DeadlineExceeded, InputError
 from automl.data import Dataset, Fingerprint
 from automl.evaluation import Metric
 from automl.models import ModelCard, artifact_digests, load_card, model_size_bytes, prepare_saving, save_model
-from automl.search._final import STACKING_MEMBERS, FinalModel, RunMemory, build_final_model, check_ensemble, refit_bounded
+from automl.search._final import FinalModel, RunMemory, build_final_model, check_ensemble, planned_members, refit_bounded
 from automl.search._leaderboard import family_summary, leaderboard
 from automl.search._objective import FAMILY_PARAM, params_of
 from automl.search._parallel import plan_parallelism
@@ -130,21 +131,33 @@ class SearchOutcome:
 
 
 class _RefitWouldOverrun:
-    """Stop condition: the time left is what refitting the current best needs."""
+    """Stop condition: the time left is what refitting the final model's members (and saving them) needs.
 
-    def __init__(self, deadline: Deadline, train_fraction: float, n_splits: int, members: int = 1) -> None:
-        self.deadline, self.train_fraction, self.n_splits, self.members = deadline, train_fraction, n_splits, members
+    ``members(study)`` forecasts which trials the final model would use if the search stopped now.
+    """
+
+    def __init__(
+        self,
+        deadline: Deadline,
+        train_fraction: float,
+        n_splits: int,
+        members: Callable[[optuna.Study], list[optuna.trial.FrozenTrial]],
+        saving: bool = True,
+    ) -> None:
+        self.deadline, self.train_fraction, self.n_splits = deadline, train_fraction, n_splits
+        self.members, self.saving = members, saving
 
     def refit_seconds(self, study: optuna.Study) -> float:
-        """Estimated seconds to refit the best ``members`` trials on all rows (fold time scaled up) and save them."""
-        top = ranked(study)[: self.members]
+        """Estimated seconds to refit the members on all rows (fold time scaled up) and save them."""
+        top = self.members(study)
+        fraction = self.train_fraction
         fold_seconds = sum(t.user_attrs.get("fit_seconds", 0.0) for t in top) / self.n_splits
-        saved_bytes = sum(t.user_attrs.get("model_bytes", 0) for t in top) / self.train_fraction
-        return float(1.3 * fold_seconds / self.train_fraction + save_seconds(saved_bytes))
+        saved_bytes = sum(t.user_attrs.get("model_bytes", 0) for t in top) / fraction
+        return float(1.3 * fold_seconds / fraction + (save_seconds(saved_bytes) if self.saving else 0.0))
 
     def __call__(self, study: optuna.Study) -> str | None:
         if self.deadline.remaining() < self.refit_seconds(study):
-            return "the time left is needed to refit the best model"
+            return "the time left is needed to refit the final model"
         return None
 
 
@@ -179,8 +192,13 @@ def run_search(
     trial_deadline = budget_end.earlier(_refit_reserve(config.time_budget))
     memory = RunMemory(setup.metric)
     ensemble = "none" if setup.multi_objective else config.ensemble
-    members = 1 if ensemble == "none" else STACKING_MEMBERS
-    refit = _RefitWouldOverrun(trial_deadline, setup.resampling.train_fraction, setup.resampling.n_splits, members)
+    refit = _RefitWouldOverrun(
+        trial_deadline,
+        setup.resampling.train_fraction,
+        setup.resampling.n_splits,
+        lambda study: planned_members(study, memory, setup.dataset, setup.metric, ensemble),
+        saving=setup.study_dir is not None,
+    )
     # Refits end a second before the budget; the 5 % + 5 s grace covers the last chunk and reporting.
     final_deadline = budget_end.earlier(SAVE_RESERVE_SECONDS)
     # A study with no completed trial gets one trial even when only the refit's time is left:

@@ -15,7 +15,17 @@ from automl._core import Deadline
 from automl.data import Dataset, load_dataset
 from automl.ensembles import StackedEnsemble, WeightedAverageEnsemble
 from automl.evaluation import get_metric
-from automl.search._final import RunMemory, _library, _pooled_score, _stacking_plan
+from automl.models import TabularModel
+from automl.search._final import (
+    RunMemory,
+    _library,
+    _member_models,
+    _Plan,
+    _pooled_score,
+    _selection_plan,
+    _stacking_plan,
+    planned_members,
+)
 from automl.spaces import load_spaces
 
 CASES = {
@@ -50,16 +60,10 @@ def test_stacking_of_two_families_from_a_study(task: str, request: pytest.Fixtur
     trials = _library(result.study, memory, store)  # OOF read back from the artifact store
     plan = _stacking_plan(trials, memory, dataset, metric, seed=0)
     assert len({t.params["family"] for t in plan.trials}) >= 2
-    final = plan.realise(
-        result.best_model,
-        result.study.best_trial.number,
-        load_spaces(),
-        dataset,
-        0,
-        1,
-        Deadline.unlimited(),
-        result.study.best_value,
+    models = _member_models(
+        plan, result.best_model, result.study.best_trial.number, load_spaces(), dataset, 0, 1, Deadline.unlimited(), memory
     )
+    final = plan.realise(models, dataset, result.study.best_value)
     assert isinstance(final.model, StackedEnsemble) and final.kind == "stacking"
     X = frame.drop(columns=target)
     pred = final.model.predict(X)
@@ -156,3 +160,42 @@ def test_an_ensemble_is_compared_with_the_best_trials_pooled_oof_score() -> None
     assert _pooled_score(trial, memory, dataset, metric) == pytest.approx(pooled)
     assert pooled > trial.value  # 1.416 pooled vs 1.05 as a fold mean
     assert _pooled_score(trial, RunMemory(metric), dataset, metric) == trial.value  # no OOF at hand: the fold mean
+
+
+def test_the_search_keeps_back_time_to_refit_only_the_planned_members(binary_frame: pd.DataFrame, tmp_path: Path) -> None:
+    """The stop rule reserves refit time for the trials the final model would use: the members
+    of the selection ensemble that the OOF predictions give now (best first), the best alone
+    without an ensemble; not every one of the top trials."""
+    spaces = [str(_one_tree_space(tmp_path))]
+    result = _search(binary_frame, "label", ["one_tree"], tmp_path, n_trials=8, ensemble="none", spaces=spaces)
+    dataset, metric = load_dataset(binary_frame, "label"), get_metric(None, "binary")
+    memory = RunMemory(metric)
+    store = optuna.artifacts.FileSystemArtifactStore(tmp_path / "runs" / "f" / "artifacts")
+    library = _library(result.study, memory, store)
+    weights = _selection_plan(library, memory, dataset, metric).weights
+    chosen = {t.number for t, w in zip(library, weights, strict=True) if w > 0}
+    planned = planned_members(result.study, memory, dataset, metric, "selection")
+    assert planned[0].number == result.study.best_trial.number
+    assert {t.number for t in planned} == chosen | {planned[0].number}
+    assert 2 <= len(planned) < len(library), "weak complementary trees: a few members, not the whole library"
+    assert [t.number for t in planned_members(result.study, memory, dataset, metric, "none")] == [planned[0].number]
+
+
+def test_a_member_with_no_time_to_refit_is_its_fold_models_average(binary_frame: pd.DataFrame, tmp_path: Path) -> None:
+    """With the budget spent, a member whose fold models this run kept becomes their average;
+    one without is left out (and the ensemble is chosen again among the others)."""
+    spaces = [str(_one_tree_space(tmp_path))]
+    result = _search(binary_frame, "label", ["one_tree"], tmp_path, n_trials=4, ensemble="none", spaces=spaces)
+    dataset, metric = load_dataset(binary_frame, "label"), get_metric(None, "binary")
+    best, kept, missing = [t for t in result.study.trials if t.value is not None][:3]
+    X, y = dataset.X, dataset.y
+    folds = tuple(TabularModel("extra_trees", {"n_estimators": 3}, "binary").fit(X.iloc[i::2], y.iloc[i::2]) for i in range(2))
+    memory = RunMemory(metric, folds={kept.number: (0.5, 0, folds)})
+    plan = _Plan("selection", 0.9, [best, kept, missing], np.array([0.5, 0.3, 0.2]))
+    models = _member_models(
+        plan, result.best_model, best.number, load_spaces([spaces[0]]), dataset, 0, 1, Deadline.after(0.0), memory
+    )
+    assert models[best.number] == (result.best_model, "refit")
+    assert models[kept.number][1] == "fold models" and isinstance(models[kept.number][0], WeightedAverageEnsemble)
+    assert missing.number not in models
+    assert models[kept.number][0].predict_proba(X.head(3)).shape == (3, 2)
