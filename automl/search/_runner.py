@@ -133,7 +133,8 @@ class SearchOutcome:
 class _RefitWouldOverrun:
     """Stop condition: the time left is what refitting the final model's members (and saving them) needs.
 
-    ``members(study)`` forecasts which trials the final model would use if the search stopped now.
+    ``members(study)`` forecasts which trials the final model would use if the search stopped
+    now, best first: the best is refit alone, then the others ``workers`` at a time.
     """
 
     def __init__(
@@ -143,17 +144,18 @@ class _RefitWouldOverrun:
         n_splits: int,
         members: Callable[[optuna.Study], list[optuna.trial.FrozenTrial]],
         saving: bool = True,
+        workers: int = 1,
     ) -> None:
         self.deadline, self.train_fraction, self.n_splits = deadline, train_fraction, n_splits
-        self.members, self.saving = members, saving
+        self.members, self.saving, self.workers = members, saving, workers
 
     def refit_seconds(self, study: optuna.Study) -> float:
         """Estimated seconds to refit the members on all rows (fold time scaled up) and save them."""
         top = self.members(study)
-        fraction = self.train_fraction
-        fold_seconds = sum(t.user_attrs.get("fit_seconds", 0.0) for t in top) / self.n_splits
-        saved_bytes = sum(t.user_attrs.get("model_bytes", 0) for t in top) / fraction
-        return float(1.3 * fold_seconds / fraction + (save_seconds(saved_bytes) if self.saving else 0.0))
+        refits = [1.3 * t.user_attrs.get("fit_seconds", 0.0) / self.n_splits / self.train_fraction for t in top]
+        saved_bytes = sum(t.user_attrs.get("model_bytes", 0) for t in top) / self.train_fraction
+        fitting = sum(refits[:1]) + sum(refits[1:]) / max(self.workers, 1)
+        return float(fitting + (save_seconds(saved_bytes) if self.saving else 0.0))
 
     def __call__(self, study: optuna.Study) -> str | None:
         if self.deadline.remaining() < self.refit_seconds(study):
@@ -198,6 +200,7 @@ def run_search(
         setup.resampling.n_splits,
         lambda study: planned_members(study, memory, setup.dataset, setup.metric, ensemble),
         saving=setup.study_dir is not None,
+        workers=plan_parallelism(config.n_jobs, *setup.dataset.X.shape).trials,
     )
     # Refits end a second before the budget; the 5 % + 5 s grace covers the last chunk and reporting.
     final_deadline = budget_end.earlier(SAVE_RESERVE_SECONDS)
@@ -254,7 +257,8 @@ def finalize(
     log.info("best trial %d at %.1f s", best.number, clock() - started)
     # The final fits use the threads the trials' fits had: the time they need is forecast from
     # those fits, and an OpenMP model given every core of a busy machine can be many times slower.
-    threads = plan_parallelism(n_jobs, *dataset.X.shape).model_threads
+    parallel = plan_parallelism(n_jobs, *dataset.X.shape)
+    threads = parallel.model_threads
     final = build_final_model(
         study,
         best,
@@ -268,6 +272,7 @@ def finalize(
         memory,
         setup.artifact_store,
         promise,
+        workers=parallel.trials,
     )
     log.info("final model (%s) ready at %.1f s", final.kind, clock() - started)
     if setup.study_dir is not None:

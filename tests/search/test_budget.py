@@ -52,6 +52,15 @@ def test_search_stops_when_only_refit_time_is_left() -> None:
     assert not_saving.refit_seconds(study) == pytest.approx(1.3 * 10 / 0.8)  # type: ignore[arg-type]
 
 
+def test_members_after_the_best_are_forecast_refit_side_by_side() -> None:
+    """The best trial is refit first, alone; the other members two at a time on two workers."""
+    study = optuna.create_study()
+    for _ in range(3):  # 10 s per fold each -> 16.25 s to refit each on all rows
+        study.add_trial(optuna.trial.create_trial(value=1.0, params={}, distributions={}, user_attrs={"fit_seconds": 50.0}))
+    rule = _RefitWouldOverrun(Deadline.unlimited(), 0.8, 5, members=lambda s: s.get_trials(), saving=False, workers=2)
+    assert rule.refit_seconds(study) == pytest.approx(16.25 + 2 * 16.25 / 2)
+
+
 @pytest.mark.slow
 def test_real_search_respects_its_budget(tmp_path: Path) -> None:
     path, entry = shared_dataset("phoneme")
