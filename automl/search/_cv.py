@@ -16,6 +16,11 @@ from automl.models import model_size_bytes, predict_budgeted
 from automl.search._resampling import Resampling
 
 FoldCallback = Callable[[int, float], None]
+# A candidate's fold models are kept (for the final model, when a refit on all rows would overrun)
+# only up to this size, all folds together (forecast from the first): deep forests on a mid-sized
+# table weigh 30 MB or more per fold, and two trials at a time held a few hundred MB in flight.
+# Without them the final model falls back to a refit on a subsample (see search._final).
+KEEP_FOLD_MODELS_MAX_BYTES = 64_000_000
 
 
 @dataclass(frozen=True)
@@ -27,7 +32,7 @@ class CVResult:
     fit_seconds: float
     predict_ms_per_1k: float
     model_bytes: int
-    fold_models: tuple[Any, ...]
+    fold_models: tuple[Any, ...]  # empty when they would weigh more than KEEP_FOLD_MODELS_MAX_BYTES
 
     @property
     def mean(self) -> float:
@@ -59,7 +64,7 @@ def cross_validate(
     oof = np.full((resampling.n_rows, width) if width else resampling.n_rows, np.nan)
     scores: list[float] = []
     models: list[Any] = []
-    fit_seconds, predict_seconds, predicted_rows = 0.0, 0.0, 0
+    fit_seconds, predict_seconds, predicted_rows, model_bytes = 0.0, 0.0, 0, 0
     labels = y.to_numpy()
     for i, (train, valid) in enumerate(resampling.splits):
         if i > 0 and (fit_seconds + predict_seconds) / i > deadline.remaining():
@@ -78,7 +83,10 @@ def cross_validate(
         predicted_rows += len(valid)
         oof[valid] = pred
         scores.append(metric.score(labels[valid], pred, classes))
-        models.append(model)
+        if i == 0:
+            model_bytes = model_size_bytes(model)
+        if model_bytes * resampling.n_splits <= KEEP_FOLD_MODELS_MAX_BYTES:
+            models.append(model)
         if on_fold is not None:
             on_fold(i, float(np.mean(scores)))
     return CVResult(
@@ -86,7 +94,7 @@ def cross_validate(
         oof=oof,
         fit_seconds=fit_seconds,
         predict_ms_per_1k=1e6 * predict_seconds / max(predicted_rows, 1),
-        model_bytes=model_size_bytes(models[0]),
+        model_bytes=model_bytes,
         fold_models=tuple(models),
     )
 

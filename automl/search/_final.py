@@ -57,8 +57,9 @@ LIBRARY_SIZE = 20
 STACKING_MEMBERS = 5
 BAGGING_COPIES = 5
 # Fold models kept in memory, for the final model and ensemble members a refit cannot deliver in
-# time: the best trial's always, the next ones' within a small byte budget (peak memory is a goal:
-# 256 MB here raised the dev suite's peak from 885 to 1,401 MB).
+# time: the best trial's always (each trial's are at most search._cv.KEEP_FOLD_MODELS_MAX_BYTES),
+# the next ones' within a small byte budget (peak memory is a goal: 256 MB here raised the dev
+# suite's largest peak from 885 to 1,401 MB).
 KEPT_FOLD_TRIALS = STACKING_MEMBERS
 KEPT_FOLD_BYTES = 64_000_000
 PLAN_ROUNDS = 20  # ensemble selection rounds when forecasting, during the search, which trials will be members
@@ -167,6 +168,7 @@ def build_final_model(
     single = _final_single(study, best, spaces, dataset, seed, threads, deadline, memory, promise or deadline)
     if ensemble == "none" or single.kind != "single":
         return single
+    memory.keep_only(set(memory.folds) - {best.number})  # refit already: its fold models are no fallback any more
     if deadline.expired():
         return _with_note(single, "ensemble", "skipped: the time budget ran out")
     if ensemble == "bagging":
@@ -185,7 +187,7 @@ def build_final_model(
         return _with_note(
             single, "ensemble", f"{plan.kind} OOF {plan.score:.6g} did not beat the best single trial's {reference:.6g}"
         )
-    memory.keep_only({t.number for t, _ in plan.used()})
+    memory.keep_only({t.number for t, _ in plan.used()} - {best.number})  # the best one is refit already
     models = _member_models(plan, single.model, best.number, spaces, dataset, seed, threads, deadline, memory, workers)
     if len(models) < len(plan.used()) and plan.kind == "selection":  # choose again among the members at hand
         plan = _selection_plan([t for t in trials if t.number in models], memory, dataset, metric)
