@@ -22,7 +22,9 @@ def test_portfolio_order_and_forest_sizing() -> None:
     queue = portfolio_trials(spaces, 20_000)
     families = [family for family, _ in queue]
     assert families[:3] == ["logistic_regression", "hist_gradient_boosting", "xgboost"]
-    assert families.count("hist_gradient_boosting") == 2 and families.count("xgboost") == 2
+    assert families.count("hist_gradient_boosting") == 3 and families.count("xgboost") == 3
+    learning_rates = [params["xgboost.learning_rate"] for family, params in queue if family == "xgboost"]
+    assert learning_rates == [0.1, 0.05, 0.02]  # defaults, then by priority
     assert set(families) == set(spaces)
     forest = dict(queue)["random_forest"]
     assert forest["random_forest.n_estimators"] == 50  # 1e6 / 20,000 rows
