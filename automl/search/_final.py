@@ -254,9 +254,13 @@ def planned_members(
     library = [t for t in top if t.number in oof][:LIBRARY_SIZE]
     if len(library) < 2:
         return top[:1]
-    result = greedy_selection(
-        [oof[t.number] for t in library], dataset.y.to_numpy(), metric, dataset.classes, max_rounds=PLAN_ROUNDS
-    )
+    try:
+        result = greedy_selection(
+            [oof[t.number] for t in library], dataset.y.to_numpy(), metric, dataset.classes, max_rounds=PLAN_ROUNDS
+        )
+    except (InputError, ValueError) as exc:  # a forecast must never end the search: assume the larger ensemble
+        log.warning("cannot forecast the ensemble's members (%s); keeping back time for the best %d", exc, STACKING_MEMBERS)
+        return top[:STACKING_MEMBERS]
     chosen = {t.number for t, w in zip(library, result.weights, strict=True) if w > 0}
     return [t for t in top if t.number in chosen or t.number == top[0].number]
 
