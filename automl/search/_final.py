@@ -2,10 +2,11 @@
 
 Ensembles are chosen on out-of-fold (OOF) scores only, so no candidate is refit
 just to be scored; members are refit on all rows only once chosen, within the
-remaining budget. A member whose refit does not fit is the average of its fold models
-when this run kept them (only the best trial's are kept, see ``KEPT_FOLD_TRIALS``); else
-the ensemble is chosen again among the members at hand, and the best single model is kept
-when that one does not win. The search keeps back the time to refit the members it
+remaining budget. A member whose refit does not fit is left out: the ensemble is chosen
+again among the members at hand, and the best single model is kept when that one does
+not win. (Members are not replaced by their fold models: five fold models make the saved
+ensemble five times larger, and skops writes many small arrays slowly; a 30 s satimage
+search saved a 102 MB ensemble with one HGB member's fold models in 21 s.) The search keeps back the time to refit the members it
 forecasts (:func:`planned_members`), not more.
 
 Every refit goes through :func:`refit_bounded`, which never runs past its deadline:
@@ -56,15 +57,6 @@ ENSEMBLE_KINDS: tuple[str, ...] = ("none", "selection", "stacking", "bagging", "
 LIBRARY_SIZE = 20
 STACKING_MEMBERS = 5
 BAGGING_COPIES = 5
-# Fold models kept in memory, for the final model and ensemble members a refit cannot deliver in
-# time: the best trial's always (each trial's are at most search._cv.KEEP_FOLD_MODELS_MAX_BYTES),
-# the next ones' within a small byte budget (peak memory is a goal: 256 MB here raised the dev
-# suite's largest peak from 885 to 1,401 MB).
-# Only the best trial's: five fold models of a member make the saved ensemble five times larger,
-# and skops writes many small arrays slowly (a 30 s satimage search saved a 102 MB ensemble with
-# one HGB member's fold models in 21 s, breaking the budget's promise).
-KEPT_FOLD_TRIALS = 1
-KEPT_FOLD_BYTES = 64_000_000
 PLAN_ROUNDS = 20  # ensemble selection rounds when forecasting, during the search, which trials will be members
 # A resumed study's best trial has no fold models in memory: a quarter of the time left is
 # kept back from its full refit, for a refit on a subsample if the full one overruns.
@@ -93,53 +85,32 @@ class FinalModel:
 
 @dataclass
 class RunMemory:
-    """What this run keeps in memory: OOF predictions per trial, and the fold models of its best
-    trials (at most ``KEPT_FOLD_TRIALS``, within ``KEPT_FOLD_BYTES``; the best one's always).
-
-    Fold models stand in for a refit on all rows that would overrun the budget: for the best
-    trial, and for ensemble members, so the search need not keep back the time to refit them all.
-    """
+    """What this run keeps in memory: OOF predictions per trial and the best trial's fold models
+    (the fallback when refitting it on all rows would overrun the budget; a trial keeps its
+    fold models only up to ``search._cv.KEEP_FOLD_MODELS_MAX_BYTES``)."""
 
     metric: Metric
     oof: dict[int, np.ndarray] = field(default_factory=dict)
-    # trial -> (score, estimated bytes, fold models), best first
-    folds: dict[int, tuple[float, int, tuple[Any, ...]]] = field(default_factory=dict)
+    best_trial: int | None = None
+    best_score: float | None = None
+    best_fold_models: tuple[Any, ...] = ()
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def offer(self, trial_number: int, result: CVResult) -> None:
         """Called by the objective after every completed trial (from Optuna's worker threads)."""
         with self.lock:
             self.oof[trial_number] = result.oof
-            size = result.model_bytes * len(result.fold_models)
-            self.folds[trial_number] = (result.mean, size, result.fold_models)
-            self.folds = self._best_folds()
-
-    def _best_folds(self) -> dict[int, tuple[float, int, tuple[Any, ...]]]:
-        sign = -1.0 if self.metric.greater_is_better else 1.0
-        order = sorted(self.folds, key=lambda n: (np.nan_to_num(sign * self.folds[n][0], nan=np.inf), n))
-        kept: dict[int, tuple[float, int, tuple[Any, ...]]] = {}
-        total = 0
-        for number in order:
-            size = self.folds[number][1]
-            if not kept or (len(kept) < KEPT_FOLD_TRIALS and total + size <= KEPT_FOLD_BYTES):
-                kept[number] = self.folds[number]
-                total += size
-        return kept
-
-    @property
-    def best_trial(self) -> int | None:
-        """This run's best trial (by its mean fold score)."""
-        return next(iter(self.folds), None)
-
-    def keep_only(self, numbers: set[int]) -> None:
-        """Let go of the fold models of other trials (once the final model's members are known)."""
-        with self.lock:
-            self.folds = {n: entry for n, entry in self.folds.items() if n in numbers}
+            if self.best_score is None or self.metric.better(result.mean, self.best_score):
+                self.best_trial, self.best_score, self.best_fold_models = trial_number, result.mean, result.fold_models
 
     def fold_models_of(self, trial_number: int) -> tuple[Any, ...]:
-        """The fold models this run kept for ``trial_number`` (empty when it kept none)."""
-        entry = self.folds.get(trial_number)
-        return () if entry is None else entry[2]
+        """The fold models this run kept for ``trial_number`` (only its best trial's are kept)."""
+        return self.best_fold_models if trial_number == self.best_trial else ()
+
+    def let_go_of_fold_models(self) -> None:
+        """Once the best trial is refit, its fold models are no fallback any more."""
+        with self.lock:
+            self.best_fold_models = ()
 
 
 def check_ensemble(kind: str) -> None:
@@ -171,7 +142,7 @@ def build_final_model(
     single = _final_single(study, best, spaces, dataset, seed, threads, deadline, memory, promise or deadline)
     if ensemble == "none" or single.kind != "single":
         return single
-    memory.keep_only(set(memory.folds) - {best.number})  # refit already: its fold models are no fallback any more
+    memory.let_go_of_fold_models()
     if deadline.expired():
         return _with_note(single, "ensemble", "skipped: the time budget ran out")
     if ensemble == "bagging":
@@ -190,8 +161,7 @@ def build_final_model(
         return _with_note(
             single, "ensemble", f"{plan.kind} OOF {plan.score:.6g} did not beat the best single trial's {reference:.6g}"
         )
-    memory.keep_only({t.number for t, _ in plan.used()} - {best.number})  # the best one is refit already
-    models = _member_models(plan, single.model, best.number, spaces, dataset, seed, threads, deadline, memory, workers)
+    models = _member_models(plan, single.model, best.number, spaces, dataset, seed, threads, deadline, workers)
     if len(models) < len(plan.used()) and plan.kind == "selection":  # choose again among the members at hand
         plan = _selection_plan([t for t in trials if t.number in models], memory, dataset, metric)
         if not metric.better(plan.score, reference):
@@ -211,25 +181,18 @@ def _member_models(
     seed: int,
     threads: int,
     deadline: Deadline,
-    memory: RunMemory,
     workers: int = 1,
-) -> dict[int, tuple[Any, str]]:
-    """Each member of ``plan`` as ``(model, how)``: refit on all rows while the budget allows,
-    else the average of its kept fold models; a member with neither is left out.
+) -> dict[int, Any]:
+    """Each member of ``plan`` refit on all rows, by trial number; a member whose refit would
+    overrun the budget is left out. ``workers`` refits run at a time, the heaviest-weighted
+    members first: they get the refits when time is short."""
 
-    ``workers`` refits run at a time, the heaviest-weighted members first: they get the
-    refits when time is short.
-    """
-
-    def fit(trial: optuna.trial.FrozenTrial) -> tuple[Any, str] | None:
+    def fit(trial: optuna.trial.FrozenTrial) -> Any | None:
         if trial.number == best_number:
-            return best_model, "refit"
+            return best_model
         try:
-            return refit_bounded(trial, spaces, dataset, seed, threads, deadline)[0], "refit"
+            return refit_bounded(trial, spaces, dataset, seed, threads, deadline)[0]
         except DeadlineExceeded:
-            folds = memory.fold_models_of(trial.number)
-            if folds:
-                return WeightedAverageEnsemble(list(folds), None, dataset.task).fit(), "fold models"
             log.warning("ensemble member trial %d left out: no time to refit it", trial.number)
             return None
 
@@ -477,21 +440,16 @@ class _Plan:
         """The members with a positive weight."""
         return [(t, float(w)) for t, w in zip(self.trials, self.weights, strict=True) if w > 0]
 
-    def realise(self, models: Mapping[int, tuple[Any, str]], dataset: Dataset, best_score: float) -> FinalModel:
-        """The ensemble of ``models`` (trial number -> (fitted model, how it was fitted)), one per member."""
+    def realise(self, models: Mapping[int, Any], dataset: Dataset, best_score: float) -> FinalModel:
+        """The ensemble of ``models`` (trial number -> model refit on all rows), one per member."""
         used = self.used()
-        fitted = [models[t.number][0] for t, _ in used]
+        fitted = [models[t.number] for t, _ in used]
         if self.kind == "selection":
             model = WeightedAverageEnsemble(fitted, np.asarray([w for _, w in used]), dataset.task).fit()
         else:
             model = StackedEnsemble(fitted, self.meta, dataset.task).fit()
-        members = [
-            {"family": t.params[FAMILY_PARAM], "trial": t.number, "weight": round(w, 6), "fit": models[t.number][1]}
-            for t, w in used
-        ]
-        refits = sum(1 for t, _ in used if models[t.number][1] == "refit")
-        how = f"{refits} refit" + (f", {len(used) - refits} as the average of their fold models" if refits < len(used) else "")
-        notes = {"final_model": f"{self.kind} ensemble of {len(used)} trials ({how})", "ensemble": self.kind}
+        members = [{"family": t.params[FAMILY_PARAM], "trial": t.number, "weight": round(w, 6)} for t, w in used]
+        notes = {"final_model": f"{self.kind} ensemble of {len(used)} refit trials", "ensemble": self.kind}
         return FinalModel(model, self.kind, self.score, best_score, members, notes)
 
 

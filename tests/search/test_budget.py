@@ -10,7 +10,7 @@ import pytest
 
 import automl
 from automl._core import Deadline
-from automl.search._runner import _RefitWouldOverrun
+from automl.search._runner import SAVE_BYTES_PER_SECOND, _RefitWouldOverrun
 from tests.conftest import shared_dataset
 
 
@@ -42,11 +42,11 @@ def test_search_stops_when_only_refit_time_is_left() -> None:
     clock = _Clock()
     rule = _RefitWouldOverrun(Deadline(100.0, clock), 0.8, 5, members=lambda study: study.get_trials())
     study = _StudyStub(fit_seconds=50.0, model_bytes=40_000_000)  # 10 s per fold -> ~16 s to refit on all rows
-    # refit (fold time scaled to all rows) + saving 50 MB (a fold model scaled to all rows) at 50 MB/s + 0.5 s
-    assert rule.refit_seconds(study) == pytest.approx(1.3 * 10 / 0.8 + 1.0 + 0.5)  # type: ignore[arg-type]
-    clock.now = 80.0
+    # refit (fold time scaled to all rows) + saving 50 MB (a fold model scaled to all rows) at the planned rate + 0.5 s
+    assert rule.refit_seconds(study) == pytest.approx(1.3 * 10 / 0.8 + 50e6 / SAVE_BYTES_PER_SECOND + 0.5)  # type: ignore[arg-type]
+    clock.now = 70.0  # 30 s left, 29.25 s needed
     assert rule(study) is None  # type: ignore[arg-type]
-    clock.now = 85.0
+    clock.now = 75.0
     assert rule(study) == "the time left is needed to refit the final model"  # type: ignore[arg-type]
     not_saving = _RefitWouldOverrun(Deadline(100.0, clock), 0.8, 5, members=lambda study: study.get_trials(), saving=False)
     assert not_saving.refit_seconds(study) == pytest.approx(1.3 * 10 / 0.8)  # type: ignore[arg-type]

@@ -15,7 +15,6 @@ from automl._core import Deadline
 from automl.data import Dataset, load_dataset
 from automl.ensembles import StackedEnsemble, WeightedAverageEnsemble
 from automl.evaluation import get_metric
-from automl.models import TabularModel
 from automl.search._final import (
     RunMemory,
     _library,
@@ -61,7 +60,7 @@ def test_stacking_of_two_families_from_a_study(task: str, request: pytest.Fixtur
     plan = _stacking_plan(trials, memory, dataset, metric, seed=0)
     assert len({t.params["family"] for t in plan.trials}) >= 2
     models = _member_models(
-        plan, result.best_model, result.study.best_trial.number, load_spaces(), dataset, 0, 1, Deadline.unlimited(), memory
+        plan, result.best_model, result.study.best_trial.number, load_spaces(), dataset, 0, 1, Deadline.unlimited()
     )
     final = plan.realise(models, dataset, result.study.best_value)
     assert isinstance(final.model, StackedEnsemble) and final.kind == "stacking"
@@ -181,21 +180,18 @@ def test_the_search_keeps_back_time_to_refit_only_the_planned_members(binary_fra
     assert [t.number for t in planned_members(result.study, memory, dataset, metric, "none")] == [planned[0].number]
 
 
-def test_a_member_with_no_time_to_refit_is_its_fold_models_average(binary_frame: pd.DataFrame, tmp_path: Path) -> None:
-    """With the budget spent, a member whose fold models this run kept becomes their average;
-    one without is left out (and the ensemble is chosen again among the others)."""
+def test_a_member_with_no_time_to_refit_is_left_out(binary_frame: pd.DataFrame, tmp_path: Path) -> None:
+    """With the budget spent, the members other than the (already refit) best one are left out,
+    so the ensemble is chosen again among the members at hand."""
     spaces = [str(_one_tree_space(tmp_path))]
     result = _search(binary_frame, "label", ["one_tree"], tmp_path, n_trials=4, ensemble="none", spaces=spaces)
-    dataset, metric = load_dataset(binary_frame, "label"), get_metric(None, "binary")
-    best, kept, missing = [t for t in result.study.trials if t.value is not None][:3]
-    X, y = dataset.X, dataset.y
-    folds = tuple(TabularModel("extra_trees", {"n_estimators": 3}, "binary").fit(X.iloc[i::2], y.iloc[i::2]) for i in range(2))
-    memory = RunMemory(metric, folds={kept.number: (0.5, 0, folds)})
-    plan = _Plan("selection", 0.9, [best, kept, missing], np.array([0.5, 0.3, 0.2]))
-    models = _member_models(
-        plan, result.best_model, best.number, load_spaces([spaces[0]]), dataset, 0, 1, Deadline.after(0.0), memory
+    dataset = load_dataset(binary_frame, "label")
+    best, other = [t for t in result.study.trials if t.value is not None][:2]
+    plan = _Plan("selection", 0.9, [best, other], np.array([0.6, 0.4]))
+    models = _member_models(plan, result.best_model, best.number, load_spaces([spaces[0]]), dataset, 0, 1, Deadline.after(0.0))
+    assert models == {best.number: result.best_model}
+    with_time = _member_models(
+        plan, result.best_model, best.number, load_spaces([spaces[0]]), dataset, 0, 1, Deadline.unlimited()
     )
-    assert models[best.number] == (result.best_model, "refit")
-    assert models[kept.number][1] == "fold models" and isinstance(models[kept.number][0], WeightedAverageEnsemble)
-    assert missing.number not in models
-    assert models[kept.number][0].predict_proba(X.head(3)).shape == (3, 2)
+    assert set(with_time) == {best.number, other.number}
+    assert with_time[other.number].predict_proba(dataset.X.head(3)).shape == (3, 2)

@@ -48,7 +48,7 @@ def test_refit_that_would_overrun_averages_the_kept_fold_models() -> None:
     folds = tuple(
         TabularModel("adaboost", {"n_estimators": 3}, "binary").fit(dataset.X.iloc[i::2], dataset.y.iloc[i::2]) for i in range(2)
     )
-    memory.folds = {trial.number: (0.8, 0, folds)}
+    memory.best_trial, memory.best_score, memory.best_fold_models = trial.number, 0.8, folds
     started = time.perf_counter()
     model, kind, note = refit_bounded(trial, SPACES, dataset, 0, 1, Deadline.after(1.0), memory, fallback=True)
     assert kind == "fold-average" and "average of 2 fold models" in note
