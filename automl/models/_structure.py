@@ -31,7 +31,7 @@ def check_loaded_model(model: Any) -> None:
     from sklearn.neighbors import BallTree, KDTree
     from sklearn.tree import BaseDecisionTree
 
-    for obj in _objects(model):
+    for obj in reachable_objects(model):
         if isinstance(obj, BaseDecisionTree) and hasattr(obj, "tree_"):
             _check_decision_tree(obj)
         elif isinstance(obj, (HistGradientBoostingClassifier, HistGradientBoostingRegressor)) and hasattr(obj, "_predictors"):
@@ -42,7 +42,7 @@ def check_loaded_model(model: Any) -> None:
             _check_xgboost(obj)
 
 
-def _objects(root: Any) -> Iterator[Any]:
+def reachable_objects(root: Any) -> Iterator[Any]:
     """Every object reachable through attributes, lists, tuples and dict values (each once)."""
     seen: set[int] = set()
     stack = [root]

@@ -117,6 +117,7 @@ _SKLEARN_OBJECTS = {
 }
 _OWN_OBJECTS = {
     "automl.models._tabular.TabularModel",
+    "automl.models._packing.PackedTreePredictors",
     "automl.models._xgboost.XGBoostModel",
     "automl.models._trees.BudgetedAdaBoostClassifier",
     "automl.models._trees.BudgetedAdaBoostRegressor",

@@ -43,10 +43,11 @@ def test_search_stops_when_only_refit_time_is_left() -> None:
     rule = _RefitWouldOverrun(Deadline(100.0, clock), 0.8, 5, members=lambda study: study.get_trials())
     study = _StudyStub(fit_seconds=50.0, model_bytes=40_000_000)  # 10 s per fold -> ~16 s to refit on all rows
     # refit (fold time scaled to all rows) + saving 50 MB (a fold model scaled to all rows) at the planned rate + 0.5 s
-    assert rule.refit_seconds(study) == pytest.approx(1.3 * 10 / 0.8 + 50e6 / SAVE_BYTES_PER_SECOND + 0.5)  # type: ignore[arg-type]
-    clock.now = 70.0  # 30 s left, 29.25 s needed
+    needed = 1.3 * 10 / 0.8 + 50e6 / SAVE_BYTES_PER_SECOND + 0.5
+    assert rule.refit_seconds(study) == pytest.approx(needed)  # type: ignore[arg-type]
+    clock.now = 100.0 - needed - 1.0
     assert rule(study) is None  # type: ignore[arg-type]
-    clock.now = 75.0
+    clock.now = 100.0 - needed + 1.0
     assert rule(study) == "the time left is needed to refit the final model"  # type: ignore[arg-type]
     not_saving = _RefitWouldOverrun(Deadline(100.0, clock), 0.8, 5, members=lambda study: study.get_trials(), saving=False)
     assert not_saving.refit_seconds(study) == pytest.approx(1.3 * 10 / 0.8)  # type: ignore[arg-type]
