@@ -99,6 +99,11 @@ def _check_forward_children(
 def _check_hist_gradient_boosting(estimator: Any) -> None:
     name = type(estimator).__name__
     n_features = int(estimator.n_features_in_)
+    if int(getattr(estimator, "_n_features", n_features)) != n_features:
+        raise StructureError(f"{name}: it predicts from {estimator._n_features} features but was fitted on {n_features}")
+    categorical = np.asarray(estimator._bin_mapper.is_categorical_, dtype=bool).reshape(-1)
+    if categorical.size != n_features:
+        raise StructureError(f"{name}: its bin mapper marks {categorical.size} features, the model has {n_features}")
     for iteration in estimator._predictors:
         for predictor in iteration:
             nodes = predictor.nodes
@@ -111,8 +116,22 @@ def _check_hist_gradient_boosting(estimator: Any) -> None:
             features = nodes["feature_idx"][~is_leaf]
             if np.any((features < 0) | (features >= n_features)):
                 raise StructureError(f"{name}: a split uses a feature outside 0..{n_features - 1}")
-            if np.any(nodes["is_categorical"][~is_leaf]):
-                raise StructureError(f"{name}: categorical splits are not produced by automl models")
+            _check_category_splits(name, predictor, nodes[~is_leaf], categorical)
+
+
+def _check_category_splits(name: str, predictor: Any, splits: np.ndarray, categorical: np.ndarray) -> None:
+    """A category split reads row ``bitset_idx`` of both bitset tables (8 words each) and the known
+    categories of its feature, which exist only for features the bin mapper marks categorical."""
+    on_categories = splits[splits["is_categorical"].astype(bool)]
+    if len(on_categories) == 0:
+        return
+    if not np.all(categorical[on_categories["feature_idx"]]):
+        raise StructureError(f"{name}: a category split uses a feature that is not categorical")
+    for table in (predictor.binned_left_cat_bitsets, predictor.raw_left_cat_bitsets):
+        if table.ndim != 2 or table.shape[1] != 8:
+            raise StructureError(f"{name}: a category bitset table has shape {table.shape}, not (n, 8)")
+        if np.any(on_categories["bitset_idx"].astype(np.int64) >= len(table)):
+            raise StructureError(f"{name}: a category split points past its {len(table)} bitsets")
 
 
 def _check_binary_tree(tree: Any) -> None:

@@ -78,6 +78,7 @@ _SKLEARN_OBJECTS = {
     "sklearn.preprocessing._data.StandardScaler",
     "sklearn.preprocessing._encoders.OneHotEncoder",
     "sklearn.preprocessing._encoders.OrdinalEncoder",
+    "sklearn.preprocessing._function_transformer.FunctionTransformer",  # its functions: FUNCTIONS only
     "sklearn.preprocessing._label.LabelEncoder",
     "sklearn.linear_model._logistic.LogisticRegression",
     "sklearn.linear_model._ridge.Ridge",
@@ -152,8 +153,13 @@ MODEL_ALLOW_LIST: Mapping[str, frozenset[str]] = {
     "CachedNode": frozenset(),  # a reference to a node seen earlier; it carries no type of its own
 }
 #: Exact functions a FunctionNode (or a PartialNode's ``func``) may name, each with the reason
-#: it is needed. Empty: automl models store no callables, so every function node is refused.
-FUNCTIONS: Mapping[str, str] = {}
+#: it is needed; every other function node is refused.
+FUNCTIONS: Mapping[str, str] = {
+    "sklearn.utils.validation.check_array": (
+        "HistGradientBoosting with native categories validates its numeric columns with a"
+        " FunctionTransformer of partial(check_array, ...); check_array only checks and converts an array"
+    ),
+}
 #: numpy bit generators a RandomGeneratorNode may build (by name, inside its stored state).
 BIT_GENERATORS = frozenset({"PCG64", "MT19937", "PCG64DXSM", "Philox", "SFC64"})
 
@@ -184,7 +190,8 @@ def allow_list() -> dict[str, frozenset[str]]:
 def trusted_type_names(extra: Iterable[str] = ()) -> list[str]:
     """Every type name on the allow-list (what skops is given as ``trusted``), plus ``extra``."""
     names = {name for kind, types in allow_list().items() if kind != "JsonNode" for name in types}
-    return sorted(names | set(FUNCTIONS) | set(extra))
+    partial = {"functools.partial"}  # the audit lets a PartialNode through only around a function in FUNCTIONS
+    return sorted(names | set(FUNCTIONS) | partial | set(extra))
 
 
 @dataclass(frozen=True)

@@ -130,8 +130,9 @@ def test_fit_stops_at_the_deadline(family: str, regression_frame: pd.DataFrame) 
     space = SPACES[family]
     from automl.models import get_builder
 
-    # Without early stopping: on 120 rows it would end the boosting before the deadline is checked.
-    no_stopping = {"early_stopping": False} if family == "hist_gradient_boosting" else {}
+    # Without early stopping: on 120 rows it would end the boosting before the deadline is checked
+    # (and without the "encoded" categories sentinel, which TabularModel resolves).
+    no_stopping = {"early_stopping": False, "categorical_features": None} if family == "hist_gradient_boosting" else {}
     estimator = get_builder(space.builder)("regression", {**space.fixed, **space.defaults, **no_stopping}, seed=0, n_jobs=1)
     clock = _StepClock()
     with pytest.raises(DeadlineExceeded):
@@ -161,10 +162,9 @@ def test_encoded_categories_become_a_native_categorical_mask(tmp_path: Path) -> 
     names = list(model.preprocessor_.get_feature_names_out())
     assert [n for n, m in zip(names, mask, strict=True) if m] == ["c"]
     assert model.predict_proba(X).shape == (400, 2)
-    # Not on by default: a HistGradientBoosting with categories keeps a FunctionTransformer(check_array)
-    # that the model allow-list does not trust, so such a model cannot be saved yet.
-    with pytest.raises(ArtifactError, match="FunctionTransformer"):
-        load_model(save_model(model, tmp_path / "m", _card("binary")))
+    # It keeps a FunctionTransformer of partial(check_array): on the allow-list, so it saves and loads.
+    loaded = load_model(save_model(model, tmp_path / "m", _card("binary")))[0]
+    assert np.array_equal(loaded.predict_proba(X), model.predict_proba(X))
 
 
 def test_early_stopping_split_keeps_every_class_in_the_fitted_part() -> None:
