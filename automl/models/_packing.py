@@ -44,7 +44,8 @@ class PackedTreePredictors:
         from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
 
         counts = np.asarray(self.counts)
-        if counts.ndim != 3 or counts.shape[2] != 3 or counts.dtype.kind != "i":
+        # At least one tree per iteration: the number of lists built is then bounded by the stored counts.
+        if counts.ndim != 3 or counts.shape[1] < 1 or counts.shape[2] != 3 or counts.dtype.kind != "i":
             raise StructureError("packed HistGradientBoosting trees have a malformed count table")
         if np.any(counts[:, :, 0] < 1) or np.any(counts < 0):
             raise StructureError("a packed HistGradientBoosting tree has no nodes or a negative size")

@@ -13,7 +13,7 @@ from sklearn.datasets import make_classification, make_regression
 
 from automl._core import ArtifactError
 from automl.models import ModelCard, TabularModel, load_model, save_model
-from automl.models._packing import packed_for_saving
+from automl.models._packing import PackedTreePredictors, packed_for_saving
 
 
 def _card(task: str) -> ModelCard:
@@ -52,12 +52,23 @@ def test_saved_trees_are_a_few_arrays_and_predict_the_same(task: str, tmp_path: 
     assert [len(i) for i in loaded.estimator_._predictors] == [len(i) for i in model.estimator_._predictors]
 
 
-def test_packed_trees_that_do_not_add_up_are_refused(tmp_path: Path) -> None:
+def _no_trees(packed: PackedTreePredictors) -> None:
+    """A billion iterations of no trees: stored in a few bytes, a billion lists if unpacked."""
+    packed.counts = np.zeros((10**9, 0, 3), dtype=np.int64)
+    packed.nodes, packed.binned_bitsets, packed.raw_bitsets = packed.nodes[:0], packed.binned_bitsets[:0], packed.raw_bitsets[:0]
+
+
+def _more_nodes(packed: PackedTreePredictors) -> None:
+    packed.counts[0, 0, 0] += 3
+
+
+@pytest.mark.parametrize(("tamper", "refused"), [(_more_nodes, "do not add up"), (_no_trees, "malformed count table")])
+def test_packed_trees_that_do_not_add_up_are_refused(tamper, refused: str, tmp_path: Path) -> None:
     model, _ = _hgb("multiclass", iterations=5)
     with packed_for_saving(model):
-        model.estimator_._predictors.counts[0, 0, 0] += 3  # what an attacker writes into the file
+        tamper(model.estimator_._predictors)  # what an attacker writes into the file
         folder = save_model(model, tmp_path / "m", _card("multiclass"))
-    with pytest.raises(ArtifactError, match=r"damaged or hostile model.*do not add up"):
+    with pytest.raises(ArtifactError, match=f"damaged or hostile model.*{refused}"):
         load_model(folder)
 
 
