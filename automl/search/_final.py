@@ -197,11 +197,8 @@ def _member_models(
             return None
 
     members = [t for t, _ in sorted(plan.used(), key=lambda tw: -tw[1])]
-    if workers <= 1:
-        fitted = [fit(t) for t in members]
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            fitted = list(pool.map(fit, members))
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        fitted = list(pool.map(fit, members))
     return {t.number: model for t, model in zip(members, fitted, strict=True) if model is not None}
 
 

@@ -202,7 +202,7 @@ def run_search(
         setup.resampling.n_splits,
         lambda study: planned_members(study, memory, setup.dataset, setup.metric, ensemble),
         saving=setup.study_dir is not None,
-        workers=1,
+        workers=plan_parallelism(config.n_jobs, *setup.dataset.X.shape).trials,
     )
     # Refits end a second before the budget; the 5 % + 5 s grace covers the last chunk and reporting.
     final_deadline = budget_end.earlier(SAVE_RESERVE_SECONDS)
@@ -274,9 +274,7 @@ def finalize(
         memory,
         setup.artifact_store,
         promise,
-        # One refit at a time: a dev-suite CLI search hung once (car, 150 s timeout) with members
-        # refit side by side; the cause is not known yet.
-        workers=1,
+        workers=parallel.trials,
     )
     log.info("final model (%s) ready at %.1f s", final.kind, clock() - started)
     if setup.study_dir is not None:
