@@ -4,7 +4,7 @@ A fitted HistGradientBoosting model keeps one ``TreePredictor`` per iteration an
 with its own node and bitset arrays: a 2,000-iteration model of 4 classes is 8,000 objects and
 24,000 arrays. skops checks every array it writes against the names already in its zip (a list
 scan), so saving is quadratic in the number of arrays: five such fold models took three minutes
-to save after a 30 s search. Packed, the trees of one model are six arrays, whatever their number.
+to save after a 30 s search. Packed, the trees of one model are four arrays, whatever their number.
 
 The packed form is an allow-listed automl type holding only arrays; loading rebuilds the
 predictors from it and the structure check (``_structure``) then walks every tree as before.

@@ -4,10 +4,9 @@ Ensembles are chosen on out-of-fold (OOF) scores only, so no candidate is refit
 just to be scored; members are refit on all rows only once chosen, within the
 remaining budget. A member whose refit does not fit is left out: the ensemble is chosen
 again among the members at hand, and the best single model is kept when that one does
-not win. (Members are not replaced by their fold models: five fold models make the saved
-ensemble five times larger, and skops writes many small arrays slowly; a 30 s satimage
-search saved a 102 MB ensemble with one HGB member's fold models in 21 s.) The search keeps back the time to refit the members it
-forecasts (:func:`planned_members`), not more.
+not win. (Members are not replaced by their fold models: five fold models make the
+ensemble five times larger to hold, save and predict with.) The search keeps back the
+time to refit the members it forecasts (:func:`planned_members`), not more.
 
 Every refit goes through :func:`refit_bounded`, which never runs past its deadline:
 when a refit of the best configuration would overrun, the trial's fold models (kept in
