@@ -23,6 +23,11 @@ CategoricalEncoding = Literal["onehot", "ordinal"]
 _MISSING = "__missing__"
 # One-hot keeps at most this many levels per column; rarer ones share an "infrequent" column.
 MAX_ONEHOT_LEVELS = 20
+# A column gets a "was missing" indicator only when this many fitting rows miss it. An indicator
+# that fires on a handful of rows is evidence CV cannot check (its validation folds see one or
+# none), yet a weakly regularised refit can give it any weight: one all-missing training penguin
+# taught a model that every all-missing row is of its species, with probability 1.0.
+MIN_MISSING_FOR_INDICATOR = 10
 
 
 class AsCategories(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # sklearn has no type hints
@@ -42,6 +47,36 @@ class AsCategories(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # sk
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return np.asarray(input_features, dtype=object)
+
+
+class MedianImputer(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # sklearn has no type hints
+    """Median imputation plus a 0/1 "was missing" column for each column missing often enough.
+
+    ``SimpleImputer(add_indicator=True)`` adds an indicator for a column missing on a single
+    row; this keeps only those with at least ``min_missing`` missing rows (see
+    ``MIN_MISSING_FOR_INDICATOR``).
+    """
+
+    def __init__(self, min_missing: int = MIN_MISSING_FOR_INDICATOR) -> None:
+        self.min_missing = min_missing
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> MedianImputer:
+        frame = pd.DataFrame(X)
+        self.imputer_ = SimpleImputer(strategy="median", keep_empty_features=True).fit(frame)
+        self.feature_names_in_ = np.asarray([str(c) for c in frame.columns], dtype=object)
+        self.n_features_in_ = frame.shape[1]
+        self.indicator_columns_ = np.flatnonzero(frame.isna().sum(axis=0).to_numpy() >= self.min_missing)
+        return self
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        frame = pd.DataFrame(X)
+        imputed = np.asarray(self.imputer_.transform(frame), dtype=float)
+        missing = frame.isna().to_numpy()[:, self.indicator_columns_]
+        return np.hstack([imputed, missing.astype(float)])
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        names = [str(c) for c in self.feature_names_in_]
+        return np.asarray(names + [f"missing_{names[i]}" for i in self.indicator_columns_], dtype=object)
 
 
 class DatetimeFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # sklearn has no type hints
@@ -68,9 +103,7 @@ class DatetimeFeatures(TransformerMixin, BaseEstimator):  # type: ignore[misc]  
 def build_preprocessor(schema: Schema, *, scale: bool, categorical: CategoricalEncoding) -> ColumnTransformer:
     """A ``ColumnTransformer`` for ``schema``: impute numbers (and scale them when ``scale``),
     encode categories one-hot or ordinally, expand dates; dropped columns are left out."""
-    numeric_steps: list[tuple[str, object]] = [
-        ("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True))
-    ]
+    numeric_steps: list[tuple[str, object]] = [("impute", MedianImputer())]
     if scale:
         numeric_steps.append(("scale", StandardScaler()))
     if categorical == "onehot":
@@ -94,6 +127,7 @@ def build_preprocessor(schema: Schema, *, scale: bool, categorical: CategoricalE
 
 DATA_TRUSTED_TYPES: list[str] = [
     f"{__name__}.AsCategories",
+    f"{__name__}.MedianImputer",
     f"{__name__}.DatetimeFeatures",
     f"{Schema.__module__}.Schema",
 ]

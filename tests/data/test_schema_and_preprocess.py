@@ -8,6 +8,8 @@ import pytest
 
 from automl._core import InputError
 from automl.data import build_preprocessor, fingerprint, infer_schema
+from automl.data._preprocess import MIN_MISSING_FOR_INDICATOR
+from automl.models import TabularModel
 
 
 def _table() -> pd.DataFrame:
@@ -47,6 +49,35 @@ def test_unseen_categories_and_missing_values_do_not_crash(encoding: str) -> Non
     new.loc[0, "num"] = np.nan
     out = pre.transform(new)
     assert out.shape[0] == 3 and np.isfinite(out).all()
+
+
+def test_missing_indicators_only_for_columns_missing_often_enough() -> None:
+    n = 60
+    rows = np.arange(n, dtype=float)
+    train = pd.DataFrame({"often": rows, "once": rows * 2, "never": rows + 1})
+    train.loc[: MIN_MISSING_FOR_INDICATOR - 1, "often"] = np.nan
+    train.loc[5, "once"] = np.nan
+    pre = build_preprocessor(infer_schema(train), scale=False, categorical="ordinal").fit(train)
+    assert list(pre.get_feature_names_out()) == ["often", "once", "never", "missing_often"]
+    new = pd.DataFrame({"often": [np.nan, 3.0], "once": [np.nan, np.nan], "never": [1.0, np.nan]})
+    out = pre.transform(new)
+    median_once = float(np.nanmedian(train["once"]))
+    assert out.tolist() == [[float(np.nanmedian(train["often"])), median_once, 1.0, 1.0], [3.0, median_once, 30.5, 0.0]]
+
+
+def test_one_all_missing_training_row_does_not_decide_all_missing_rows() -> None:
+    """A weakly regularised model must not learn 'all missing -> this label' from a single row
+    (it did, with probability 1.0, when every column with a missing value got an indicator)."""
+    rng = np.random.default_rng(0)
+    n = 200
+    x = rng.normal(size=(n, 2))
+    y = np.where(x[:, 0] + x[:, 1] + rng.normal(size=n) > -1, "b", "a")  # the medians lie on b's side
+    train = pd.DataFrame(x, columns=["x1", "x2"])
+    train.loc[0, ["x1", "x2"]] = np.nan
+    y[0] = "a"
+    model = TabularModel("logistic_regression", {"C": 1e4}, task="binary", scale=True, categorical="onehot")
+    proba = model.fit(train, y).predict_proba(pd.DataFrame({"x1": [np.nan], "x2": [np.nan]}))
+    assert proba[0, list(model.classes_).index("a")] < 0.5
 
 
 def test_date_columns_expand_to_parts() -> None:
