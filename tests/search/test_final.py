@@ -16,6 +16,8 @@ from automl.data import Dataset, load_dataset
 from automl.ensembles import StackedEnsemble, WeightedAverageEnsemble
 from automl.evaluation import get_metric
 from automl.search._final import (
+    LIBRARY_PER_FAMILY,
+    LIBRARY_SIZE,
     RunMemory,
     _library,
     _member_models,
@@ -23,8 +25,10 @@ from automl.search._final import (
     _pooled_score,
     _selection_plan,
     _stacking_plan,
+    pick_library,
     planned_members,
 )
+from automl.search._objective import FAMILY_PARAM
 from automl.spaces import load_spaces
 
 CASES = {
@@ -195,3 +199,27 @@ def test_a_member_with_no_time_to_refit_is_left_out(binary_frame: pd.DataFrame, 
     )
     assert set(with_time) == {best.number, other.number}
     assert with_time[other.number].predict_proba(dataset.X.head(3)).shape == (3, 2)
+
+
+def test_library_keeps_each_familys_best_beside_the_overall_best() -> None:
+    """A long search converges on one family; its other families' best trials stay candidates."""
+    families = ["xgboost"] * 40 + ["knn"] * 5 + ["random_forest"] * 2  # in rank order, best first
+    trials = [
+        optuna.trial.create_trial(
+            params={FAMILY_PARAM: f},
+            distributions={FAMILY_PARAM: optuna.distributions.CategoricalDistribution(sorted(set(families)))},
+            value=float(i),
+        )
+        for i, f in enumerate(families)
+    ]
+    for number, trial in enumerate(trials):
+        trial.number = number
+    asked: list[int] = []
+
+    def available(trial: optuna.trial.FrozenTrial) -> bool:
+        asked.append(trial.number)
+        return trial.number != 41  # one KNN trial has no OOF predictions
+
+    library = [t.number for t in pick_library(trials, available)]
+    assert library == list(range(LIBRARY_SIZE)) + [40, 42, 43][:LIBRARY_PER_FAMILY] + [45, 46]
+    assert asked == [*range(LIBRARY_SIZE), 40, 41, 42, 43, 45, 46]
