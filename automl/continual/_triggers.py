@@ -8,7 +8,7 @@ update happened (or why none did).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -63,7 +63,7 @@ def parse_drift(text: str) -> tuple[DriftTest, float]:
         threshold = float("nan")
     if test not in ("psi", "ks") or not np.isfinite(threshold) or threshold <= 0:
         raise InputError(f"drift trigger '{text}' not understood; use psi:THRESHOLD (e.g. psi:0.2) or ks:ALPHA (e.g. ks:0.01)")
-    return test, threshold  # type: ignore[return-value]
+    return cast(DriftTest, test), threshold
 
 
 def check_triggers(

@@ -8,7 +8,7 @@ from automl.data._read import LimitExceeded, read_table
 from automl.data._schema import Schema, infer_schema
 from automl.data._split import DataSplit, order_by_time, split_frame, time_order
 from automl.data._summary import ColumnDrift, drift, summarize
-from automl.data._task import TASKS, Task, check_target, infer_task, sklearn_score
+from automl.data._task import TASKS, Task, as_task, check_target, infer_task, sklearn_score
 from automl.data._validate import check_enough_rows
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "Schema",
     "Task",
     "as_frame",
+    "as_task",
     "build_preprocessor",
     "check_enough_rows",
     "check_target",

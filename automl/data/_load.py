@@ -14,7 +14,7 @@ import pandas as pd
 
 from automl._core import InputError, Limits, did_you_mean, quote
 from automl.data._read import read_table
-from automl.data._task import Task, check_target, infer_task
+from automl.data._task import Task, as_task, check_target, infer_task
 
 
 @dataclass(frozen=True)
@@ -70,9 +70,9 @@ def load_dataset(
         raise InputError(f"{source}: the table has no rows")
     if X.shape[1] == 0:
         raise InputError(f"{source}: the table has no feature columns besides target {quote(y.name)}")
-    resolved = infer_task(y) if task == "auto" else task
-    check_target(y, resolved, source)  # type: ignore[arg-type]
-    return Dataset(X=X.reset_index(drop=True), y=y.reset_index(drop=True), task=resolved, source=source)  # type: ignore[arg-type]
+    resolved = infer_task(y) if task == "auto" else as_task(task)
+    check_target(y, resolved, source)
+    return Dataset(X=X.reset_index(drop=True), y=y.reset_index(drop=True), task=resolved, source=source)
 
 
 def split_target(frame: pd.DataFrame, target: str | pd.Series | np.ndarray | None, source: str) -> tuple[pd.DataFrame, pd.Series]:

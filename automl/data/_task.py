@@ -37,6 +37,14 @@ def infer_task(y: pd.Series) -> Task:
     return "regression"
 
 
+def as_task(name: str) -> Task:
+    """``name`` as a :data:`Task`; an error naming the choices otherwise."""
+    for task in TASKS:
+        if name == task:
+            return task
+    raise InputError(f"unknown task {quote(name)}; use auto, {', '.join(TASKS)}")
+
+
 def check_target(y: pd.Series, task: Task, source: str) -> None:
     """Reject targets no model can learn from, naming the column and the bad value."""
     if task not in TASKS:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -134,7 +135,7 @@ def heuristic_baselines(ctx: EvalContext, train: tuple[pd.DataFrame, np.ndarray]
     )
     for column in schema.numeric + schema.categorical:
         numeric = column in schema.numeric
-        scores = _out_of_fold(ctx, lambda c=column, num=numeric: _one_feature_pipeline(ctx, c, num), train)  # type: ignore[misc]
+        scores = _out_of_fold(ctx, partial(_one_feature_pipeline, ctx, column, numeric), train)
         value = ctx.score(ctx.y, scores)
         if np.isfinite(value) and (best is None or ctx.metric.better(value, best[0])):
             best = (value, column, scores)

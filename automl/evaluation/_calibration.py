@@ -14,7 +14,7 @@ measured on rows it was fitted to.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -83,8 +83,8 @@ def reliability(p: np.ndarray, outcome: np.ndarray, n_bins: int) -> tuple[float,
         count = int(rows.sum())
         mean_p = float(p[rows].mean()) if count else None
         observed = float(outcome[rows].mean()) if count else None
-        if count:
-            ece += count / len(p) * abs(observed - mean_p)  # type: ignore[operator]
+        if mean_p is not None and observed is not None:
+            ece += count / len(p) * abs(observed - mean_p)
         bins.append(ReliabilityBin(b / n_bins, (b + 1) / n_bins, count, mean_p, observed))
     return float(ece), tuple(bins)
 
@@ -145,13 +145,14 @@ def _fit_calibrator(method: Recalibration, p: np.ndarray, target: np.ndarray) ->
     return LogisticRegression(C=1e4, max_iter=1000).fit(logit, target)
 
 
-def _apply_calibrator(calibrator: object, p: np.ndarray) -> np.ndarray:
+def _apply_calibrator(calibrator: Any, p: np.ndarray) -> np.ndarray:
+    """``calibrator`` as ``_fit_calibrator`` made it: a constant, an isotonic or a sigmoid (logistic) fit."""
     if isinstance(calibrator, float):
         return np.full(len(p), calibrator)
     if isinstance(calibrator, IsotonicRegression):
         return np.asarray(calibrator.predict(p), dtype=float)
     logit = np.log(np.clip(p, 1e-6, 1 - 1e-6) / np.clip(1 - p, 1e-6, 1 - 1e-6)).reshape(-1, 1)
-    return np.asarray(calibrator.predict_proba(logit)[:, 1], dtype=float)  # type: ignore[attr-defined]
+    return np.asarray(calibrator.predict_proba(logit)[:, 1], dtype=float)
 
 
 def recalibrate_out_of_fold(

@@ -16,6 +16,7 @@ from automl._core import InputError
 
 Recalibration = Literal["isotonic", "sigmoid"]
 Direction = Literal["+", "-"]
+_DIRECTIONS: dict[str, Direction] = {"+": "+", "-": "-", "1": "+", "+1": "+", "-1": "-"}
 
 
 def _check_range(name: str, value: float, low: float, high: float, *, low_open: bool = False) -> None:
@@ -203,8 +204,8 @@ def parse_directional(spec: str | Mapping[str, Any] | None) -> dict[str, Directi
         items = list(spec.items())
     out: dict[str, Direction] = {}
     for column, sign in items:
-        normalised = {"+": "+", "-": "-", "1": "+", "+1": "+", "-1": "-"}.get(str(sign).strip())
+        normalised = _DIRECTIONS.get(str(sign).strip())
         if normalised is None:
             raise InputError(f"malformed --directional entry '{column}:{sign}': the direction must be + or -")
-        out[str(column)] = normalised  # type: ignore[assignment]
+        out[str(column)] = normalised
     return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from sklearn import metrics as skm
@@ -103,8 +103,8 @@ def get_metric(name: str | None, task: Task) -> Metric:
     return metric
 
 
-def predictions_for(metric: Metric, model: object, X: object) -> np.ndarray:
+def predictions_for(metric: Metric, model: Any, X: object) -> np.ndarray:
     """Ask a fitted ``model`` for the kind of prediction ``metric`` scores."""
     if metric.needs == "proba":
-        return np.asarray(model.predict_proba(X))  # type: ignore[attr-defined]
-    return np.asarray(model.predict(X))  # type: ignore[attr-defined]
+        return np.asarray(model.predict_proba(X))
+    return np.asarray(model.predict(X))

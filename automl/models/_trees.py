@@ -48,9 +48,12 @@ class _BoostingDeadline:
     """Checks a deadline before each boosting round: sklearn's AdaBoost has no callback, and a
     fit of hundreds of rounds on tens of thousands of rows takes tens of seconds in one call."""
 
+    n_estimators: int  # set by the AdaBoost class this is mixed into
+
     def fit(self, X: Any, y: Any, sample_weight: Any = None, deadline: Deadline | None = None) -> Any:
         self._deadline = deadline
         try:
+            # A mixin: super() is the AdaBoost class it is mixed into, which mypy cannot see.
             return super().fit(X, y, sample_weight)  # type: ignore[misc]
         finally:
             del self._deadline
@@ -58,7 +61,8 @@ class _BoostingDeadline:
     def _boost(self, iboost: int, X: Any, y: Any, sample_weight: Any, random_state: Any) -> Any:
         deadline = getattr(self, "_deadline", None)
         if deadline is not None and deadline.expired():
-            raise DeadlineExceeded(f"AdaBoost stopped after {iboost} of {self.n_estimators} rounds: the time budget ran out")  # type: ignore[attr-defined]
+            raise DeadlineExceeded(f"AdaBoost stopped after {iboost} of {self.n_estimators} rounds: the time budget ran out")
+        # As in fit: super() is the AdaBoost class this is mixed into.
         return super()._boost(iboost, X, y, sample_weight, random_state)  # type: ignore[misc]
 
 

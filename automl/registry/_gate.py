@@ -141,7 +141,8 @@ class GateDecision:
     config: GateConfig
 
     def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)  # type: ignore[no-any-return]
+        as_dict: dict[str, Any] = to_jsonable(self)
+        return as_dict
 
     def summary(self) -> str:
         """One line: verdict, the interval against the margin, and the first reason."""

@@ -621,6 +621,7 @@ class _Transaction:
             reason=reason,
             evidence=_dumps(dict(evidence or {})),
         )
+        # SQLAlchemy types inserted_primary_key as optional; an INSERT of one row always has it.
         new_id = self.conn.execute(sa.insert(t.events).values(**values)).inserted_primary_key[0]  # type: ignore[index]
         return _event_of(SimpleNamespace(id=new_id, **values))
 

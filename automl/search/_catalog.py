@@ -110,8 +110,8 @@ def delete_study(files: StudyFiles, storage: str | optuna.storages.BaseStorage |
     try:
         optuna.delete_study(study_name=files.name, storage=opened)
     except BaseException:
-        if aside is not None:
-            os.rename(aside, folder)  # type: ignore[arg-type]
+        if aside is not None and folder is not None:
+            os.rename(aside, folder)
         raise
     if aside is not None:
         try:

@@ -143,7 +143,7 @@ def _folds(
         largest = int(np.unique(labels[rows], return_counts=True)[1].max())
         if largest < k:
             k, reason = largest, f"the largest class has {largest} rows"
-        splitter: object = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+        splitter: StratifiedKFold | KFold = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     else:
         splitter = KFold(n_splits=k, shuffle=True, random_state=seed)
     if reason:
@@ -152,7 +152,7 @@ def _folds(
         # A class with fewer rows than folds is validated in fewer folds; each of its rows still
         # lands in a different fold, so every training part keeps one. That is intended here.
         warnings.simplefilter("ignore", UserWarning)
-        return [(rows[train], rows[valid]) for train, valid in splitter.split(np.zeros(len(rows)), labels[rows])]  # type: ignore[attr-defined]
+        return [(rows[train], rows[valid]) for train, valid in splitter.split(np.zeros(len(rows)), labels[rows])]
 
 
 def _holdout(rows: np.ndarray, labels: np.ndarray, task: Task, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:

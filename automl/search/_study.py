@@ -23,7 +23,7 @@ from typing import Any
 import optuna
 
 from automl._core import InputError, did_you_mean, package_versions
-from automl.data import Dataset, Fingerprint, fingerprint, load_dataset, time_order
+from automl.data import Dataset, Fingerprint, as_task, fingerprint, load_dataset, time_order
 from automl.evaluation import Metric, get_metric
 from automl.models import builder_names
 from automl.search._liveness import fail_dead_trials
@@ -311,7 +311,7 @@ def join_study(
     dirs = tuple(spaces_dirs) if spaces_dirs is not None else settings.spaces_dirs
     spaces = select_spaces(load_spaces(dirs, builder_names()), settings.task, settings.families)
     _check_spaces(study_name, spaces, attrs.get("space_hashes", {}))
-    metric = get_metric(settings.metric, settings.task)  # type: ignore[arg-type]
+    metric = get_metric(settings.metric, as_task(settings.task))
     resampling = study_resampling(dataset, settings)
     if cv_plan_hash(resampling) != attrs.get("cv_plan"):
         raise InputError(

@@ -197,6 +197,8 @@ def serialize_trial_starts(storage: optuna.storages.BaseStorage) -> None:
         with lock:
             return original(trial_id, state, values)
 
+    # A mark on the wrapper (functions take attributes; mypy's Callable type has none) keeps a
+    # second call from wrapping it again; replacing the method on this one storage object is the point.
     set_trial_state_values.serialized = True  # type: ignore[attr-defined]
     storage.set_trial_state_values = set_trial_state_values  # type: ignore[method-assign]
 

@@ -274,7 +274,7 @@ class _Parser:
             if not isinstance(repeat, str) or repeat not in earlier or earlier[repeat].type != "int":
                 raise self.fail((*key, "repeat"), f"must name an earlier int parameter, got {repeat!r}")
             counter = earlier[repeat]
-            if counter.low < 0 or counter.high > MAX_REPEAT:  # type: ignore[operator]
+            if counter.bounds()[0] < 0 or counter.bounds()[1] > MAX_REPEAT:
                 raise self.fail(
                     (*key, "repeat"),
                     f"'{repeat}' must range within 0..{MAX_REPEAT} to repeat a parameter, got {counter.low}..{counter.high}",

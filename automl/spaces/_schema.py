@@ -48,7 +48,14 @@ class Param:
             return False
         if self.type == "int" and int(value) != value:
             return False
-        return self.low <= value <= self.high  # type: ignore[operator]
+        low, high = self.bounds()
+        return low <= value <= high
+
+    def bounds(self) -> tuple[float, float]:
+        """``(low, high)`` of an int or float parameter (the loader makes sure both are set)."""
+        if self.low is None or self.high is None:
+            raise ValueError(f"parameter '{self.name}' ({self.type}) has no bounds")
+        return self.low, self.high
 
 
 @dataclass(frozen=True)

@@ -34,10 +34,11 @@ def suggest(trial: SuggestsParams, space: FamilySpace) -> dict[str, Any]:
 
 def _suggest_one(trial: SuggestsParams, key: str, param: Param) -> Any:
     if param.type == "int":
-        step = int(param.step or 1)
-        return trial.suggest_int(key, int(param.low), int(param.high), step=step, log=param.log)  # type: ignore[arg-type]
+        low, high = param.bounds()
+        return trial.suggest_int(key, int(low), int(high), step=int(param.step or 1), log=param.log)
     if param.type == "float":
-        return trial.suggest_float(key, float(param.low), float(param.high), step=param.step, log=param.log)  # type: ignore[arg-type]
+        low, high = param.bounds()
+        return trial.suggest_float(key, low, high, step=param.step, log=param.log)
     return trial.suggest_categorical(key, list(param.choices))
 
 
