@@ -47,8 +47,7 @@ def as_task(name: str) -> Task:
 
 def check_target(y: pd.Series, task: Task, source: str) -> None:
     """Reject targets no model can learn from, naming the column and the bad value."""
-    if task not in TASKS:
-        raise InputError(f"unknown task {quote(task)}; use auto, {', '.join(TASKS)}")
+    as_task(task)
     name = y.name
     missing = y.isna().to_numpy()
     if missing.any():

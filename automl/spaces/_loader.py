@@ -273,11 +273,11 @@ class _Parser:
         if repeat is not None:
             if not isinstance(repeat, str) or repeat not in earlier or earlier[repeat].type != "int":
                 raise self.fail((*key, "repeat"), f"must name an earlier int parameter, got {repeat!r}")
-            counter = earlier[repeat]
-            if counter.bounds()[0] < 0 or counter.bounds()[1] > MAX_REPEAT:
+            low, high = earlier[repeat].bounds()
+            if low < 0 or high > MAX_REPEAT:
                 raise self.fail(
                     (*key, "repeat"),
-                    f"'{repeat}' must range within 0..{MAX_REPEAT} to repeat a parameter, got {counter.low}..{counter.high}",
+                    f"'{repeat}' must range within 0..{MAX_REPEAT} to repeat a parameter, got {low}..{high}",
                 )
             if _template_fields(name) != {"i"}:
                 raise self.fail(key, "a repeated parameter's name must contain '{i}' and no other '{...}' field")
