@@ -30,6 +30,9 @@ MAX_ONEHOT_LEVELS = 20
 MIN_MISSING_FOR_INDICATOR = 10
 
 
+_as_text = np.frompyfunc(lambda v: v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v), 1, 1)
+
+
 class AsCategories(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # sklearn has no type hints
     """Turn categorical columns into strings with an explicit missing level.
 
@@ -42,8 +45,21 @@ class AsCategories(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # sk
         return self
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
+        """Column by column: text columns are taken as they are, others (numbers, booleans, mixed
+        objects) go through ``str`` (bytes decoded). Converting the whole frame at once cost 20 ms on
+        733 rows of 40 columns, paid by every ensemble member on every predict call."""
         frame = pd.DataFrame(X)
-        return frame.astype(object).where(frame.notna(), _MISSING).astype(str).to_numpy(dtype=object)
+        out = np.empty(frame.shape, dtype=object)
+        for j in range(frame.shape[1]):
+            column = frame.iloc[:, j]
+            if isinstance(column.dtype, pd.StringDtype):
+                out[:, j] = column.to_numpy(dtype=object, na_value=_MISSING)
+            else:
+                values = column.to_numpy(dtype=object)
+                text = _as_text(values)
+                text[pd.isna(values)] = _MISSING
+                out[:, j] = text
+        return out
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return np.asarray(input_features, dtype=object)
@@ -69,10 +85,12 @@ class MedianImputer(TransformerMixin, BaseEstimator):  # type: ignore[misc]  # s
         return self
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
-        frame = pd.DataFrame(X)
-        imputed = np.asarray(self.imputer_.transform(frame), dtype=float)
-        missing = frame.isna().to_numpy()[:, self.indicator_columns_]
-        return np.hstack([imputed, missing.astype(float)])
+        """Fill with the fitted medians in numpy: ``SimpleImputer.transform``'s checks took 10x longer,
+        paid by every member of an ensemble on every predict call."""
+        values = pd.DataFrame(X).to_numpy(dtype=float, na_value=np.nan)
+        missing = np.isnan(values)
+        imputed = np.where(missing, self.imputer_.statistics_, values)
+        return np.hstack([imputed, missing[:, self.indicator_columns_].astype(float)])
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         names = [str(c) for c in self.feature_names_in_]

@@ -28,7 +28,10 @@ class Schema:
     dropped: dict[str, str] = field(default_factory=dict)
 
     def check(self, X: pd.DataFrame, where: str = "predict") -> pd.DataFrame:
-        """Return ``X`` restricted to the trained columns, or raise naming what is missing."""
+        """Return ``X`` restricted to the trained columns (``X`` itself when it has exactly those, in order:
+        selecting them again costs every ensemble member time on every call), or raise naming what is missing."""
+        if list(X.columns) == list(self.columns):
+            return X
         X = X.rename(columns=str)
         missing = [c for c in self.columns if c not in X.columns]
         if missing:

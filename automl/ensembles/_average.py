@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from automl._core import InputError, did_you_mean
 from automl.ensembles._selection import weighted_average
 from automl.evaluation import Task
+from automl.models import shared_preprocessing
 
 TASKS: tuple[str, ...] = get_args(Task)
 
@@ -131,11 +132,13 @@ class WeightedAverageEnsemble(BaseEstimator):  # type: ignore[misc]  # sklearn h
     def predict_proba(self, X: object) -> np.ndarray:
         """Weighted mean of the members' ``predict_proba`` (columns in ``classes_`` order)."""
         check_is_fitted(self)
-        return weighted_average([est.predict_proba(X) for est in self.estimators_], self.weights_)
+        with shared_preprocessing():
+            return weighted_average([est.predict_proba(X) for est in self.estimators_], self.weights_)
 
     def predict(self, X: object) -> np.ndarray:
         """The most probable class, or the weighted mean prediction for regression."""
         check_is_fitted(self)
         if self._is_classifier():
             return np.asarray(self.classes_[self.predict_proba(X).argmax(axis=1)])
-        return weighted_average([est.predict(X) for est in self.estimators_], self.weights_)
+        with shared_preprocessing():
+            return weighted_average([est.predict(X) for est in self.estimators_], self.weights_)

@@ -35,6 +35,7 @@ from automl.data import as_frame
 from automl.ensembles._average import check_members, check_task, task_tags
 from automl.ensembles._selection import check_oof, class_index
 from automl.evaluation import Metric, Task
+from automl.models import shared_preprocessing
 
 _MEMBER = "__member"
 
@@ -269,9 +270,10 @@ class StackedEnsemble(BaseEstimator):  # type: ignore[misc]  # sklearn has no ty
         return bool(self.task != "regression")
 
     def _member_predictions(self, X: object) -> list[np.ndarray]:
-        if self._is_classifier():
-            return [np.asarray(est.predict_proba(X)) for est in self.estimators]
-        return [np.asarray(est.predict(X)) for est in self.estimators]
+        with shared_preprocessing():
+            if self._is_classifier():
+                return [np.asarray(est.predict_proba(X)) for est in self.estimators]
+            return [np.asarray(est.predict(X)) for est in self.estimators]
 
     @available_if(_is_classifier)  # type: ignore[untyped-decorator]  # sklearn has no type hints
     def predict_proba(self, X: object) -> np.ndarray:

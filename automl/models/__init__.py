@@ -6,7 +6,7 @@ from automl.models._builders import Builder, builder_names, get_builder, registe
 from automl.models._card import ModelCard
 from automl.models._continue import CannotContinue, added_units, continuation_for
 from automl.models._persist import MODEL_TRUSTED_TYPES, artifact_digests, load_card, load_model, prepare_saving, save_model
-from automl.models._tabular import TabularModel
+from automl.models._tabular import TabularModel, shared_preprocessing
 from automl.models._trust import FUNCTIONS, MODEL_ALLOW_LIST, declare_trusted
 from automl.models._xgboost import XGBoostModel
 
@@ -33,4 +33,5 @@ __all__ = [
     "prepare_saving",
     "register_builder",
     "save_model",
+    "shared_preprocessing",
 ]

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Mapping
+import pickle
+import sys
+import weakref
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from automl._core import Deadline, InputError
 from automl.data import CategoricalEncoding, Schema, Task, as_frame, build_preprocessor, infer_schema, sklearn_score
@@ -112,8 +118,25 @@ class TabularModel(BaseEstimator):  # type: ignore[misc]  # sklearn has no type 
             return step(self.estimator_, matrix, target, share, deadline or Deadline.unlimited())
 
     def transform_features(self, X: Any) -> np.ndarray:
-        """The preprocessed matrix the family sees (checked against the training schema)."""
+        """The preprocessed matrix the family sees (checked against the training schema).
+
+        Inside :func:`shared_preprocessing`, a matrix another model made from this same ``X`` with
+        identically fitted preprocessing is reused (read-only).
+        """
         check_is_fitted(self, "estimator_")
+        shared = _shared.get()
+        if shared is None:
+            return self._transform(X)
+        key = _digest(self.preprocessor_)
+        done = shared.get(key)
+        if done is not None and done[0] is X:
+            return done[1]
+        matrix = self._transform(X)
+        matrix.flags.writeable = False
+        shared[key] = (X, matrix)
+        return matrix
+
+    def _transform(self, X: Any) -> np.ndarray:
         matrix: np.ndarray = self.preprocessor_.transform(_finite(self.schema_.check(as_frame(X))))  # dense: sparse_threshold=0
         return matrix
 
@@ -129,26 +152,82 @@ class TabularModel(BaseEstimator):  # type: ignore[misc]  # sklearn has no type 
         with self._thread_limit():
             return np.asarray(self.estimator_.predict_proba(matrix))
 
-    def _thread_limit(self) -> threadpool_limits:
-        """Cap OpenMP/BLAS threads at ``n_jobs`` (-1: all cores).
+    def _thread_limit(self) -> AbstractContextManager[object]:
+        """Cap OpenMP/BLAS threads at ``n_jobs`` (-1: all cores, so no cap).
 
         Families without an ``n_jobs`` knob (HistGradientBoosting, BLAS in linear
         models) would otherwise use every core, oversubscribing the machine when
         trials run in parallel; spinning OpenMP threads slow down badly then.
         """
-        return threadpool_limits(limits=None if self.n_jobs == -1 else max(1, self.n_jobs))
+        if self.n_jobs == -1:
+            return nullcontext()
+        limiter: AbstractContextManager[object] = _thread_controller().limit(limits=max(1, self.n_jobs))
+        return limiter
 
     def score(self, X: Any, y: Any) -> float:
         """Accuracy for classification, R^2 for regression (the sklearn convention)."""
         return sklearn_score(self.task, y, self.predict(X))
 
 
+# Per shared_preprocessing block: preprocessing digest -> (the X it transformed, the matrix).
+_shared: ContextVar[dict[str, tuple[object, np.ndarray]] | None] = ContextVar("automl_shared_preprocessing", default=None)
+_digests: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
+
+
+@contextmanager
+def shared_preprocessing() -> Iterator[None]:
+    """Within this block, models whose fitted preprocessing is identical transform a given ``X`` once.
+
+    An ensemble's members are refit on the same rows, so members with the same preprocessing
+    needs (ordinal or one-hot categories, scaled or not) hold equal fitted preprocessors; the
+    transform was most of a member's predict time on tables with many category columns. Nested
+    blocks share the outer block's matrices.
+    """
+    if _shared.get() is not None:
+        yield
+        return
+    token = _shared.set({})
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
+def _digest(preprocessor: object) -> str:
+    """A digest of a fitted preprocessor's whole state, computed once per object: equal digests
+    transform every input alike. (A refit makes a new preprocessor object, so none goes stale.)"""
+    digest = _digests.get(preprocessor)
+    if digest is None:
+        digest = hashlib.sha256(pickle.dumps(preprocessor, protocol=pickle.HIGHEST_PROTOCOL)).hexdigest()
+        _digests[preprocessor] = digest
+    return digest
+
+
+_controller: tuple[int, ThreadpoolController] | None = None
+
+
+def _thread_controller() -> ThreadpoolController:
+    """The process's thread pools, found once per set of imported modules.
+
+    Finding them reads the process's memory map (about 2.5 ms), which every predict call of
+    every ensemble member paid. A native library is loaded by an import, so the pools are
+    looked up again only when ``sys.modules`` has grown.
+    """
+    global _controller
+    if _controller is None or _controller[0] != len(sys.modules):
+        _controller = (len(sys.modules), ThreadpoolController())
+    return _controller[1]
+
+
 def _finite(frame: pd.DataFrame) -> pd.DataFrame:
-    """Infinite numbers read as missing: imputers refuse them, and no family can split on them."""
-    numeric = frame.select_dtypes(include="number")
-    if numeric.shape[1] == 0 or not np.isinf(numeric.to_numpy(dtype=float)).any():
+    """Infinite numbers read as missing: imputers refuse them, and no family can split on them.
+
+    Only float columns can hold one.
+    """
+    floats = frame.select_dtypes(include="float")
+    if floats.shape[1] == 0 or not np.isinf(floats.to_numpy(dtype=float, na_value=np.nan)).any():
         return frame
-    return frame.assign(**{str(c): numeric[c].replace([np.inf, -np.inf], np.nan) for c in numeric.columns})
+    return frame.assign(**{str(c): floats[c].replace([np.inf, -np.inf], np.nan) for c in floats.columns})
 
 
 def _usable_schema(frame: pd.DataFrame) -> Schema:

@@ -8,7 +8,7 @@ import pytest
 
 from automl._core import InputError
 from automl.data import build_preprocessor, fingerprint, infer_schema
-from automl.data._preprocess import MIN_MISSING_FOR_INDICATOR
+from automl.data._preprocess import MIN_MISSING_FOR_INDICATOR, AsCategories
 from automl.models import TabularModel
 
 
@@ -78,6 +78,30 @@ def test_one_all_missing_training_row_does_not_decide_all_missing_rows() -> None
     model = TabularModel("logistic_regression", {"C": 1e4}, task="binary", scale=True, categorical="onehot")
     proba = model.fit(train, y).predict_proba(pd.DataFrame({"x1": [np.nan], "x2": [np.nan]}))
     assert proba[0, list(model.classes_).index("a")] < 0.5
+
+
+def test_categories_become_the_same_strings_whatever_the_column_type() -> None:
+    """Fitted encoders hold these strings: a category must read the same at fit and predict,
+    and in models saved before the column-by-column conversion."""
+    frame = pd.DataFrame(
+        {
+            "mixed": [1, "x", None, 2.5, True],
+            "ints": pd.array([1, None, 3, 4, 5], dtype="Int64"),
+            "category": pd.Categorical(["u", None, "v", "u", "v"]),
+            "floats": [np.nan, 1.0, 2.0, 1e20, -0.0],
+            "text": pd.array(["p", None, "q", "r", "s"], dtype="string"),
+            "bytes": [b"x", "y", 3, pd.NaT, float("nan")],
+        }
+    )
+    out = AsCategories().fit(frame).transform(frame)
+    m = "__missing__"
+    assert out.tolist() == [
+        ["1", "1", "u", m, "p", "x"],
+        ["x", m, m, "1.0", m, "y"],
+        [m, "3", "v", "2.0", "q", "3"],
+        ["2.5", "4", "u", "1e+20", "r", m],
+        ["True", "5", "v", "-0.0", "s", m],
+    ]
 
 
 def test_date_columns_expand_to_parts() -> None:
