@@ -37,7 +37,7 @@ def test_equal_preprocessing_is_shared_and_nothing_else() -> None:
 
 
 @pytest.mark.parametrize("task", ["binary", "regression"])
-def test_an_ensemble_predicts_the_same_with_shared_preprocessing(task: str) -> None:
+def test_an_ensemble_transforms_once_per_preprocessing_and_predicts_the_same(task: str, monkeypatch: pytest.MonkeyPatch) -> None:
     X, labels = _table()
     y = labels if task == "binary" else X["c"].to_numpy() * 3
     linear = "logistic_regression" if task == "binary" else "ridge"
@@ -59,5 +59,14 @@ def test_an_ensemble_predicts_the_same_with_shared_preprocessing(task: str) -> N
     test = _table(40, seed=1)[0]
     alone = [m.predict_proba(test) if task == "binary" else m.predict(test) for m in members]
     expected = sum(w * p for w, p in zip(weights, alone, strict=True))
+    transforms: list[str] = []
+    transform = TabularModel._transform
+
+    def counted(model: TabularModel, X: object) -> np.ndarray:
+        transforms.append(model.builder)
+        return transform(model, X)
+
+    monkeypatch.setattr(TabularModel, "_transform", counted)
     got = ensemble.predict_proba(test) if task == "binary" else ensemble.predict(test)
+    assert transforms == ["hist_gradient_boosting", "knn"]  # the ordinal group and the scaled one-hot group
     np.testing.assert_allclose(got, expected, rtol=1e-12)
