@@ -18,11 +18,12 @@ from torch import nn
 
 from automl._core import Deadline
 from automl.models._mlp_network import PREDICT_CHUNK
+from automl.models._mlp_optim import KINDS, Optimizer
 
 # A clock read per batch costs nothing next to a forward/backward pass; every 50 batches let a
 # wide network on a busy machine run ~10 s past the deadline.
 DEADLINE_EVERY_N_BATCHES = 1
-OPTIMIZERS = ("adam", "adamw", "sgd")
+OPTIMIZERS = KINDS
 
 # Called after every epoch with (training loss, monitored loss).
 EpochRecorder = Callable[[float, float], None]
@@ -60,12 +61,8 @@ class LoopSettings:
     patience: int | None
 
 
-def make_optimizer(module: nn.Module, settings: LoopSettings) -> torch.optim.Optimizer:
-    params = module.parameters()
-    if settings.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=settings.learning_rate, momentum=0.9, weight_decay=settings.weight_decay)
-    cls = torch.optim.AdamW if settings.optimizer == "adamw" else torch.optim.Adam
-    return cls(params, lr=settings.learning_rate, weight_decay=settings.weight_decay)
+def make_optimizer(module: nn.Module, settings: LoopSettings) -> Optimizer:
+    return Optimizer(module.parameters(), settings.optimizer, settings.learning_rate, settings.weight_decay)
 
 
 def mean_loss(module: nn.Module, X: torch.Tensor, t: torch.Tensor, loss_fn: nn.Module, deadline: Deadline | None = None) -> float:
@@ -130,7 +127,7 @@ def _one_epoch(
     module: nn.Module,
     train: tuple[torch.Tensor, torch.Tensor],
     loss_fn: nn.Module,
-    optimizer: torch.optim.Optimizer,
+    optimizer: Optimizer,
     settings: LoopSettings,
     rng: np.random.Generator,
     deadline: Deadline,
@@ -145,7 +142,7 @@ def _one_epoch(
         idx = order[start : start + settings.batch_size]
         if settings.batch_norm and len(idx) < 2:
             continue  # BatchNorm cannot normalise a single row in training mode
-        optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad()
         loss = loss_fn(module(X[idx]), t[idx])
         loss.backward()
         optimizer.step()
