@@ -20,8 +20,13 @@ reason above. Each model's threads are limited per fit (``TabularModel`` wraps i
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import os
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 # From this many table cells (rows x columns) on, a trial's model gets the threads.
 MODEL_THREADS_MIN_CELLS = 2_000_000
@@ -63,3 +68,31 @@ def plan_parallelism(n_jobs: int, n_rows: int, n_columns: int, *, reproducible: 
     if n_rows * max(n_columns, 1) >= MODEL_THREADS_MIN_CELLS:
         return Parallelism(1, cores)
     return Parallelism(1, 1) if reproducible else Parallelism(cores, 1)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where the C library has none (macOS, Windows, musl)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        trim = ctypes.CDLL(None).malloc_trim  # the C library this process already runs on
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim
+
+
+def release_free_memory(*_: Any) -> None:
+    """Hand the heap's free pages back to the operating system (a trial callback: arguments ignored).
+
+    Why: glibc gives every thread that allocates its own heap (arena) and keeps freed pages
+    in it, so with trials side by side the resident memory grew with the largest trial each
+    thread had ever run, not with what is alive: a 60 s search on a 4,000-row table peaked
+    ~100-180 MB higher with two trial threads than the live models needed. ``malloc_trim(0)``
+    returns the free pages of every heap; it frees nothing that is in use, and is a no-op
+    where the C library is not glibc.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)

@@ -25,7 +25,7 @@ from automl._core import Deadline
 from automl.search._cv import CVResult
 from automl.search._liveness import fail_dead_trials
 from automl.search._objective import Objective, SearchContext
-from automl.search._parallel import plan_parallelism
+from automl.search._parallel import plan_parallelism, release_free_memory
 from automl.search._storage import GRACE_SECONDS, HEARTBEAT_SECONDS
 from automl.search._study import StudySetup
 
@@ -151,7 +151,7 @@ def run_trials(
         serialize_trial_starts(setup.storage)
     stop = _Stop(n_trials, stop_when)
     objective = Objective(context_for(setup, stop.deadline(deadline), plan.model_threads, first_trial_deadline), on_result)
-    callbacks: list[Any] = [stop]
+    callbacks: list[Any] = [stop, release_free_memory]
     if reporter is not None:
         reporter.start(study, None if n_trials is None else max(0, n_trials - count_trials(study).done), deadline)
         callbacks.insert(0, reporter.trial_finished)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
+import textwrap
 
 import optuna
 import pandas as pd
+import pytest
 
 import automl
 from automl.search import plan_parallelism
-from automl.search._parallel import MODEL_THREADS_MIN_CELLS, usable_cores
+from automl.search._parallel import MODEL_THREADS_MIN_CELLS, _malloc_trim, usable_cores
 
 
 def test_trials_at_once_then_model_threads_on_huge_tables() -> None:
@@ -76,3 +80,32 @@ def test_threads_never_run_the_same_queued_trial_twice_on_sqlite(tmp_path) -> No
     study.optimize(lambda t: t.suggest_float("x", 0, 100), n_trials=40, n_jobs=2)
     done = [t.params["x"] for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert sorted(done) == [float(k) for k in range(40)]
+
+
+def test_free_heap_pages_of_a_finished_trial_thread_go_back_to_the_system() -> None:
+    """Freed memory stays in a thread's glibc heap until released; release_free_memory returns it."""
+    if _malloc_trim() is None:
+        pytest.skip("not glibc: release_free_memory is a no-op here")
+    code = textwrap.dedent(
+        """
+        import threading
+        from automl.search._parallel import release_free_memory
+        def rss_mb():
+            return int(open("/proc/self/statm").read().split()[1]) * 4096 / 2**20
+        out = {}
+        def trial():
+            blocks = [bytearray(1000) for _ in range(100_000)]  # ~100 MB in this thread's heap
+            pin = bytearray(1000)  # allocated above them: the heap cannot shrink from its top
+            del blocks
+            out["freed"] = rss_mb()
+            release_free_memory()
+            out["released"] = rss_mb()
+            del pin
+        thread = threading.Thread(target=trial)
+        thread.start()
+        thread.join()
+        print(out["freed"] - out["released"])
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert float(done.stdout) > 50
