@@ -125,6 +125,8 @@ def greedy_selection(
     max_rounds: int = 50,
     init_size: int = 1,
     seed: int | None = 0,
+    sizes: Sequence[float] | None = None,
+    max_size: float = math.inf,
 ) -> SelectionResult:
     """Ensemble selection with replacement on out-of-fold predictions.
 
@@ -143,6 +145,9 @@ def greedy_selection(
         y: the true targets of the ``n`` rows.
         metric: what to optimise, in its own direction.
         classes: column order of the probabilities (default ``np.unique(y)``).
+        sizes: each member's size (e.g. bytes in memory); a round adds a member not yet
+            chosen only while the chosen members' sizes sum to at most ``max_size`` with it.
+            The ``init_size`` best members are chosen whatever their size.
 
     Returns:
         A :class:`SelectionResult`; its ``weights`` line up with ``oof``.
@@ -164,6 +169,9 @@ def greedy_selection(
         raise InputError(f"init_size={init_size} must be between 1 and the number of members ({n_members})")
     if max_rounds < 0:
         raise InputError(f"max_rounds={max_rounds} must be >= 0")
+    if sizes is not None and len(sizes) != n_members:
+        raise InputError(f"sizes has {len(sizes)} entries for {n_members} members; give one per member")
+    size_of = np.zeros(n_members) if sizes is None else np.asarray(sizes, dtype=np.float64)
     gain = _gain(metric)
     fast = _fast_path(metric, data.y, data.classes, data.preds[0])
     # The running sum lives in the projected space: averaging commutes with it.
@@ -181,8 +189,11 @@ def greedy_selection(
     buffer = np.empty_like(total)
     for _ in range(max_rounds):
         size = counts.sum() + 1
-        pick, pick_score, pick_gain = 0, math.nan, -math.inf
+        held = float(size_of[counts > 0].sum())
+        pick, pick_score, pick_gain = ranked[0], math.nan, -math.inf
         for i, pred in enumerate(preds):
+            if counts[i] == 0 and held + size_of[i] > max_size:
+                continue
             np.add(total, pred, out=buffer)
             buffer /= size
             s = fast.score(buffer)

@@ -155,3 +155,29 @@ def test_fast_metrics_agree_with_metric_score(name, task) -> None:
 
 def test_every_builtin_metric_has_a_fast_twin() -> None:
     assert set(_FAST) == set(metric_names())
+
+
+def test_greedy_selection_adds_no_member_past_the_size_budget(binary_oof) -> None:
+    """Sizes make a member unaffordable: it is never chosen, the best member is kept whatever its
+    own size, and without the budget the same data does choose it (so the budget is what kept it out)."""
+    oof, y = binary_oof
+    metric = get_metric("log_loss", "binary")
+    free = greedy_selection(oof, y, metric, max_rounds=20)
+    best = free.best_single_index
+    chosen = [i for i in np.flatnonzero(free.weights) if i != best]
+    assert chosen, "the data must make an ensemble worth having"
+    sizes = [100.0] * len(oof)
+    sizes[chosen[0]] = 1_000.0
+    sizes[best] = 150.0
+    limited = greedy_selection(oof, y, metric, max_rounds=20, sizes=sizes, max_size=300.0)
+    assert limited.weights[chosen[0]] == 0
+    assert limited.weights[best] > 0
+    assert sum(s for s, w in zip(sizes, limited.weights, strict=True) if w > 0) <= 300.0
+    alone = greedy_selection(oof, y, metric, max_rounds=20, sizes=[1e9] * len(oof), max_size=1.0)
+    assert np.flatnonzero(alone.weights).tolist() == [best]
+
+
+def test_greedy_selection_wants_one_size_per_member(binary_oof) -> None:
+    oof, y = binary_oof
+    with pytest.raises(InputError, match="sizes has 1 entries for 4 members"):
+        greedy_selection(oof, y, get_metric("roc_auc", "binary"), sizes=[1.0], max_size=1.0)

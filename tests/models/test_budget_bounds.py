@@ -100,3 +100,24 @@ def test_model_size_is_the_pickled_size_without_copying() -> None:
     X, y = _noisy(2_000)
     forest = RandomForestClassifier(n_estimators=20, random_state=0).fit(X, y)
     assert abs(model_size_bytes(forest) - len(pickle.dumps(forest, protocol=5))) < 1_000
+
+
+@pytest.mark.parametrize("deadline", [Deadline.unlimited(), Deadline.after(600)], ids=["unlimited", "limited"])
+def test_a_forest_stops_at_the_trees_that_fit_its_memory_budget(monkeypatch, deadline) -> None:
+    """A forest whose trees would exceed FOREST_MAX_BYTES ends with fewer trees, says so in its
+    n_estimators, and is exactly the forest of that many trees (warm-start growth changes nothing else)."""
+    from sklearn.ensemble import ExtraTreesClassifier
+
+    from automl.models import _budget
+
+    X, y = _noisy(3_000)
+    one = fit_budgeted(ExtraTreesClassifier(n_estimators=1, random_state=0), X, y, Deadline.unlimited())
+    per_tree = model_size_bytes(one)
+    monkeypatch.setattr(_budget, "FOREST_MAX_BYTES", 30 * per_tree)
+    limited = fit_budgeted(ExtraTreesClassifier(n_estimators=200, random_state=0), X, y, deadline)
+    assert _budget.FOREST_MIN_TREES <= len(limited.estimators_) == limited.n_estimators <= 32
+    assert model_size_bytes(limited) <= 1.2 * _budget.FOREST_MAX_BYTES
+    plain = ExtraTreesClassifier(n_estimators=limited.n_estimators, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(limited.predict_proba(X), plain.predict_proba(X))
+    small = fit_budgeted(ExtraTreesClassifier(n_estimators=20, random_state=0), X, y, deadline)
+    assert len(small.estimators_) == 20, "a forest within the budget keeps every tree"

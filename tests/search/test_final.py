@@ -94,6 +94,28 @@ def test_complementary_weak_models_make_an_ensemble_that_beats_the_best_one(bina
     np.testing.assert_array_equal(loaded.predict_proba(X), result.best_model.predict_proba(X))
 
 
+def test_the_ensembles_members_stay_within_its_size_budget(
+    binary_frame: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same weak trees, twice with the same seed: the second time the budget is a byte short of
+    the first ensemble's members, so that ensemble is out of reach and the chosen one fits the budget
+    (which counts each trial's recorded model size)."""
+    from automl.search import _final
+
+    spaces = [str(_one_tree_space(tmp_path))]
+    free = _search(binary_frame, "label", ["one_tree"], tmp_path, n_trials=8, ensemble="selection", spaces=spaces)
+    sizes = {t.number: t.user_attrs["model_bytes"] for t in free.study.trials}
+    free_total = sum(sizes[m["trial"]] for m in free.model_card.members)
+    assert len(free.model_card.members) >= 3, free.model_card.members
+    monkeypatch.setattr(_final, "ENSEMBLE_MAX_BYTES", free_total - 1)
+    limited = _search(
+        binary_frame, "label", ["one_tree"], tmp_path / "b", n_trials=8, ensemble="selection", spaces=spaces, study_name="g"
+    )
+    assert {t.number: t.user_attrs["model_bytes"] for t in limited.study.trials} == sizes, "same seed, same trees"
+    assert limited.model_card.family == "selection", limited.model_card.notes
+    assert sum(sizes[m["trial"]] for m in limited.model_card.members) <= free_total - 1
+
+
 def test_a_dominant_model_is_kept_alone(tmp_path: Path) -> None:
     """A noise-free linear target: ridge is almost exact and every other family is far off, so any
     mix scores worse than ridge alone and the refit best trial must be kept, with the reason."""
