@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from automl._core import Deadline, DeadlineExceeded, atomic_write_bytes, atomic_write_json
+from automl._core import Deadline, DeadlineExceeded, InputError, atomic_write_bytes, atomic_write_json
 
 
 def test_atomic_write_replaces_whole_files_with_shareable_permissions(tmp_path: Path) -> None:
@@ -43,3 +43,11 @@ def test_deadline_with_a_fake_clock() -> None:
     with pytest.raises(DeadlineExceeded, match="fit stopped: the time budget ran out"):
         deadline.check("fit")
     assert not Deadline.unlimited().is_limited
+
+
+def test_error_messages_stay_on_one_line_whatever_the_input_holds() -> None:
+    """A user's value with line breaks, embedded unquoted, still gives a one-line message."""
+    task = "\n\n  "
+    error = InputError(f"unknown task '{task}'")
+    assert str(error) == "unknown task '\\n\\n  '"
+    assert str(InputError(str(error))) == str(error)  # idempotent: re-raising does not escape twice

@@ -13,7 +13,16 @@ from collections.abc import Iterable
 
 
 class AutomlError(Exception):
-    """Base of every error raised on purpose by automl."""
+    """Base of every error raised on purpose by automl.
+
+    Its message is always one line: a value from the user's input (a task name, a
+    column, a class) can hold line breaks, and a message that embeds it unquoted
+    would otherwise break the CLI's one-line output. Escaping here, once, keeps
+    that promise for every message without relying on each call site.
+    """
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(printable(a, limit=None) if isinstance(a, str) else a for a in args))
 
 
 class InputError(AutomlError, ValueError):
@@ -57,7 +66,7 @@ def quote(value: object, limit: int = 80) -> str:
     return f"'{text}'" if isinstance(value, str) else text
 
 
-def printable(text: str, limit: int = 80) -> str:
-    """``text`` with control characters escaped (``\\n``), cut to ``limit`` characters."""
+def printable(text: str, limit: int | None = 80) -> str:
+    """``text`` with control characters escaped (``\\n``), cut to ``limit`` characters (None: whole)."""
     text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."

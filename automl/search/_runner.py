@@ -43,7 +43,8 @@ SAVE_RESERVE_SECONDS = 1.0
 SAVE_BYTES_PER_SECOND = 20e6
 # The promise: the whole search ends within budget x 1.05 + 5 s; saves aim a second inside it.
 PROMISE_FACTOR, PROMISE_GRACE_SECONDS, PROMISE_MARGIN_SECONDS = 1.05, 5.0, 1.0
-SINGLE_KINDS = ("single", "fold-average", "subsample", "saved")  # one trial's configuration (the card lists its params)
+# one trial's configuration (the card lists its params)
+SINGLE_KINDS = ("single", "fold-average", "stand-in", "subsample", "saved")
 
 
 def save_seconds(n_bytes: float) -> float:
@@ -142,20 +143,19 @@ class _RefitWouldOverrun:
     def __init__(
         self,
         deadline: Deadline,
-        train_fraction: float,
-        n_splits: int,
+        memory: RunMemory,
         members: Callable[[optuna.Study], list[optuna.trial.FrozenTrial]],
         saving: bool = True,
         workers: int = 1,
     ) -> None:
-        self.deadline, self.train_fraction, self.n_splits = deadline, train_fraction, n_splits
+        self.deadline, self.memory = deadline, memory
         self.members, self.saving, self.workers = members, saving, workers
 
     def refit_seconds(self, study: optuna.Study) -> float:
         """Estimated seconds to refit the members on all rows (fold time scaled up) and save them."""
         top = self.members(study)
-        refits = [1.3 * t.user_attrs.get("fit_seconds", 0.0) / self.n_splits / self.train_fraction for t in top]
-        saved_bytes = sum(t.user_attrs.get("model_bytes", 0) for t in top) / self.train_fraction
+        refits = [self.memory.refit_seconds(t) for t in top]
+        saved_bytes = sum(t.user_attrs.get("model_bytes", 0) for t in top) / self.memory.train_fraction
         fitting = sum(refits[:1]) + sum(refits[1:]) / max(self.workers, 1)
         return float(fitting + (save_seconds(saved_bytes) if self.saving else 0.0))
 
@@ -194,12 +194,11 @@ def run_search(
     if setup.study_dir is not None:
         prepare_saving()
     trial_deadline = budget_end.earlier(_refit_reserve(config.time_budget))
-    memory = RunMemory(setup.metric)
+    memory = RunMemory(setup.metric, setup.resampling.n_splits, setup.resampling.train_fraction)
     ensemble = "none" if setup.multi_objective else config.ensemble
     refit = _RefitWouldOverrun(
         trial_deadline,
-        setup.resampling.train_fraction,
-        setup.resampling.n_splits,
+        memory,
         lambda study: planned_members(study, memory, setup.dataset, setup.metric, ensemble),
         saving=setup.study_dir is not None,
         workers=plan_parallelism(config.n_jobs, *setup.dataset.X.shape).trials,

@@ -126,5 +126,6 @@ def finalize_study(
     if setup.study_dir is not None:
         prepare_saving()
     kind = "none" if setup.multi_objective else kind
-    memory = RunMemory(setup.metric)  # empty: every trial's OOF predictions come from the artifact store
+    # empty: every trial's OOF predictions come from the artifact store
+    memory = RunMemory(setup.metric, setup.resampling.n_splits, setup.resampling.train_fraction)
     return finalize(setup, kind, budget_end.earlier(SAVE_RESERVE_SECONDS), n_jobs, memory, time_budget, started, clock)

@@ -118,6 +118,9 @@ def test_sigkill_during_promote_or_search_register_never_breaks_the_registry(tmp
     X = train.drop(columns="y")
     rng = random.Random(0)
     kills: dict[str, int] = {"promote": 0, "search": 0}
+    # how long each kind takes to finish on this machine, measured on the first unkilled run of it: a fixed
+    # window is too long on a fast machine (the process ends before the kill) and too short on a slow one
+    windows: dict[str, float] = {}
     attempt = 0
     while sum(kills.values()) < 30:
         attempt += 1
@@ -129,7 +132,6 @@ def test_sigkill_during_promote_or_search_register_never_breaks_the_registry(tmp
         if kind == "promote":
             target = rng.choice([v for v in versions if v != champion])
             argv = ["registry", "promote", f"churn@{target}", "--registry", url]
-            window = 3.2  # start-up, then the transaction; measured ~3 s to finish
         else:
             argv = [
                 "search",
@@ -149,15 +151,19 @@ def test_sigkill_during_promote_or_search_register_never_breaks_the_registry(tmp
                 "--registry",
                 url,
             ]
-            window = 7.0  # the search, the artifact copy, then the registration transaction
+        started = time.monotonic()
         proc = subprocess.Popen(
             [sys.executable, "-m", "automl", *argv], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        time.sleep(rng.uniform(0.3, window))
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-            kills[kind] += 1
-        proc.wait()
+        if kind not in windows:  # start-up, the work, then the registry transaction: all inside the window
+            assert proc.wait() == 0, f"an unkilled {kind} failed"
+            windows[kind] = time.monotonic() - started
+        else:
+            time.sleep(rng.uniform(0.3, 0.97 * windows[kind]))
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+                kills[kind] += 1
+            proc.wait()
         with Registry(url) as reg:
             assert reg.get("churn@champion").model.predict(X).shape == (len(X),)
             assert reg.check("churn", artifacts=False) == [], f"after attempt {attempt} ({kind})"
@@ -168,7 +174,8 @@ def test_sigkill_during_promote_or_search_register_never_breaks_the_registry(tmp
         assert reg.check("churn") == []
         versions_now = len(reg.versions("churn"))
     print(
-        f"\nSIGKILLed {kills['promote']} promote and {kills['search']} search --register processes in {attempt} attempts; "
+        f"\nSIGKILLed {kills['promote']} promote and {kills['search']} search --register processes in {attempt} attempts "
+        f"(unkilled: promote {windows['promote']:.1f} s, search {windows['search']:.1f} s); "
         f"{versions_now} versions registered, history consistent after every kill"
     )
 
@@ -201,11 +208,13 @@ def test_sigkill_during_update_never_leaves_a_half_registered_version(tmp_path: 
     )
     X = data.drop(columns="y")
     rng = random.Random(1)
+    windows: dict[str, float] = {}  # each mode's unkilled duration on this machine, as in the test above
     kills, attempt = 0, 0
     while kills < 30:
         attempt += 1
         assert attempt <= 80, f"only {kills} kills in 80 attempts"
         mode = rng.choice(["stateful", "stateless", "auto"])
+        started = time.monotonic()
         proc = subprocess.Popen(
             [
                 sys.executable,
@@ -227,14 +236,22 @@ def test_sigkill_during_update_never_leaves_a_half_registered_version(tmp_path: 
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(rng.uniform(0.3, 6.0))
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-            kills += 1
-        proc.wait()
+        if mode not in windows:
+            assert proc.wait() == 0, f"an unkilled {mode} update failed"
+            windows[mode] = time.monotonic() - started
+        else:
+            time.sleep(rng.uniform(0.3, 0.97 * windows[mode]))
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+                kills += 1
+            proc.wait()
         with Registry(url) as reg:
             assert reg.get("churn@champion").model.predict(X).shape == (len(X),)
             assert reg.check("churn") == [], f"after attempt {attempt}"  # artifacts of every version verify too
     with Registry(url) as reg:
         versions = reg.versions("churn")
-    print(f"\nSIGKILLed {kills} update processes in {attempt} attempts; {len(versions)} versions, every one complete")
+    durations = ", ".join(f"{mode} {seconds:.1f} s" for mode, seconds in sorted(windows.items()))
+    print(
+        f"\nSIGKILLed {kills} update processes in {attempt} attempts (unkilled: {durations}); "
+        f"{len(versions)} versions, every one complete"
+    )

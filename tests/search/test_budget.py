@@ -10,8 +10,12 @@ import pytest
 
 import automl
 from automl._core import Deadline
+from automl.evaluation import get_metric
+from automl.search._final import RunMemory
 from automl.search._runner import SAVE_BYTES_PER_SECOND, _RefitWouldOverrun
 from tests.conftest import shared_dataset
+
+_MEMORY = RunMemory(get_metric(None, "regression"), n_splits=5, train_fraction=0.8)
 
 
 class _Clock:
@@ -40,7 +44,7 @@ class _StudyStub:
 
 def test_search_stops_when_only_refit_time_is_left() -> None:
     clock = _Clock()
-    rule = _RefitWouldOverrun(Deadline(100.0, clock), 0.8, 5, members=lambda study: study.get_trials())
+    rule = _RefitWouldOverrun(Deadline(100.0, clock), _MEMORY, members=lambda study: study.get_trials())
     study = _StudyStub(fit_seconds=50.0, model_bytes=40_000_000)  # 10 s per fold -> ~16 s to refit on all rows
     # refit (fold time scaled to all rows) + saving 50 MB (a fold model scaled to all rows) at the planned rate + 0.5 s
     needed = 1.3 * 10 / 0.8 + 50e6 / SAVE_BYTES_PER_SECOND + 0.5
@@ -49,7 +53,7 @@ def test_search_stops_when_only_refit_time_is_left() -> None:
     assert rule(study) is None  # type: ignore[arg-type]
     clock.now = 100.0 - needed + 1.0
     assert rule(study) == "the time left is needed to refit the final model"  # type: ignore[arg-type]
-    not_saving = _RefitWouldOverrun(Deadline(100.0, clock), 0.8, 5, members=lambda study: study.get_trials(), saving=False)
+    not_saving = _RefitWouldOverrun(Deadline(100.0, clock), _MEMORY, members=lambda study: study.get_trials(), saving=False)
     assert not_saving.refit_seconds(study) == pytest.approx(1.3 * 10 / 0.8)  # type: ignore[arg-type]
 
 
@@ -58,7 +62,7 @@ def test_members_after_the_best_are_forecast_refit_side_by_side() -> None:
     study = optuna.create_study()
     for _ in range(3):  # 10 s per fold each -> 16.25 s to refit each on all rows
         study.add_trial(optuna.trial.create_trial(value=1.0, params={}, distributions={}, user_attrs={"fit_seconds": 50.0}))
-    rule = _RefitWouldOverrun(Deadline.unlimited(), 0.8, 5, members=lambda s: s.get_trials(), saving=False, workers=2)
+    rule = _RefitWouldOverrun(Deadline.unlimited(), _MEMORY, members=lambda s: s.get_trials(), saving=False, workers=2)
     assert rule.refit_seconds(study) == pytest.approx(16.25 + 2 * 16.25 / 2)
 
 

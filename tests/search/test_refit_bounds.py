@@ -1,4 +1,4 @@
-"""The final refit never runs past its deadline: fold models, a subsample, or an honest error instead."""
+"""The final refit never runs past its deadline: fold models, a stand-in trial, a subsample, or an honest error instead."""
 
 from __future__ import annotations
 
@@ -15,12 +15,15 @@ from automl.data import Dataset, load_dataset
 from automl.evaluation import get_metric
 from automl.models import TabularModel, builder_names
 from automl.search import SearchConfig, run_search
-from automl.search._final import FinalModel, RunMemory, refit_bounded
+from automl.search._cv import CVResult
+from automl.search._final import FinalModel, RunMemory, _final_single, refit_bounded
+from automl.search._objective import make_model, params_of
 from automl.search._runner import _savable_in_time
 from automl.spaces import load_spaces
 
 SPACES = load_spaces((), builder_names())
 SLOW = {"family": "adaboost", "adaboost.n_estimators": 400, "adaboost.learning_rate": 0.5, "adaboost.max_depth": 5}
+FAST = {"family": "adaboost", "adaboost.n_estimators": 25, "adaboost.learning_rate": 0.5, "adaboost.max_depth": 1}
 
 
 def _dataset(n_rows: int = 20_000) -> Dataset:
@@ -30,25 +33,39 @@ def _dataset(n_rows: int = 20_000) -> Dataset:
     return load_dataset(frame, "label")
 
 
-def _trial(fit_seconds: float) -> optuna.trial.FrozenTrial:
-    """A finished trial of a slow configuration (400 depth-5 AdaBoost rounds: ~20 s on 20k rows)."""
+def _trial(fit_seconds: float, params: dict[str, object] = SLOW, value: float = 0.8) -> optuna.trial.FrozenTrial:
+    """A finished trial, by default of a slow configuration (400 depth-5 AdaBoost rounds: ~20 s on 20k rows)."""
     distributions = {
         "family": optuna.distributions.CategoricalDistribution(["adaboost"]),
         "adaboost.n_estimators": optuna.distributions.IntDistribution(10, 400, log=True),
         "adaboost.learning_rate": optuna.distributions.FloatDistribution(0.01, 2.0, log=True),
         "adaboost.max_depth": optuna.distributions.IntDistribution(1, 5),
     }
-    return optuna.trial.create_trial(value=0.8, params=SLOW, distributions=distributions, user_attrs={"fit_seconds": fit_seconds})
+    attrs = {"fit_seconds": fit_seconds}
+    return optuna.trial.create_trial(value=value, params=params, distributions=distributions, user_attrs=attrs)
+
+
+def _study(*trials: optuna.trial.FrozenTrial) -> tuple[optuna.Study, list[optuna.trial.FrozenTrial]]:
+    study = optuna.create_study(direction="maximize")
+    study.add_trials(trials)
+    return study, study.get_trials()
+
+
+def _memory() -> RunMemory:
+    return RunMemory(get_metric(None, "binary"), n_splits=5, train_fraction=0.8)
+
+
+def _folds(dataset: Dataset) -> tuple[TabularModel, ...]:
+    return tuple(
+        TabularModel("adaboost", {"n_estimators": 3}, "binary").fit(dataset.X.iloc[i::2], dataset.y.iloc[i::2]) for i in range(2)
+    )
 
 
 def test_refit_that_would_overrun_averages_the_kept_fold_models() -> None:
     dataset = _dataset()
     trial = _trial(fit_seconds=100.0)
-    memory = RunMemory(get_metric(None, "binary"))
-    folds = tuple(
-        TabularModel("adaboost", {"n_estimators": 3}, "binary").fit(dataset.X.iloc[i::2], dataset.y.iloc[i::2]) for i in range(2)
-    )
-    memory.best_trial, memory.best_score, memory.best_fold_models = trial.number, 0.8, folds
+    memory = _memory()
+    memory.kept_trial, memory.kept_score, memory.kept_fold_models = trial.number, 0.8, _folds(dataset)
     started = time.perf_counter()
     model, kind, note = refit_bounded(trial, SPACES, dataset, 0, 1, Deadline.after(1.0), memory, fallback=True)
     assert kind == "fold-average" and "average of 2 fold models" in note
@@ -56,18 +73,46 @@ def test_refit_that_would_overrun_averages_the_kept_fold_models() -> None:
     assert model.predict_proba(dataset.X.head(5)).shape == (5, 2)
 
 
-def test_refit_of_a_resumed_studys_trial_falls_back_to_a_subsample() -> None:
-    """No fold models in memory (the trial came from an earlier run): a quarter of the time is kept
-    back for a fit on as many rows as the trial's recorded fold times say fit in it."""
+def test_best_trial_without_fold_models_nor_a_stand_in_falls_back_to_a_subsample() -> None:
+    """No fold models in memory (the trial came from an earlier run, or they were too large) and no
+    next-best trial that fits: a quarter of the time is kept back for a fit on as many rows as the
+    trial's recorded fold times say fit in it."""
     dataset = _dataset()
-    trial = _trial(fit_seconds=200.0)  # its folds took long: only a small subsample fits in the time left
+    # its folds took long: only a small subsample fits in the time left; the runner-up is as slow
+    study, (best, _) = _study(_trial(fit_seconds=200.0, value=0.8), _trial(fit_seconds=200.0, value=0.7))
     started = time.perf_counter()
-    model, kind, note = refit_bounded(
-        trial, SPACES, dataset, 0, 1, Deadline.after(6.0), RunMemory(get_metric(None, "binary")), fallback=True
-    )
-    assert kind == "subsample" and note.startswith("refit on ") and "of 20000 rows" in note
+    final = _final_single(study, best, SPACES, dataset, 0, 1, Deadline.after(6.0), _memory(), Deadline.after(6.0))
+    assert final.kind == "subsample" and final.notes["final_model"].startswith("refit on ")
+    assert "of 20000 rows" in final.notes["final_model"] and final.members[0]["trial"] == best.number
     assert time.perf_counter() - started < 6.0 + 2.0
-    assert set(model.classes_) == {0, 1}
+    assert set(final.model.classes_) == {0, 1}
+
+
+def test_best_trial_that_cannot_be_refit_gives_way_to_a_runner_up_refit_on_all_rows() -> None:
+    """The best trial finished last, with no time left to refit it and no fold models kept: the
+    next-best trial, whose refit fits, stands in (not a fit of the best on a few hundred rows)."""
+    dataset = _dataset()
+    study, (best, runner_up) = _study(_trial(fit_seconds=200.0, value=0.8), _trial(fit_seconds=0.5, params=FAST, value=0.79))
+    started = time.perf_counter()
+    final = _final_single(study, best, SPACES, dataset, 0, 1, Deadline.after(6.0), _memory(), Deadline.after(6.0))
+    assert final.kind == "stand-in" and final.members[0]["trial"] == runner_up.number
+    assert final.oof_score == 0.79 and f"trial {best.number} could not be refit in time" in final.notes["final_model"]
+    assert time.perf_counter() - started < 6.0 + 2.0
+    full = make_model(SPACES["adaboost"], params_of(runner_up, SPACES["adaboost"]), "binary", 0, 1).fit(dataset.X, dataset.y)
+    np.testing.assert_allclose(final.model.predict_proba(dataset.X), full.predict_proba(dataset.X))
+
+
+def test_kept_fold_models_of_an_earlier_best_stand_in_for_a_later_best_without_them() -> None:
+    """A later, better trial whose fold models were too large to keep leaves the earlier best's in memory."""
+    dataset = _dataset()
+    study, (best, runner_up) = _study(_trial(fit_seconds=200.0, value=0.8), _trial(fit_seconds=200.0, value=0.79))
+    memory = _memory()
+    folds = _folds(dataset)
+    memory.offer(runner_up.number, CVResult((0.79,), np.zeros(len(dataset.y)), 200.0, 1.0, 100, folds))
+    memory.offer(best.number, CVResult((0.8,), np.zeros(len(dataset.y)), 200.0, 1.0, 10**9, ()))
+    assert memory.fold_models_of(runner_up.number) == folds and memory.fold_models_of(best.number) == ()
+    final = _final_single(study, best, SPACES, dataset, 0, 1, Deadline.after(3.0), memory, Deadline.after(3.0))
+    assert final.kind == "fold-average" and final.members[0]["trial"] == runner_up.number
 
 
 def test_refit_without_fallback_raises_at_the_deadline() -> None:
