@@ -127,12 +127,16 @@ def greedy_selection(
     seed: int | None = 0,
     sizes: Sequence[float] | None = None,
     max_size: float = math.inf,
+    gain_share: float = 1.0,
 ) -> SelectionResult:
     """Ensemble selection with replacement on out-of-fold predictions.
 
     Starts from the ``init_size`` best members, then ``max_rounds`` times adds the
     member (possibly again) whose addition makes the averaged prediction score
-    best, and keeps the best round rather than the last. Ties go to the lowest
+    best, and keeps the best round rather than the last (with ``gain_share`` < 1, the
+    earliest round that has that share of the best round's gain over the initial
+    ensemble: the last rounds' tiny gains add members that each cost a call at
+    predict time, and are the ones most likely fitted to the OOF noise). Ties go to the lowest
     index, so the result is deterministic; ``seed`` is accepted for a uniform
     signature and unused. With ``init_size=1`` the ensemble never scores below the
     best single member; with more it can, so compare ``score`` with
@@ -169,6 +173,8 @@ def greedy_selection(
         raise InputError(f"init_size={init_size} must be between 1 and the number of members ({n_members})")
     if max_rounds < 0:
         raise InputError(f"max_rounds={max_rounds} must be >= 0")
+    if not 0.0 <= gain_share <= 1.0:
+        raise InputError(f"gain_share={gain_share} must be between 0 and 1")
     if sizes is not None and len(sizes) != n_members:
         raise InputError(f"sizes has {len(sizes)} entries for {n_members} members; give one per member")
     size_of = np.zeros(n_members) if sizes is None else np.asarray(sizes, dtype=np.float64)
@@ -185,7 +191,7 @@ def greedy_selection(
         counts[i] += 1
         total += preds[i]
     history = [fast.score(total / init_size)]
-    best_counts, best_gain = counts.copy(), gain(history[0])
+    rounds = [counts.copy()]
     buffer = np.empty_like(total)
     for _ in range(max_rounds):
         size = counts.sum() + 1
@@ -202,10 +208,10 @@ def greedy_selection(
         counts[pick] += 1
         total += preds[pick]
         history.append(pick_score)
-        if pick_gain > best_gain:
-            best_counts, best_gain = counts.copy(), pick_gain
+        rounds.append(counts.copy())
 
-    weights = best_counts / best_counts.sum()
+    chosen = rounds[_chosen_round(np.array([gain(h) for h in history]), gain_share)]
+    weights = chosen / chosen.sum()
     best = ranked[0]
     return SelectionResult(
         weights=weights,
@@ -214,6 +220,13 @@ def greedy_selection(
         best_single_score=metric.score(data.y, data.preds[best], data.classes),
         history=tuple(float(h) for h in history),
     )
+
+
+def _chosen_round(gains: np.ndarray, share: float) -> int:
+    """The earliest round whose gain over round 0 is ``share`` of the best round's (ties: the earliest)."""
+    best = gains.max()
+    wanted = best if share >= 1.0 or not np.isfinite(gains[0]) else gains[0] + share * (best - gains[0])
+    return int(np.argmax(gains >= wanted))
 
 
 def weighted_average(preds: Sequence[np.ndarray], weights: np.ndarray) -> np.ndarray:

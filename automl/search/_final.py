@@ -64,6 +64,11 @@ LIBRARY_PER_FAMILY = 3
 STACKING_MEMBERS = 5
 BAGGING_COPIES = 5
 PLAN_ROUNDS = 20  # ensemble selection rounds when forecasting, during the search, which trials will be members
+# Selection keeps the earliest round with this share of the best round's OOF gain: the last 1 % came
+# from rounds that added members at 1/50 weight each. On one 60 s search each of car, spambase and
+# credit_data (same trials), this dropped 0-3 members and 5-11 % of the predict time, with test
+# scores within 0.7 % (car log loss, worse) and 0.01 % (ROC AUC, one better, one worse).
+SELECTION_GAIN_SHARE = 0.99
 # A resumed study's best trial has no fold models in memory: a quarter of the time left is
 # kept back from its full refit, for a refit on a subsample if the full one overruns.
 SUBSAMPLE_SHARE = 0.25
@@ -254,6 +259,7 @@ def planned_members(
             metric,
             dataset.classes,
             max_rounds=PLAN_ROUNDS,
+            gain_share=SELECTION_GAIN_SHARE,
             **_size_budget(library),
         )
     except (InputError, ValueError) as exc:  # a forecast must never end the search: assume the larger ensemble
@@ -548,7 +554,9 @@ def _size_budget(trials: list[optuna.trial.FrozenTrial]) -> dict[str, Any]:
 
 def _selection_plan(trials: list[optuna.trial.FrozenTrial], memory: RunMemory, dataset: Dataset, metric: Metric) -> _Plan:
     oof = [memory.oof[t.number] for t in trials]
-    result = greedy_selection(oof, dataset.y.to_numpy(), metric, dataset.classes, **_size_budget(trials))
+    result = greedy_selection(
+        oof, dataset.y.to_numpy(), metric, dataset.classes, gain_share=SELECTION_GAIN_SHARE, **_size_budget(trials)
+    )
     return _Plan("selection", result.score, trials, result.weights)
 
 

@@ -105,7 +105,10 @@ def test_greedy_selection_starts_from_init_size_best_members(binary_oof) -> None
     assert result.history[0] == pytest.approx(result.score)
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [({"init_size": 0}, "init_size=0"), ({"max_rounds": -1}, "max_rounds")])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"init_size": 0}, "init_size=0"), ({"max_rounds": -1}, "max_rounds"), ({"gain_share": 1.5}, "gain_share")],
+)
 def test_greedy_selection_rejects_bad_settings(binary_oof, kwargs, match) -> None:
     oof, y = binary_oof
     with pytest.raises(InputError, match=match):
@@ -181,3 +184,18 @@ def test_greedy_selection_wants_one_size_per_member(binary_oof) -> None:
     oof, y = binary_oof
     with pytest.raises(InputError, match="sizes has 1 entries for 4 members"):
         greedy_selection(oof, y, get_metric("roc_auc", "binary"), sizes=[1.0], max_size=1.0)
+
+
+def test_greedy_selection_with_a_gain_share_stops_at_the_earliest_round_that_has_it() -> None:
+    """Two good members and three poor ones: the last rounds' small gains bring in a poor member
+    that a 99 % gain share leaves out, and the chosen round still has 99 % of the best round's gain."""
+    rng = np.random.default_rng(2)
+    y = rng.normal(size=500)
+    oof = [y + rng.normal(scale=s, size=500) for s in (0.5, 0.55, 2.0, 3.0, 4.0)]
+    metric = get_metric("rmse", "regression")
+    best = greedy_selection(oof, y, metric)
+    share = greedy_selection(oof, y, metric, gain_share=0.99)
+    assert (share.weights > 0).sum() < (best.weights > 0).sum()
+    start = best.history[0]
+    assert start - share.score >= 0.99 * (start - best.score) - 1e-12 and share.score >= best.score
+    assert greedy_selection(oof, y, metric, gain_share=1.0).weights.tolist() == best.weights.tolist()
