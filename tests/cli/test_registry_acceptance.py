@@ -107,6 +107,27 @@ def _card(train: pd.DataFrame, target: str, family: str) -> ModelCard:
     )
 
 
+def _run_and_kill(argv: list[str], kind: str, windows: dict[str, float], rng: random.Random, cwd: Path) -> int:
+    """Run ``automl *argv``; the first run of a ``kind`` goes unkilled and times it (start-up, the work,
+    then the registry transaction), later ones are SIGKILLed at a random moment inside that time.
+    Measured, not fixed: a fixed window is too long on a fast machine (the process ends first) and
+    too short on a slow one. Returns 1 when the process was killed, else 0."""
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "automl", *argv], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    if kind not in windows:
+        assert proc.wait() == 0, f"an unkilled {kind} failed"
+        windows[kind] = time.monotonic() - started
+        return 0
+    time.sleep(rng.uniform(0.3, 0.97 * windows[kind]))
+    killed = proc.poll() is None
+    if killed:
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return int(killed)
+
+
 def test_sigkill_during_promote_or_search_register_never_breaks_the_registry(tmp_path: Path) -> None:
     """>= 30 real processes killed at random moments: the champion always loads and the history matches the aliases."""
     train = make_table(400, seed=3)
@@ -118,9 +139,7 @@ def test_sigkill_during_promote_or_search_register_never_breaks_the_registry(tmp
     X = train.drop(columns="y")
     rng = random.Random(0)
     kills: dict[str, int] = {"promote": 0, "search": 0}
-    # how long each kind takes to finish on this machine, measured on the first unkilled run of it: a fixed
-    # window is too long on a fast machine (the process ends before the kill) and too short on a slow one
-    windows: dict[str, float] = {}
+    windows: dict[str, float] = {}  # how long each kind takes on this machine (see _run_and_kill)
     attempt = 0
     while sum(kills.values()) < 30:
         attempt += 1
@@ -151,19 +170,7 @@ def test_sigkill_during_promote_or_search_register_never_breaks_the_registry(tmp
                 "--registry",
                 url,
             ]
-        started = time.monotonic()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "automl", *argv], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        if kind not in windows:  # start-up, the work, then the registry transaction: all inside the window
-            assert proc.wait() == 0, f"an unkilled {kind} failed"
-            windows[kind] = time.monotonic() - started
-        else:
-            time.sleep(rng.uniform(0.3, 0.97 * windows[kind]))
-            if proc.poll() is None:
-                os.kill(proc.pid, signal.SIGKILL)
-                kills[kind] += 1
-            proc.wait()
+        kills[kind] += _run_and_kill(argv, kind, windows, rng, tmp_path)
         with Registry(url) as reg:
             assert reg.get("churn@champion").model.predict(X).shape == (len(X),)
             assert reg.check("churn", artifacts=False) == [], f"after attempt {attempt} ({kind})"
@@ -208,43 +215,14 @@ def test_sigkill_during_update_never_leaves_a_half_registered_version(tmp_path: 
     )
     X = data.drop(columns="y")
     rng = random.Random(1)
-    windows: dict[str, float] = {}  # each mode's unkilled duration on this machine, as in the test above
+    windows: dict[str, float] = {}  # each mode's unkilled duration on this machine
     kills, attempt = 0, 0
     while kills < 30:
         attempt += 1
         assert attempt <= 80, f"only {kills} kills in 80 attempts"
         mode = rng.choice(["stateful", "stateless", "auto"])
-        started = time.monotonic()
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "automl",
-                "update",
-                "churn",
-                "--data",
-                "new.csv",
-                "--mode",
-                mode,
-                "--registry",
-                url,
-                "--n-bootstrap",
-                "200",
-                "--promote",
-            ],
-            cwd=tmp_path,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        if mode not in windows:
-            assert proc.wait() == 0, f"an unkilled {mode} update failed"
-            windows[mode] = time.monotonic() - started
-        else:
-            time.sleep(rng.uniform(0.3, 0.97 * windows[mode]))
-            if proc.poll() is None:
-                os.kill(proc.pid, signal.SIGKILL)
-                kills += 1
-            proc.wait()
+        argv = ["update", "churn", "--data", "new.csv", "--mode", mode, "--registry", url, "--n-bootstrap", "200", "--promote"]
+        kills += _run_and_kill(argv, f"{mode} update", windows, rng, tmp_path)
         with Registry(url) as reg:
             assert reg.get("churn@champion").model.predict(X).shape == (len(X),)
             assert reg.check("churn") == [], f"after attempt {attempt}"  # artifacts of every version verify too
