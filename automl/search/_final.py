@@ -408,27 +408,31 @@ def _final_single(
     an earlier run's refit of it are at hand): a next-best trial standing in, then the best
     configuration on a subsample, then the best model an earlier run of the study saved; an error
     only when there is none of these."""
+    member = [{"family": best.params[FAMILY_PARAM], "trial": best.number, "weight": 1.0}]
     try:
-        previous = saved_refit_of(study, best, promise)
-        return _one_trial(
-            best, *refit_bounded(best, spaces, dataset, seed, threads, deadline, memory, fallback=True, previous=previous)
+        model, kind, note = refit_bounded(
+            best, spaces, dataset, seed, threads, deadline, memory, fallback=True, previous=saved_refit_of(study, best, promise)
         )
+        return FinalModel(model, kind, score(best), score(best), member, {"final_model": note})
     except DeadlineExceeded:
         pass
     stand_in = _stand_in(study, best, spaces, dataset, seed, threads, deadline, memory)
     if stand_in is not None:
         return stand_in
     try:
-        return _one_trial(best, *_subsample_refit(best, spaces[best.params[FAMILY_PARAM]], dataset, seed, threads, deadline))
+        model, kind, note = _subsample_refit(best, spaces[best.params[FAMILY_PARAM]], dataset, seed, threads, deadline)
+        return FinalModel(model, kind, score(best), score(best), member, {"final_model": note})
     except DeadlineExceeded:
         pass
-    saved = saved_refit_of(study, None, promise)(deadline)
-    if saved is not None:
+    previous = saved_refit_of(study, None, promise)(deadline)
+    if previous is not None:
         log.warning(
             "trial %d could not be refit in time and this run kept no fold models: keeping the study's saved best model",
             best.number,
         )
-        return _one_trial(best, saved, "saved", "the model saved by an earlier run")
+        return FinalModel(
+            previous, "saved", score(best), score(best), member, {"final_model": "the model saved by an earlier run"}
+        )
     raise InputError(
         f"the time budget ran out before trial {best.number} could be refit, "
         "and this run kept no fold models; raise --time-budget"
@@ -454,31 +458,25 @@ def _stand_in(
     for trial in ranked(study)[:STAND_IN_RANKS]:
         if trial.number == best.number:
             continue
-        why = f"trial {best.number} could not be refit in time"
+        member = [{"family": trial.params[FAMILY_PARAM], "trial": trial.number, "weight": 1.0}]
         folds = memory.fold_models_of(trial.number)
         if folds:
+            note = f"average of {len(folds)} fold models of trial {trial.number} (trial {best.number} could not be refit in time)"
             model = WeightedAverageEnsemble(list(folds), None, dataset.task).fit()
-            return _one_trial(
-                trial, model, "fold-average", f"average of {len(folds)} fold models of trial {trial.number} ({why})"
-            )
-        left = max(deadline.remaining(), 0.0)
-        if memory.refit_seconds(trial) > (1 - SUBSAMPLE_SHARE) * left:
+            return FinalModel(model, "fold-average", score(trial), score(trial), member, {"final_model": note})
+        time_left = (1 - SUBSAMPLE_SHARE) * max(deadline.remaining(), 0.0)
+        if memory.refit_seconds(trial) > time_left:
             continue
-        log.warning("%s; refitting trial %d in its place", why, trial.number)
+        log.warning("trial %d could not be refit in time; refitting trial %d in its place", best.number, trial.number)
         space = spaces[trial.params[FAMILY_PARAM]]
         model = make_model(space, params_of(trial, space), dataset.task, seed, threads)
         try:
-            model.fit(dataset.X, dataset.y, deadline=deadline.earlier(SUBSAMPLE_SHARE * left))
+            model.fit(dataset.X, dataset.y, deadline=deadline.earlier(SUBSAMPLE_SHARE * max(deadline.remaining(), 0.0)))
         except DeadlineExceeded:
             continue
-        return _one_trial(trial, model, "stand-in", f"trial {trial.number} refit on all rows ({why})")
+        note = f"trial {trial.number} refit on all rows (trial {best.number} could not be refit in time)"
+        return FinalModel(model, "stand-in", score(trial), score(trial), member, {"final_model": note})
     return None
-
-
-def _one_trial(trial: optuna.trial.FrozenTrial, model: Any, kind: str, note: str) -> FinalModel:
-    """``model`` as the final model made from ``trial``'s configuration alone (scored by its CV)."""
-    member = [{"family": trial.params[FAMILY_PARAM], "trial": trial.number, "weight": 1.0}]
-    return FinalModel(model, kind, score(trial), score(trial), member, {"final_model": note})
 
 
 def pick_library(
