@@ -6,6 +6,7 @@ from automl.models._builders import Builder, builder_names, get_builder, registe
 from automl.models._card import ModelCard
 from automl.models._continue import CannotContinue, added_units, continuation_for
 from automl.models._persist import MODEL_TRUSTED_TYPES, artifact_digests, load_card, load_model, prepare_saving, save_model
+from automl.models._rounds import REFIT_ROUNDS_SCALE, early_stopped_rounds, with_fixed_rounds
 from automl.models._tabular import TabularModel, shared_preprocessing
 from automl.models._trust import FUNCTIONS, MODEL_ALLOW_LIST, declare_trusted
 from automl.models._xgboost import XGBoostModel
@@ -14,6 +15,7 @@ __all__ = [
     "FUNCTIONS",
     "MODEL_ALLOW_LIST",
     "MODEL_TRUSTED_TYPES",
+    "REFIT_ROUNDS_SCALE",
     "Builder",
     "CannotContinue",
     "ModelCard",
@@ -24,6 +26,7 @@ __all__ = [
     "builder_names",
     "continuation_for",
     "declare_trusted",
+    "early_stopped_rounds",
     "fit_budgeted",
     "get_builder",
     "load_card",
@@ -34,4 +37,5 @@ __all__ = [
     "register_builder",
     "save_model",
     "shared_preprocessing",
+    "with_fixed_rounds",
 ]

@@ -90,10 +90,12 @@ class XGBoostModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # skl
                 model.set_params(n_estimators=min(upper, ROUNDS_WITHOUT_VALIDATION))
             model.set_params(callbacks=callbacks, early_stopping_rounds=None)
             model.fit(X, target)
+            self.early_stopped_rounds_: int | None = None
         else:
             model.set_params(callbacks=callbacks)
             model.fit(_rows(X, fit_rows), target[fit_rows], eval_set=[(_rows(X, valid_rows), target[valid_rows])], verbose=False)
             model = self._keep_best_rounds(model)
+            self.early_stopped_rounds_ = int(model.get_booster().num_boosted_rounds())
         model.set_params(callbacks=None)
         self.model_ = model
         self.n_features_in_ = np.shape(X)[1]

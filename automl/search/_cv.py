@@ -12,7 +12,7 @@ import pandas as pd
 
 from automl._core import Deadline, DeadlineExceeded
 from automl.evaluation import Metric
-from automl.models import model_size_bytes, predict_budgeted
+from automl.models import early_stopped_rounds, model_size_bytes, predict_budgeted
 from automl.search._resampling import Resampling
 
 FoldCallback = Callable[[int, float], None]
@@ -33,6 +33,7 @@ class CVResult:
     predict_ms_per_1k: float
     model_bytes: int
     fold_models: tuple[Any, ...]  # empty when they would weigh more than KEEP_FOLD_MODELS_MAX_BYTES
+    fold_rounds: tuple[int, ...] = ()  # boosting rounds each fold model kept after stopping early (empty: it did not)
 
     @property
     def mean(self) -> float:
@@ -64,6 +65,7 @@ def cross_validate(
     oof = np.full((resampling.n_rows, width) if width else resampling.n_rows, np.nan)
     scores: list[float] = []
     models: list[Any] = []
+    rounds: list[int | None] = []
     fit_seconds, predict_seconds, predicted_rows, model_bytes = 0.0, 0.0, 0, 0
     labels = y.to_numpy()
     for i, (train, valid) in enumerate(resampling.splits):
@@ -73,6 +75,7 @@ def cross_validate(
         started = time.perf_counter()
         model.fit(X.iloc[train], labels[train], deadline=deadline, epoch_callback=on_epoch if i == 0 else None)
         fit_seconds += time.perf_counter() - started
+        rounds.append(early_stopped_rounds(model))
         started = time.perf_counter()
         pred = predict_budgeted(
             model.predict if width == 0 else model.predict_proba, X.iloc[valid], deadline, "out-of-fold prediction"
@@ -96,6 +99,7 @@ def cross_validate(
         predict_ms_per_1k=1e6 * predict_seconds / max(predicted_rows, 1),
         model_bytes=model_bytes,
         fold_models=tuple(models),
+        fold_rounds=tuple(r for r in rounds if r is not None) if None not in rounds else (),
     )
 
 

@@ -8,6 +8,8 @@ not win. (Members are not replaced by their fold models: five fold models make t
 ensemble five times larger to hold, save and predict with.) The search keeps back the
 time to refit the members it forecasts (:func:`planned_members`), not more.
 
+A boosting configuration that stopped early in every fold is refit with its folds' mean
+rounds instead of stopping early again (:func:`refit_params`, ``models.with_fixed_rounds``).
 Every refit goes through :func:`refit_bounded`, which never runs past its deadline:
 when a refit of the best configuration would overrun, the trial's fold models (kept in
 memory by this run) are averaged instead, or the refit an earlier run saved is loaded.
@@ -45,7 +47,7 @@ from automl.ensembles import (
     stacking_oof_score,
 )
 from automl.evaluation import Metric
-from automl.models import load_card, load_model
+from automl.models import REFIT_ROUNDS_SCALE, load_card, load_model, with_fixed_rounds
 from automl.search._cv import CVResult
 from automl.search._objective import FAMILY_PARAM, make_model, params_of
 from automl.search._trials import ranked, score
@@ -310,9 +312,10 @@ def refit_bounded(
     reserve = 0.0 if (not fallback or folds or not deadline.is_limited) else SUBSAMPLE_SHARE * max(deadline.remaining(), 0.0)
     started = time.perf_counter()
     try:
-        model = make_model(space, params_of(trial, space), dataset.task, seed, threads)
+        params, how = refit_params(trial, space)
+        model = make_model(space, params, dataset.task, seed, threads)
         model.fit(dataset.X, dataset.y, deadline=deadline.earlier(reserve))
-        return model, "single", f"refit on all rows in {time.perf_counter() - started:.1f} s"
+        return model, "single", f"refit on all rows{how} in {time.perf_counter() - started:.1f} s"
     except DeadlineExceeded:
         if not fallback:
             raise
@@ -328,6 +331,20 @@ def refit_bounded(
         log.warning("refit of trial %d would overrun the budget; using the refit an earlier run saved", trial.number)
         return saved, "saved", "the refit on all rows saved by an earlier run of this study (a new one would overrun the budget)"
     raise DeadlineExceeded(f"trial {trial.number} cannot be refit on all rows in the time left")
+
+
+def refit_params(trial: optuna.trial.FrozenTrial, space: FamilySpace) -> tuple[dict[str, Any], str]:
+    """The parameters to refit ``trial`` on all rows with, and how they differ from the trial's.
+
+    A boosting configuration that stopped early in every fold boosts its folds' mean rounds
+    (scaled up for the extra rows, ``models.with_fixed_rounds``) instead of stopping early again."""
+    params = params_of(trial, space)
+    rounds = trial.user_attrs.get("fold_rounds")
+    fixed = with_fixed_rounds(params, rounds) if isinstance(rounds, list) else None
+    if fixed is None:
+        return params, ""
+    count = fixed.get("n_estimators", fixed.get("max_iter"))
+    return fixed, f" ({count} boosting rounds: the folds' mean x{REFIT_ROUNDS_SCALE})"
 
 
 def saved_refit_of(
@@ -408,31 +425,27 @@ def _final_single(
     an earlier run's refit of it are at hand): a next-best trial standing in, then the best
     configuration on a subsample, then the best model an earlier run of the study saved; an error
     only when there is none of these."""
-    member = [{"family": best.params[FAMILY_PARAM], "trial": best.number, "weight": 1.0}]
     try:
-        model, kind, note = refit_bounded(
-            best, spaces, dataset, seed, threads, deadline, memory, fallback=True, previous=saved_refit_of(study, best, promise)
+        previous = saved_refit_of(study, best, promise)
+        return _one_trial(
+            best, *refit_bounded(best, spaces, dataset, seed, threads, deadline, memory, fallback=True, previous=previous)
         )
-        return FinalModel(model, kind, score(best), score(best), member, {"final_model": note})
     except DeadlineExceeded:
         pass
     stand_in = _stand_in(study, best, spaces, dataset, seed, threads, deadline, memory)
     if stand_in is not None:
         return stand_in
     try:
-        model, kind, note = _subsample_refit(best, spaces[best.params[FAMILY_PARAM]], dataset, seed, threads, deadline)
-        return FinalModel(model, kind, score(best), score(best), member, {"final_model": note})
+        return _one_trial(best, *_subsample_refit(best, spaces[best.params[FAMILY_PARAM]], dataset, seed, threads, deadline))
     except DeadlineExceeded:
         pass
-    previous = saved_refit_of(study, None, promise)(deadline)
-    if previous is not None:
+    saved = saved_refit_of(study, None, promise)(deadline)
+    if saved is not None:
         log.warning(
             "trial %d could not be refit in time and this run kept no fold models: keeping the study's saved best model",
             best.number,
         )
-        return FinalModel(
-            previous, "saved", score(best), score(best), member, {"final_model": "the model saved by an earlier run"}
-        )
+        return _one_trial(best, saved, "saved", "the model saved by an earlier run")
     raise InputError(
         f"the time budget ran out before trial {best.number} could be refit, "
         "and this run kept no fold models; raise --time-budget"
@@ -458,25 +471,31 @@ def _stand_in(
     for trial in ranked(study)[:STAND_IN_RANKS]:
         if trial.number == best.number:
             continue
-        member = [{"family": trial.params[FAMILY_PARAM], "trial": trial.number, "weight": 1.0}]
+        why = f"trial {best.number} could not be refit in time"
         folds = memory.fold_models_of(trial.number)
         if folds:
-            note = f"average of {len(folds)} fold models of trial {trial.number} (trial {best.number} could not be refit in time)"
             model = WeightedAverageEnsemble(list(folds), None, dataset.task).fit()
-            return FinalModel(model, "fold-average", score(trial), score(trial), member, {"final_model": note})
-        time_left = (1 - SUBSAMPLE_SHARE) * max(deadline.remaining(), 0.0)
-        if memory.refit_seconds(trial) > time_left:
+            return _one_trial(
+                trial, model, "fold-average", f"average of {len(folds)} fold models of trial {trial.number} ({why})"
+            )
+        left = max(deadline.remaining(), 0.0)
+        if memory.refit_seconds(trial) > (1 - SUBSAMPLE_SHARE) * left:
             continue
-        log.warning("trial %d could not be refit in time; refitting trial %d in its place", best.number, trial.number)
+        log.warning("%s; refitting trial %d in its place", why, trial.number)
         space = spaces[trial.params[FAMILY_PARAM]]
-        model = make_model(space, params_of(trial, space), dataset.task, seed, threads)
+        model = make_model(space, refit_params(trial, space)[0], dataset.task, seed, threads)
         try:
-            model.fit(dataset.X, dataset.y, deadline=deadline.earlier(SUBSAMPLE_SHARE * max(deadline.remaining(), 0.0)))
+            model.fit(dataset.X, dataset.y, deadline=deadline.earlier(SUBSAMPLE_SHARE * left))
         except DeadlineExceeded:
             continue
-        note = f"trial {trial.number} refit on all rows (trial {best.number} could not be refit in time)"
-        return FinalModel(model, "stand-in", score(trial), score(trial), member, {"final_model": note})
+        return _one_trial(trial, model, "stand-in", f"trial {trial.number} refit on all rows ({why})")
     return None
+
+
+def _one_trial(trial: optuna.trial.FrozenTrial, model: Any, kind: str, note: str) -> FinalModel:
+    """``model`` as the final model made from ``trial``'s configuration alone (scored by its CV)."""
+    member = [{"family": trial.params[FAMILY_PARAM], "trial": trial.number, "weight": 1.0}]
+    return FinalModel(model, kind, score(trial), score(trial), member, {"final_model": note})
 
 
 def pick_library(

@@ -152,6 +152,8 @@ class Objective:
         trial.set_user_attr("fit_seconds", round(result.fit_seconds, 4))
         trial.set_user_attr("predict_ms_per_1k", round(result.predict_ms_per_1k, 4))
         trial.set_user_attr("model_bytes", result.model_bytes)
+        if result.fold_rounds:
+            trial.set_user_attr("fold_rounds", list(result.fold_rounds))
         if self.ctx.artifact_store is not None:
             trial.set_user_attr("oof_artifact", _upload_oof(self.ctx.artifact_store, trial, result.oof))
 

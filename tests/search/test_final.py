@@ -15,6 +15,7 @@ from automl._core import Deadline
 from automl.data import Dataset, load_dataset
 from automl.ensembles import StackedEnsemble, WeightedAverageEnsemble
 from automl.evaluation import get_metric
+from automl.models import REFIT_ROUNDS_SCALE
 from automl.search._final import (
     LIBRARY_SIZE,
     RunMemory,
@@ -244,3 +245,18 @@ def test_library_keeps_each_familys_best_beside_the_overall_best() -> None:
     library = [t.number for t in pick_library(trials, available)]
     assert library == [*range(LIBRARY_SIZE), 40, 42, 43, 45, 46]  # xgboost 0-19, its best 3 already in; knn 40, 42, 43; rf 45, 46
     assert asked == [*range(LIBRARY_SIZE), 40, 41, 42, 43, 45, 46]
+
+
+@pytest.mark.parametrize("family", ["hist_gradient_boosting", "xgboost"])
+def test_a_boosting_refit_boosts_its_folds_early_stopped_rounds(family: str, tmp_path: Path) -> None:
+    X, y = make_regression(n_samples=600, n_features=6, noise=30.0, random_state=1)
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(6)]).assign(y=y)
+    result = _search(frame, "y", [family], tmp_path, ensemble="none", n_trials=2)
+    best = result.study.best_trial
+    rounds = best.user_attrs["fold_rounds"]
+    assert len(rounds) == 5 and all(isinstance(r, int) and r > 0 for r in rounds)
+    expected = round(float(np.mean(rounds)) * REFIT_ROUNDS_SCALE)
+    estimator = result.best_model.estimator_
+    kept = estimator.n_iter_ if family == "hist_gradient_boosting" else estimator.n_rounds_
+    assert kept == expected
+    assert f"{expected} boosting rounds" in result.model_card.notes["final_model"]
