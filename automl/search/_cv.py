@@ -99,7 +99,7 @@ def cross_validate(
         predict_ms_per_1k=1e6 * predict_seconds / max(predicted_rows, 1),
         model_bytes=model_bytes,
         fold_models=tuple(models),
-        fold_rounds=tuple(r for r in rounds if r is not None) if None not in rounds else (),
+        fold_rounds=() if None in rounds else tuple(r for r in rounds if r is not None),
     )
 
 

@@ -47,7 +47,7 @@ from automl.ensembles import (
     stacking_oof_score,
 )
 from automl.evaluation import Metric
-from automl.models import REFIT_ROUNDS_SCALE, load_card, load_model, with_fixed_rounds
+from automl.models import load_card, load_model, with_fixed_rounds
 from automl.search._cv import CVResult
 from automl.search._objective import FAMILY_PARAM, make_model, params_of
 from automl.search._trials import ranked, score
@@ -344,7 +344,7 @@ def refit_params(trial: optuna.trial.FrozenTrial, space: FamilySpace) -> tuple[d
     if fixed is None:
         return params, ""
     count = fixed.get("n_estimators", fixed.get("max_iter"))
-    return fixed, f" ({count} boosting rounds: the folds' mean x{REFIT_ROUNDS_SCALE})"
+    return fixed, f" ({count} boosting rounds, from its folds' early stopping)"
 
 
 def saved_refit_of(
