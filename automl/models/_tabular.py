@@ -136,6 +136,20 @@ class TabularModel(BaseEstimator):  # type: ignore[misc]  # sklearn has no type 
         shared[key] = (X, matrix)
         return matrix
 
+    def use_threads(self, n_jobs: int) -> TabularModel:
+        """Predict (and continue training) with ``n_jobs`` threads from now on (-1: all cores).
+
+        Why: a search fits each model with its share of the cores (one each while two trials
+        run at once), and the fitted model would keep that share for good. The final model
+        predicts on its own, where the share leaves cores idle: a 300 s adult search's six
+        XGBoost members predicted the test rows in 1.08 s with one thread each, 0.55 s with two.
+        """
+        check_is_fitted(self, "estimator_")
+        self.n_jobs = n_jobs
+        if "n_jobs" in self.estimator_.get_params():
+            self.estimator_.set_params(n_jobs=n_jobs)
+        return self
+
     def _transform(self, X: Any) -> np.ndarray:
         matrix: np.ndarray = self.preprocessor_.transform(_finite(self.schema_.check(as_frame(X))))  # dense: sparse_threshold=0
         return matrix

@@ -59,6 +59,13 @@ class XGBoostModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # skl
         tags.estimator_type = "regressor" if self.task == "regression" else "classifier"
         return tags
 
+    def set_params(self, **params: Any) -> XGBoostModel:
+        """sklearn's ``set_params``; a new ``n_jobs`` also reaches the fitted booster's predictions."""
+        super().set_params(**params)
+        if "n_jobs" in params and hasattr(self, "model_"):
+            self.model_.set_params(n_jobs=self.n_jobs)
+        return self
+
     def _booster_model(self) -> Any:
         cls = xgb.XGBRegressor if self.task == "regression" else xgb.XGBClassifier
         params = {k: v for k, v in dict(self.params or {}).items() if k not in _OWN_PARAMS}

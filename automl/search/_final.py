@@ -47,7 +47,7 @@ from automl.ensembles import (
     stacking_oof_score,
 )
 from automl.evaluation import Metric
-from automl.models import load_card, load_model, with_fixed_rounds
+from automl.models import TabularModel, load_card, load_model, with_fixed_rounds
 from automl.search._cv import CVResult
 from automl.search._objective import FAMILY_PARAM, make_model, params_of
 from automl.search._trials import ranked, score
@@ -282,6 +282,25 @@ def _pooled_score(best: optuna.trial.FrozenTrial, memory: RunMemory, dataset: Da
     if oof is None:  # no OOF predictions at hand: the fold mean is all there is
         return score(best)
     return greedy_selection([oof], dataset.y.to_numpy(), metric, dataset.classes, max_rounds=0).score
+
+
+def use_threads(final: FinalModel, n_jobs: int) -> None:
+    """Let every member of ``final`` (and of its single-model fallback) predict with ``n_jobs`` threads.
+
+    The members were fit with the search's per-trial share of the cores (see
+    ``TabularModel.use_threads``); once the search is over, the model has the machine to itself.
+    """
+    for model in (final.model, final.single.model if final.single is not None else None):
+        for member in _tabular_members(model):
+            member.use_threads(n_jobs)
+
+
+def _tabular_members(model: Any) -> list[TabularModel]:
+    """The ``TabularModel`` s in ``model``: itself, or the members of (nested) ensembles."""
+    if isinstance(model, TabularModel):
+        return [model]
+    inner = getattr(model, "estimators_", None) or getattr(model, "estimators", None) or []
+    return [member for part in inner for member in _tabular_members(part)]
 
 
 def _with_note(final: FinalModel, key: str, value: str) -> FinalModel:

@@ -23,7 +23,15 @@ from automl._core import Clock, Deadline, DeadlineExceeded, InputError
 from automl.data import Dataset, Fingerprint
 from automl.evaluation import Metric
 from automl.models import ModelCard, artifact_digests, load_card, model_size_bytes, prepare_saving, save_model
-from automl.search._final import FinalModel, RunMemory, build_final_model, check_ensemble, planned_members, refit_bounded
+from automl.search._final import (
+    FinalModel,
+    RunMemory,
+    build_final_model,
+    check_ensemble,
+    planned_members,
+    refit_bounded,
+    use_threads,
+)
 from automl.search._leaderboard import family_summary, leaderboard
 from automl.search._objective import FAMILY_PARAM, params_of
 from automl.search._parallel import plan_parallelism
@@ -276,6 +284,7 @@ def finalize(
         workers=parallel.trials,
     )
     log.info("final model (%s) ready at %.1f s", final.kind, clock() - started)
+    use_threads(final, n_jobs)
     if setup.study_dir is not None:
         final = _savable_in_time(final, promise)
     card_trial = _trial_of(study, final, best)

@@ -25,6 +25,7 @@ from automl.search._final import (
     _pooled_score,
     _selection_plan,
     _stacking_plan,
+    _tabular_members,
     pick_library,
     planned_members,
 )
@@ -260,3 +261,14 @@ def test_a_boosting_refit_boosts_its_folds_early_stopped_rounds(family: str, tmp
     kept = estimator.n_iter_ if family == "hist_gradient_boosting" else estimator.n_rounds_
     assert kept == expected
     assert f"{expected} boosting rounds" in result.model_card.notes["final_model"]
+
+
+def test_the_final_models_members_predict_with_the_searchs_threads(binary_frame: pd.DataFrame, tmp_path: Path) -> None:
+    """Trials fit with a share of the cores; the saved final model predicts with all of them (n_jobs=-1)."""
+    result = _search(binary_frame, "label", ["xgboost", "knn"], tmp_path, ensemble="stacking", n_jobs=-1)
+    loaded = automl.load_best_model("f", f"sqlite:///{tmp_path}/f.db")
+    for model in (result.best_model, loaded):
+        members = _tabular_members(model)
+        assert len(members) >= 2
+        assert {member.n_jobs for member in members} == {-1}
+        assert {member.estimator_.get_params()["n_jobs"] for member in members} == {-1}
