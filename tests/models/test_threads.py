@@ -34,5 +34,3 @@ def test_use_threads_sets_n_jobs_of_sklearn_estimators_that_have_it() -> None:
     X, y = _frame()
     forest = TabularModel(task="binary", builder="random_forest", params={"n_estimators": 10}, n_jobs=1).fit(X, y)
     assert forest.use_threads(2).estimator_.n_jobs == 2
-    boosting = TabularModel(task="binary", builder="hist_gradient_boosting", n_jobs=1).fit(X, y)
-    assert boosting.use_threads(-1).n_jobs == -1  # no n_jobs knob: the thread limit at predict follows n_jobs
