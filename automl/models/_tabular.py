@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
+from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor, RandomForestClassifier, RandomForestRegressor
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import ThreadpoolController
 
@@ -25,6 +26,9 @@ from automl.models._builders import get_builder
 from automl.models._continue import CannotContinue, continuation_for
 
 log = logging.getLogger(__name__)
+
+# Estimators whose parallel predict adds the threads' parts up in the order they finish (see use_threads).
+_SUMMED_IN_THREAD_ORDER = (RandomForestClassifier, RandomForestRegressor, ExtraTreesClassifier, ExtraTreesRegressor)
 
 
 class TabularModel(BaseEstimator):  # type: ignore[misc]  # sklearn has no type hints
@@ -143,10 +147,14 @@ class TabularModel(BaseEstimator):  # type: ignore[misc]  # sklearn has no type 
         run at once), and the fitted model would keep that share for good. The final model
         predicts on its own, where the share leaves cores idle: a 300 s adult search's six
         XGBoost members predicted the test rows in 1.08 s with one thread each, 0.55 s with two.
+
+        Forests keep their own ``n_jobs``: their trees' predictions are summed in the order
+        the threads finish, so threads would change the last bits of the result from one
+        call to the next (a saved model would no longer predict exactly as the search's).
         """
         check_is_fitted(self, "estimator_")
         self.n_jobs = n_jobs
-        if "n_jobs" in self.estimator_.get_params():
+        if "n_jobs" in self.estimator_.get_params() and not isinstance(self.estimator_, _SUMMED_IN_THREAD_ORDER):
             self.estimator_.set_params(n_jobs=n_jobs)
         return self
 

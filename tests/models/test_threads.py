@@ -32,5 +32,16 @@ def test_use_threads_reaches_the_fitted_booster_and_survives_a_round_trip() -> N
 
 def test_use_threads_sets_n_jobs_of_sklearn_estimators_that_have_it() -> None:
     X, y = _frame()
-    forest = TabularModel(task="binary", builder="random_forest", params={"n_estimators": 10}, n_jobs=1).fit(X, y)
-    assert forest.use_threads(2).estimator_.n_jobs == 2
+    knn = TabularModel(task="binary", builder="knn", params={"n_neighbors": 5}, n_jobs=1).fit(X, y)
+    assert knn.use_threads(2).estimator_.n_jobs == 2
+
+
+def test_forests_keep_predicting_bit_for_bit_alike() -> None:
+    """A forest's threads sum its trees in the order they finish: its n_jobs is left as it was fit."""
+    X, y = _frame(n=2000)
+    forest = TabularModel(task="binary", builder="random_forest", params={"n_estimators": 60, "min_samples_leaf": 7}, n_jobs=1)
+    before = forest.fit(X, y).predict_proba(X)
+    forest.use_threads(-1)
+    assert forest.estimator_.n_jobs == 1
+    for _ in range(5):
+        np.testing.assert_array_equal(forest.predict_proba(X), before)
