@@ -135,7 +135,10 @@ def search(
     ``ensemble`` picks the final model: ``"selection"`` (default; greedy ensemble
     selection over the best trials' out-of-fold predictions, used when it beats the
     best single trial), ``"stacking"``, ``"bagging"``, ``"auto"`` (selection or
-    stacking, whichever scores best out of fold) or ``"none"``.
+    stacking, whichever scores best out of fold), ``"blend"`` (the selection's members
+    also feed extremely randomised trees that see the features, a second layer; its
+    prediction is blended with the selection's at the share that scores best on
+    cross-fitted OOF predictions of both) or ``"none"``.
 
     ``sampler`` is ``tpe`` (multivariate), ``random``, ``cmaes``, ``nsga2`` or ``qmc``;
     ``pruner`` is ``none``, ``median``, ``sha`` or ``hyperband``. ``objectives=("score",

@@ -111,7 +111,14 @@ def _map_members(model: Any, update: Callable[[TabularModel], TabularModel]) -> 
     if isinstance(model, WeightedAverageEnsemble):
         return WeightedAverageEnsemble([update(m) for m in model.estimators_], list(model.weights_), model.task).fit()
     if isinstance(model, StackedEnsemble):
-        return StackedEnsemble([update(m) for m in model.estimators], model.meta, model.task, model.passthrough).fit()
+        return StackedEnsemble(
+            [update(m) for m in model.estimators],
+            model.meta,
+            model.task,
+            model.passthrough,
+            getattr(model, "weights_", None),  # models saved before blends existed have neither
+            getattr(model, "meta_share_", 1.0),
+        ).fit()
     if isinstance(model, BaggedModel):
         bag = copy.deepcopy(model)
         bag.estimators_ = [update(m) for m in model.estimators_]

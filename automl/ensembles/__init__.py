@@ -6,8 +6,15 @@ members, and gets back weights, meta-learners and sklearn-style estimators.
 
 from automl.ensembles._average import WeightedAverageEnsemble
 from automl.ensembles._bagging import BaggedModel
-from automl.ensembles._selection import SelectionResult, greedy_selection
-from automl.ensembles._stacking import StackedEnsemble, fit_stacking, select_diverse, stacking_oof_score
+from automl.ensembles._selection import SelectionResult, cross_fitted_selection, greedy_selection
+from automl.ensembles._stacking import (
+    STACKING_FOLDS,
+    StackedEnsemble,
+    fit_stacking,
+    select_diverse,
+    stacking_oof,
+    stacking_oof_score,
+)
 from automl.models import declare_trusted
 
 #: Fully qualified names of the ensemble classes, to add to ``skops.io.loads``'s
@@ -20,12 +27,15 @@ declare_trusted(ENSEMBLE_TRUSTED_TYPES)
 
 __all__ = [
     "ENSEMBLE_TRUSTED_TYPES",
+    "STACKING_FOLDS",
     "BaggedModel",
     "SelectionResult",
     "StackedEnsemble",
     "WeightedAverageEnsemble",
+    "cross_fitted_selection",
     "fit_stacking",
     "greedy_selection",
     "select_diverse",
+    "stacking_oof",
     "stacking_oof_score",
 ]

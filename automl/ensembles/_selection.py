@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from sklearn.model_selection import KFold, StratifiedKFold
 
 from automl._core import InputError
 from automl.evaluation import Metric, get_metric
@@ -220,6 +221,53 @@ def greedy_selection(
         best_single_score=metric.score(data.y, data.preds[best], data.classes),
         history=tuple(float(h) for h in history),
     )
+
+
+def cross_fitted_selection(
+    oof: Sequence[np.ndarray],
+    y: object,
+    metric: Metric,
+    classes: object = None,
+    *,
+    n_folds: int = 5,
+    seed: int | None = 0,
+    **selection: Any,
+) -> np.ndarray:
+    """Out-of-fold predictions of :func:`greedy_selection` itself: the usable rows are split into
+    ``n_folds``; weights chosen on the other folds predict each fold (rows unusable: NaN).
+
+    ``greedy_selection``'s own ``score`` is measured on the rows its weights were chosen on, so
+    it flatters the ensemble; this is the estimate to compare with another cross-validated one
+    (a stacking meta-learner's), or to blend with it. ``selection`` goes to ``greedy_selection``.
+
+    Raises:
+        InputError: as :func:`greedy_selection`, or fewer usable rows (or rows of a class) than ``n_folds``.
+    """
+    data = check_oof(oof, y, classes)
+    rows = np.flatnonzero(data.mask)
+    out = np.full(np.shape(oof[0]), np.nan)
+    for train, test in fold_splitter(data.y, n_folds, seed, stratified=data.classes is not None).split(rows, data.y):
+        result = greedy_selection([p[train] for p in data.preds], data.y[train], metric, data.classes, **selection)
+        out[rows[test]] = weighted_average([p[test] for p in data.preds], result.weights)
+    return out
+
+
+def fold_splitter(y: np.ndarray, n_folds: int, seed: int | None, *, stratified: bool) -> KFold | StratifiedKFold:
+    """Shuffled k folds over OOF rows, stratified by class when ``stratified``.
+
+    Raises:
+        InputError: ``n_folds < 2``, or fewer rows (or rows of a class) than ``n_folds``.
+    """
+    if n_folds < 2:
+        raise InputError(f"n_folds={n_folds} must be at least 2")
+    if not stratified:
+        if len(y) < n_folds:
+            raise InputError(f"{len(y)} usable rows for {n_folds} folds; lower n_folds")
+        return KFold(n_folds, shuffle=True, random_state=seed)
+    counts = dict(zip(*np.unique(y, return_counts=True), strict=True))
+    if min(counts.values()) < n_folds:
+        raise InputError(f"each class needs at least n_folds={n_folds} usable rows, got {counts}; lower n_folds")
+    return StratifiedKFold(n_folds, shuffle=True, random_state=seed)
 
 
 def _chosen_round(gains: np.ndarray, share: float) -> int:

@@ -1,11 +1,13 @@
-"""Stacking: a regularised linear model learns how to combine members' OOF predictions.
+"""Stacking: a meta-learner learns how to combine members' OOF predictions.
 
-The meta-learner sees one column per member and class (only the positive-class
+The meta-learner (``learner``) is a regularised linear model, or extremely randomised
+trees, which can also learn where in the feature space each member is right. It sees
+one column per member and class (only the positive-class
 column for a binary member, as the other is redundant), plus, with
 ``passthrough=True``, the original numeric features. Non-numeric columns of ``X``
-are left out because a linear meta-learner cannot use them without encoding,
+are left out because the meta-learner cannot use them without encoding,
 and the members already did; numeric ones are median-imputed and standardised
-inside the meta-learner so they pass its regularisation on an equal footing.
+inside the meta-learner so they pass a linear one's regularisation on an equal footing.
 The meta-learner is fitted on a DataFrame, so its ``feature_names_in_``
 records which columns of ``X`` it needs at prediction time.
 """
@@ -20,24 +22,29 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor
 from sklearn.exceptions import NotFittedError
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, RidgeCV
-from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import Tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from automl._core import InputError
+from automl._core import Deadline, DeadlineExceeded, InputError
 from automl.data import as_frame
 from automl.ensembles._average import check_members, check_task, task_tags
-from automl.ensembles._selection import check_oof, class_index
+from automl.ensembles._selection import check_oof, class_index, fold_splitter, weighted_average
 from automl.evaluation import Metric, Task
 from automl.models import shared_preprocessing
 
 _MEMBER = "__member"
+STACKING_LEARNERS: tuple[str, ...] = ("linear", "trees")
+STACKING_FOLDS = 5  # folds of the meta-learner's own cross-validation over the OOF rows
+# The trees meta-learner: enough trees for smooth probabilities, leaves of several rows (its inputs
+# are noisy OOF predictions) and half the columns per split; sized to stay small next to its members.
+TREES = {"n_estimators": 100, "min_samples_leaf": 5, "max_features": 0.5}
 
 
 def fit_stacking(
@@ -49,12 +56,15 @@ def fit_stacking(
     X: object = None,
     passthrough: bool = False,
     seed: int | None = 0,
+    learner: str = "linear",
 ) -> Any:
-    """Fit a linear meta-learner on members' out-of-fold predictions.
+    """Fit a meta-learner on members' out-of-fold predictions.
 
-    Classification uses ``LogisticRegression`` (multinomial for several classes,
-    L2, ``C=1``), regression ``RidgeCV`` over ``alphas=10**[-3..3]``. Rows NaN in
-    any member are left out (a holdout search predicts only its holdout rows).
+    ``learner="linear"``: classification uses ``LogisticRegression`` (multinomial for
+    several classes, L2, ``C=1``), regression ``RidgeCV`` over ``alphas=10**[-3..3]``.
+    ``learner="trees"``: extremely randomised trees (``TREES``), single-threaded so that
+    predictions are the same on every run. Rows NaN in any member are left out (a
+    holdout search predicts only its holdout rows).
 
     Args:
         oof: one OOF array per member, as for :func:`greedy_selection`.
@@ -64,14 +74,15 @@ def fit_stacking(
         X: the training features (same rows as ``oof``); used only with ``passthrough``.
         passthrough: also give the meta-learner the numeric columns of ``X``.
         seed: random state of the meta-learner.
+        learner: ``"linear"`` or ``"trees"`` (see above).
 
     Returns:
         The fitted meta-learner, to pass to :class:`StackedEnsemble`.
 
     Raises:
         InputError: shapes that do not match ``task``, a class with no usable
-            OOF row, ``passthrough`` without ``X``, or a column of ``X`` whose
-            name starts with ``"__member"``.
+            OOF row, ``passthrough`` without ``X``, a column of ``X`` whose
+            name starts with ``"__member"``, or an unknown ``learner``.
 
     Example:
         >>> import numpy as np
@@ -81,6 +92,8 @@ def fit_stacking(
         (2,)
     """
     check_task(task)
+    if learner not in STACKING_LEARNERS:
+        raise InputError(f"unknown stacking learner {learner!r}; use one of {', '.join(STACKING_LEARNERS)}")
     data = check_oof(oof, y, None if task == "regression" else classes)
     _check_shape(data.preds[0], task)
     if data.classes is not None:
@@ -103,16 +116,21 @@ def fit_stacking(
         if clash:
             raise InputError(f"X columns {clash} clash with stacking's own names; rename them")
         frame = pd.concat([frame, _numeric(x_frame[data.mask], columns)], axis=1)
-    model = (
-        RidgeCV(alphas=np.logspace(-3, 3, 13))
-        if task == "regression"
-        else LogisticRegression(C=1.0, max_iter=1000, random_state=seed)
-    )
+    model = _meta_learner(learner, task, seed)
     if columns:
         scale = make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True), StandardScaler())
         prepare = ColumnTransformer([("x", scale, columns)], remainder="passthrough")
         model = Pipeline([("features", prepare), ("model", model)])
     return model.fit(frame, data.y)
+
+
+def _meta_learner(learner: str, task: Task, seed: int | None) -> Any:
+    if learner == "trees":
+        trees = ExtraTreesRegressor if task == "regression" else ExtraTreesClassifier
+        return trees(**TREES, random_state=seed, n_jobs=1)
+    if task == "regression":
+        return RidgeCV(alphas=np.logspace(-3, 3, 13))
+    return LogisticRegression(C=1.0, max_iter=1000, random_state=seed)
 
 
 def stacking_oof_score(
@@ -122,35 +140,61 @@ def stacking_oof_score(
     task: Task,
     classes: object = None,
     seed: int | None = 0,
-    n_folds: int = 5,
+    n_folds: int = STACKING_FOLDS,
     *,
     X: object = None,
     passthrough: bool = False,
+    learner: str = "linear",
 ) -> float:
-    """Cross-validated score of :func:`fit_stacking` on the OOF matrix.
+    """Cross-validated score of :func:`fit_stacking` on the OOF matrix (see :func:`stacking_oof`).
+
+    The result is comparable with :func:`cross_fitted_selection` (and, flattering the
+    selection, with :func:`greedy_selection`'s ``score``).
+
+    Raises:
+        InputError: as :func:`stacking_oof`.
+    """
+    data = check_oof(oof, y, None if task == "regression" else classes)
+    out = stacking_oof(oof, y, task, classes, seed, n_folds, X=X, passthrough=passthrough, learner=learner)
+    return metric.score(data.y, out[data.mask], data.classes)
+
+
+def stacking_oof(
+    oof: Sequence[np.ndarray],
+    y: object,
+    task: Task,
+    classes: object = None,
+    seed: int | None = 0,
+    n_folds: int = STACKING_FOLDS,
+    *,
+    X: object = None,
+    passthrough: bool = False,
+    learner: str = "linear",
+    deadline: Deadline | None = None,
+) -> np.ndarray:
+    """Out-of-fold predictions of :func:`fit_stacking` (rows not predicted by every member: NaN).
 
     Scoring the meta-learner on the rows it was fitted on would flatter it, so
     the rows predicted by every member are split into ``n_folds`` (stratified for
     classification, shuffled with ``seed``), the meta-learner is refitted on each
-    training part and scored on the predictions for the held-out parts. The
-    result is comparable with :func:`greedy_selection`'s ``score``.
+    training part and predicts the held-out part.
 
     Raises:
         InputError: as :func:`fit_stacking`, ``n_folds < 2``, or a class with
             fewer than ``n_folds`` usable rows.
+        DeadlineExceeded: the next fold, forecast from the first, would end after ``deadline``.
     """
     check_task(task)
     data = check_oof(oof, y, None if task == "regression" else classes)
-    if n_folds < 2:
-        raise InputError(f"n_folds={n_folds} must be at least 2")
-    if data.classes is not None:
-        counts = {c: int((data.y == c).sum()) for c in data.classes}
-        if min(counts.values()) < n_folds:
-            raise InputError(f"each class needs at least n_folds={n_folds} usable rows, got {counts}; lower n_folds")
+    rows = np.flatnonzero(data.mask)
     x_rows = as_frame(X)[data.mask].reset_index(drop=True) if passthrough and X is not None else None
-    splitter = (KFold if data.classes is None else StratifiedKFold)(n_folds, shuffle=True, random_state=seed)
-    out = np.zeros_like(data.preds[0])
-    for train, test in splitter.split(data.preds[0], data.y):
+    out = np.full(np.shape(oof[0]), np.nan)
+    deadline = deadline or Deadline.unlimited()
+    per_fold, started = 0.0, deadline.remaining()
+    folds = fold_splitter(data.y, n_folds, seed, stratified=data.classes is not None).split(rows, data.y)
+    for i, (train, test) in enumerate(folds):
+        if deadline.remaining() < per_fold:
+            raise DeadlineExceeded(f"stacking stopped after {i} of {n_folds} folds: the time budget ran out")
         meta = fit_stacking(
             [p[train] for p in data.preds],
             data.y[train],
@@ -159,10 +203,12 @@ def stacking_oof_score(
             X=None if x_rows is None else x_rows.iloc[train],
             passthrough=passthrough,
             seed=seed,
+            learner=learner,
         )
         x_test = None if x_rows is None else x_rows.iloc[test]
-        out[test] = _meta_predict(meta, [p[test] for p in data.preds], task, data.classes, x_test)
-    return metric.score(data.y, out, data.classes)
+        out[rows[test]] = _meta_predict(meta, [p[test] for p in data.preds], task, data.classes, x_test)
+        per_fold = (started - deadline.remaining()) / (i + 1)
+    return out
 
 
 def select_diverse(trial_scores: Sequence[float], families: Sequence[str], k: int, metric: Metric) -> list[int]:
@@ -204,12 +250,18 @@ class StackedEnsemble(BaseEstimator):  # type: ignore[misc]  # sklearn has no ty
     from the search and ``meta`` from :func:`fit_stacking`; ``fit`` checks that
     they fit together. ``passthrough`` must match the ``fit_stacking`` call.
 
+    With ``meta_share`` below 1, the prediction is a blend: that share of the
+    meta-learner's output plus the rest of the members' ``weights``-weighted average
+    (the selection ensemble of the same members), with each member predicting once.
+
     Args:
         estimators: fitted members, in the order of the OOF arrays given to
             :func:`fit_stacking`.
         meta: the fitted meta-learner.
         task: ``"binary"``, ``"multiclass"`` or ``"regression"``.
         passthrough: whether the meta-learner also takes numeric columns of ``X``.
+        weights: the members' weights in the blend (``None``: equal).
+        meta_share: the meta-learner's share of the blend, in (0, 1].
 
     Example:
         >>> from sklearn.datasets import make_regression
@@ -222,21 +274,38 @@ class StackedEnsemble(BaseEstimator):  # type: ignore[misc]  # sklearn has no ty
         (40,)
     """
 
-    def __init__(self, estimators: Sequence[Any], meta: Any, task: Task, passthrough: bool = False) -> None:
+    def __init__(
+        self,
+        estimators: Sequence[Any],
+        meta: Any,
+        task: Task,
+        passthrough: bool = False,
+        weights: Sequence[float] | np.ndarray | None = None,
+        meta_share: float = 1.0,
+    ) -> None:
         self.estimators = estimators
         self.meta = meta
         self.task = task
         self.passthrough = passthrough
+        self.weights = weights
+        self.meta_share = meta_share
 
     def fit(self, X: object = None, y: object = None) -> StackedEnsemble:
         """Check members and meta-learner against each other; ``X`` and ``y`` are ignored.
 
         Raises:
             InputError: unfitted or inconsistent members, a meta-learner fitted on
-                another number of members or other classes, or ``passthrough``
-                that differs from how the meta-learner was fitted.
+                another number of members or other classes, ``passthrough``
+                that differs from how the meta-learner was fitted, or weights or
+                ``meta_share`` out of range.
         """
         classes = check_members(self.estimators, self.task)
+        n = len(self.estimators)
+        weights = np.ones(n) if self.weights is None else np.asarray(self.weights, dtype=np.float64)
+        if weights.shape != (n,) or not np.all(np.isfinite(weights)) or weights.min() < 0 or weights.sum() <= 0:
+            raise InputError(f"weights must be {n} finite non-negative numbers with a positive sum, got {self.weights!r}")
+        if not 0.0 < float(self.meta_share) <= 1.0:
+            raise InputError(f"meta_share={self.meta_share!r} must be in (0, 1]")
         try:
             check_is_fitted(self.meta)
         except NotFittedError as exc:
@@ -260,7 +329,9 @@ class StackedEnsemble(BaseEstimator):  # type: ignore[misc]  # sklearn has no ty
                 raise InputError(f"meta has classes {list(self.meta.classes_)} but the members have {list(classes)}")
             self.classes_ = classes
         self.passthrough_columns_ = x_columns
-        self.n_members_ = len(self.estimators)
+        self.n_members_ = n
+        self.weights_ = weights / weights.sum()
+        self.meta_share_ = float(self.meta_share)
         return self
 
     def __sklearn_tags__(self) -> Tags:
@@ -275,20 +346,28 @@ class StackedEnsemble(BaseEstimator):  # type: ignore[misc]  # sklearn has no ty
                 return [np.asarray(est.predict_proba(X)) for est in self.estimators]
             return [np.asarray(est.predict(X)) for est in self.estimators]
 
+    def _blend(self, X: object, classes: np.ndarray | None) -> np.ndarray:
+        """The meta-learner's output, blended with the members' weighted average when ``meta_share_ < 1``."""
+        preds = self._member_predictions(X)
+        x = as_frame(X) if self.passthrough_columns_ else None
+        out = _meta_predict(self.meta, preds, self.task, classes, x)
+        share = getattr(self, "meta_share_", 1.0)  # models saved before blends existed
+        if share < 1.0:
+            out = share * out + (1.0 - share) * weighted_average(preds, self.weights_)
+        return out
+
     @available_if(_is_classifier)  # type: ignore[untyped-decorator]  # sklearn has no type hints
     def predict_proba(self, X: object) -> np.ndarray:
-        """The meta-learner's probabilities, columns in ``classes_`` order."""
+        """The meta-learner's probabilities (or the blend), columns in ``classes_`` order."""
         check_is_fitted(self)
-        x = as_frame(X) if self.passthrough_columns_ else None
-        return _meta_predict(self.meta, self._member_predictions(X), self.task, self.classes_, x)
+        return self._blend(X, self.classes_)
 
     def predict(self, X: object) -> np.ndarray:
-        """The most probable class, or the meta-learner's regression output."""
+        """The most probable class, or the meta-learner's (or the blend's) regression output."""
         check_is_fitted(self)
         if self._is_classifier():
             return np.asarray(self.classes_[self.predict_proba(X).argmax(axis=1)])
-        x = as_frame(X) if self.passthrough_columns_ else None
-        return _meta_predict(self.meta, self._member_predictions(X), self.task, None, x)
+        return self._blend(X, None)
 
 
 def _check_shape(pred: np.ndarray, task: str) -> None:

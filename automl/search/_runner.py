@@ -24,6 +24,7 @@ from automl.data import Dataset, Fingerprint
 from automl.evaluation import Metric
 from automl.models import ModelCard, artifact_digests, load_card, model_size_bytes, prepare_saving, save_model
 from automl.search._final import (
+    BLEND_RESERVE_SHARE,
     FinalModel,
     RunMemory,
     build_final_model,
@@ -201,7 +202,7 @@ def run_search(
     )
     if setup.study_dir is not None:
         prepare_saving()
-    trial_deadline = budget_end.earlier(_refit_reserve(config.time_budget))
+    trial_deadline = budget_end.earlier(_refit_reserve(config.time_budget, config.ensemble))
     memory = RunMemory(setup.metric, setup.resampling.n_splits, setup.resampling.train_fraction)
     ensemble = "none" if setup.multi_objective else config.ensemble
     refit = _RefitWouldOverrun(
@@ -435,9 +436,12 @@ def _stamp() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
 
 
-def _refit_reserve(time_budget: float | None) -> float:
-    """Seconds kept back from trials for the final refit (the stop callback adds more when needed)."""
-    return 0.0 if time_budget is None else min(0.1 * time_budget, 10.0)
+def _refit_reserve(time_budget: float | None, ensemble: str = "selection") -> float:
+    """Seconds kept back from trials for the final refit (the stop callback adds more when needed),
+    and for a blend's meta-learner."""
+    if time_budget is None:
+        return 0.0
+    return min(0.1 * time_budget, 10.0) + (BLEND_RESERVE_SHARE * time_budget if ensemble == "blend" else 0.0)
 
 
 def _best_trial(study: optuna.Study, time_budget: float | None) -> optuna.trial.FrozenTrial:

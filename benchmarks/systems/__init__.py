@@ -4,6 +4,7 @@ from systems._autogluon import AUTOGLUON, AUTOGLUON_BEST
 from systems._automl import (
     AUTOML,
     AUTOML_1CORE,
+    AUTOML_BLEND,
     AUTOML_MLP,
     AUTOML_MLP_PRUNED,
     AUTOML_NO_ES,
@@ -28,6 +29,7 @@ SYSTEMS: dict[str, System] = {
         AUTOGLUON_BEST,
         AUTOML,
         AUTOML_SINGLE,
+        AUTOML_BLEND,
         AUTOML_MLP,
         AUTOML_PRUNED,
         AUTOML_MLP_PRUNED,

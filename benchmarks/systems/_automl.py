@@ -1,7 +1,8 @@
 """automl: this project's ``automl.search`` with the protocol's metric and the same budget.
 
 Variants isolate one choice each, in the same budget: ``automl_single`` (no ensemble:
-the refit best trial), ``automl_mlp`` (the PyTorch MLP family only) and
+the refit best trial), ``automl_blend`` (the selection blended with a trees meta-learner),
+``automl_mlp`` (the PyTorch MLP family only) and
 ``automl_pruned`` (median pruning on fold steps and MLP epochs), ``automl_mlp_pruned``.
 """
 
@@ -49,6 +50,7 @@ def _searcher(**options: Any) -> FitFn:
 _DESCRIPTION = "automl.search(time_budget=budget, metric) at its defaults (n_jobs: all cores), in-memory study, nothing written"
 AUTOML = System("automl", _searcher(), _DESCRIPTION)
 AUTOML_SINGLE = System("automl_single", _searcher(ensemble="none"), _DESCRIPTION + "; ensemble='none'")
+AUTOML_BLEND = System("automl_blend", _searcher(ensemble="blend"), _DESCRIPTION + "; ensemble='blend'")
 AUTOML_MLP = System("automl_mlp", _searcher(families=["mlp"], ensemble="none"), _DESCRIPTION + "; families=['mlp']")
 AUTOML_PRUNED = System("automl_pruned", _searcher(pruner="median"), _DESCRIPTION + "; pruner='median'")
 _VARIANTS = Path(__file__).resolve().parents[1] / "variants"

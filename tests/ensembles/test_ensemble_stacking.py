@@ -12,8 +12,16 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from automl._core import InputError
-from automl.ensembles import StackedEnsemble, fit_stacking, select_diverse, stacking_oof_score
+from automl._core import Deadline, DeadlineExceeded, InputError
+from automl.ensembles import (
+    StackedEnsemble,
+    cross_fitted_selection,
+    fit_stacking,
+    greedy_selection,
+    select_diverse,
+    stacking_oof,
+    stacking_oof_score,
+)
 from automl.evaluation import get_metric
 
 
@@ -136,3 +144,64 @@ class _Select:
 
     def get_params(self, deep: bool = True) -> dict:
         return {"columns": self.columns}
+
+
+@pytest.mark.parametrize(("n_classes", "task"), [(2, "binary"), (3, "multiclass")])
+def test_a_trees_meta_learner_with_the_features_blends_with_the_weighted_average(n_classes: int, task: str) -> None:
+    members, oof, X, y = _classification(n_classes)
+    meta = fit_stacking(oof, y, task=task, X=X, passthrough=True, learner="trees")
+    weights = np.array([0.25, 0.75])
+    blend = StackedEnsemble(members, meta, task, passthrough=True, weights=weights, meta_share=0.5).fit()
+    alone = StackedEnsemble(members, meta, task, passthrough=True).fit()
+    average = sum(w * m.predict_proba(X) for w, m in zip(weights, members, strict=True))
+    np.testing.assert_allclose(blend.predict_proba(X), 0.5 * alone.predict_proba(X) + 0.5 * average)
+    np.testing.assert_allclose(blend.predict_proba(X).sum(axis=1), 1.0)
+    assert meta.named_steps["model"].n_jobs == 1  # forest predictions summed in one order: repeatable
+
+
+def test_a_blend_share_or_weights_out_of_range_are_refused() -> None:
+    members, oof, _, y = _classification(2)
+    meta = fit_stacking(oof, y, task="binary")
+    with pytest.raises(InputError, match="meta_share"):
+        StackedEnsemble(members, meta, "binary", meta_share=0.0).fit()
+    with pytest.raises(InputError, match="weights"):
+        StackedEnsemble(members, meta, "binary", weights=[1.0, -1.0]).fit()
+    with pytest.raises(InputError, match="stacking learner 'forest'"):
+        fit_stacking(oof, y, task="binary", learner="forest")
+
+
+def test_stacking_oof_predicts_every_usable_row_once_and_matches_its_score() -> None:
+    _, oof, X, y = _classification(3)
+    holdout = [p.copy() for p in oof]
+    for p in holdout:
+        p[:50] = np.nan  # rows no member predicted stay unpredicted
+    out = stacking_oof(holdout, y, "multiclass", seed=1, X=X, passthrough=True, learner="trees")
+    assert np.isnan(out[:50]).all() and np.isfinite(out[50:]).all()
+    m = get_metric("log_loss", "multiclass")
+    score = stacking_oof_score(holdout, y, m, "multiclass", seed=1, X=X, passthrough=True, learner="trees")
+    assert score == pytest.approx(m.score(y[50:], out[50:], np.unique(y)))
+
+
+def test_stacking_oof_stops_when_the_next_fold_would_overrun() -> None:
+    _, oof, X, y = _classification(2)
+    now = [0.0]
+
+    def clock() -> float:
+        now[0] += 1.0  # every look at the clock is one second: each fold takes a few
+        return now[0]
+
+    with pytest.raises(DeadlineExceeded, match="folds"):
+        stacking_oof(oof, y, "binary", X=X, passthrough=True, learner="trees", deadline=Deadline(6.0, clock))
+
+
+def test_cross_fitted_selection_scores_below_the_selection_on_the_rows_it_chose_on() -> None:
+    """The selection's own score is measured where its weights were chosen; the cross-fitted one is not."""
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=400)
+    oof = [y + rng.normal(scale=s, size=400) for s in (0.8, 0.9, 1.0, 1.1)] + [rng.normal(size=400) for _ in range(8)]
+    m = get_metric("rmse", "regression")
+    own = greedy_selection(oof, y, m).score
+    out = cross_fitted_selection(oof, y, m, seed=0)
+    assert np.isfinite(out).all()
+    assert m.better(own, m.score(y, out))
+    np.testing.assert_array_equal(out, cross_fitted_selection(oof, y, m, seed=0))  # deterministic

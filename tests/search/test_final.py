@@ -14,6 +14,7 @@ import automl
 from automl._core import Deadline
 from automl.data import Dataset, load_dataset
 from automl.ensembles import StackedEnsemble, WeightedAverageEnsemble
+from automl.ensembles._stacking import _meta_predict
 from automl.evaluation import get_metric
 from automl.models import REFIT_ROUNDS_SCALE
 from automl.search._final import (
@@ -142,7 +143,7 @@ def _one_tree_space(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("kind", ["stacking", "bagging", "auto"])
+@pytest.mark.parametrize("kind", ["stacking", "bagging", "auto", "blend"])
 def test_every_ensemble_kind_saves_and_reloads_identically(kind: str, multiclass_frame: pd.DataFrame, tmp_path: Path) -> None:
     result = _search(multiclass_frame, "cls", CASES["multiclass"][2], tmp_path, ensemble=kind)
     loaded = automl.load_best_model("f", f"sqlite:///{tmp_path}/f.db")
@@ -150,6 +151,34 @@ def test_every_ensemble_kind_saves_and_reloads_identically(kind: str, multiclass
     np.testing.assert_array_equal(loaded.predict_proba(X), result.best_model.predict_proba(X))
     if kind == "bagging":
         assert result.model_card.family == "bagging"
+    if kind == "blend":  # the card says which blend was chosen, and on what evidence
+        assert "cross-fitted OOF" in result.model_card.notes["blend"] or "skipped" in result.model_card.notes["blend"]
+
+
+@pytest.mark.parametrize("task", sorted(CASES))
+def test_a_blend_is_chosen_on_cross_fitted_oof_and_predicts_as_it_was_scored(
+    task: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    fixture, target, families = CASES[task]
+    frame = request.getfixturevalue(fixture)
+    if task == "regression":  # the fixture is linear: ridge alone wins there, and nothing is blended
+        rng = np.random.default_rng(0)
+        frame = pd.DataFrame(rng.uniform(-2, 2, size=(200, 3)), columns=["p", "q", "r"])
+        frame[target] = np.sin(3 * frame["p"]) + frame["q"] ** 2 + 0.5 * frame["r"] + rng.normal(scale=0.2, size=200)
+    result = _search(frame, target, families, tmp_path, ensemble="blend", n_trials=8)
+    model, notes = result.best_model, result.model_card.notes
+    assert notes["blend"].startswith("meta-learner share"), notes
+    share = float(notes["blend"].split()[2].rstrip(";"))
+    if share == 0:  # the selection alone scored best on cross-fitted OOF: it is the final model
+        assert isinstance(model, WeightedAverageEnsemble)
+        return
+    assert isinstance(model, StackedEnsemble) and model.meta_share_ == share
+    X = frame.drop(columns=target)
+    preds = model._member_predictions(X)
+    meta = _meta_predict(model.meta, preds, task, getattr(model, "classes_", None), X)
+    expected = share * meta + (1 - share) * sum(w * p for w, p in zip(model.weights_, preds, strict=True))
+    got = model.predict(X) if task == "regression" else model.predict_proba(X)
+    np.testing.assert_allclose(got, expected)
 
 
 def test_ensemble_from_a_resumed_study_uses_earlier_trials(binary_frame: pd.DataFrame, tmp_path: Path) -> None:
