@@ -39,6 +39,7 @@ from automl.search import (
     WorkerConfig,
     WorkerOutcome,
     create_study as _create_study,
+    default_ensemble,
     finalize_study,
     load_existing_study,
     open_storage as open_storage,  # re-exported: the CLI uses api.open_storage
@@ -105,7 +106,7 @@ def search(
     output_dir: str | None = "automl_runs",
     cv_folds: int | None = None,
     time_col: str | None = None,
-    ensemble: str = "selection",
+    ensemble: str | None = None,
     sampler: str = "tpe",
     pruner: str = DEFAULT_PRUNER,
     objectives: Sequence[str] = ("score",),
@@ -132,13 +133,15 @@ def search(
     ``n_jobs`` is the number of cores to use (default ``-1``: all): several trials at once on
     small tables, threads inside each model on large ones.
 
-    ``ensemble`` picks the final model: ``"selection"`` (default; greedy ensemble
-    selection over the best trials' out-of-fold predictions, used when it beats the
-    best single trial), ``"stacking"``, ``"bagging"``, ``"auto"`` (selection or
-    stacking, whichever scores best out of fold), ``"blend"`` (the selection's members
-    also feed extremely randomised trees that see the features, a second layer; its
-    prediction is blended with the selection's at the share that scores best on
-    cross-fitted OOF predictions of both) or ``"none"``.
+    ``ensemble`` picks the final model: ``"selection"`` (greedy ensemble selection over
+    the best trials' out-of-fold predictions, used when it beats the best single trial),
+    ``"blend"`` (the selection's members also feed extremely randomised trees that see the
+    features, a second layer; its prediction is blended with the selection's at the share
+    that scores best on cross-fitted OOF predictions of both, kept only when that gain
+    holds in 90 % of bootstrap resamples), ``"stacking"``, ``"bagging"``, ``"auto"``
+    (selection or stacking, whichever scores best out of fold) or ``"none"``. The default
+    is ``"blend"`` for time budgets of 120 s and more (the blend needs time for its own
+    fits and pays with more trials to draw on), else ``"selection"``.
 
     ``sampler`` is ``tpe`` (multivariate), ``random``, ``cmaes``, ``nsga2`` or ``qmc``;
     ``pruner`` is ``none``, ``median``, ``sha`` or ``hyperband``. ``objectives=("score",
@@ -175,7 +178,7 @@ def search(
         output_dir=output_dir,
         cv_folds=cv_folds,
         time_col=time_col,
-        ensemble=ensemble,
+        ensemble=ensemble or default_ensemble(time_budget),
         sampler=sampler,
         pruner=pruner,
         objectives=tuple(objectives),
@@ -264,7 +267,7 @@ def create_study(
     output_dir: str | None = "automl_runs",
     cv_folds: int | None = None,
     time_col: str | None = None,
-    ensemble: str = "selection",
+    ensemble: str | None = None,
     sampler: str = "tpe",
     pruner: str = DEFAULT_PRUNER,
     objectives: Sequence[str] = ("score",),
@@ -293,7 +296,7 @@ def create_study(
         output_dir=output_dir,
         cv_folds=cv_folds,
         time_col=time_col,
-        ensemble=ensemble,
+        ensemble=ensemble or "selection",
         sampler=sampler,
         pruner=pruner,
         objectives=tuple(objectives),
@@ -494,7 +497,7 @@ class AutoML(BaseEstimator):  # type: ignore[misc]  # sklearn has no type hints
         study_name: str | None = None,
         output_dir: str | None = None,
         cv_folds: int | None = None,
-        ensemble: str = "selection",
+        ensemble: str | None = None,
         time_col: str | None = None,
     ) -> None:
         self.task = task

@@ -38,10 +38,10 @@ def add_study_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--ensemble",
-        default="selection",
         choices=["none", "selection", "stacking", "bagging", "auto", "blend"],
-        help="final model: greedy ensemble selection (default), stacking, bagging, auto, blend "
-        "(the selection blended with a trees stacker, as cross-validation favours), or none",
+        help="final model: greedy ensemble selection, blend (the selection blended with a trees stacker, "
+        "as cross-validation favours), stacking, bagging, auto, or none "
+        "(default: blend for a time budget of 120 s and more, else selection)",
     )
     parser.add_argument("--sampler", default="tpe", choices=list(SAMPLERS))
     parser.add_argument("--pruner", default=DEFAULT_PRUNER, choices=list(PRUNERS), help=f"default {DEFAULT_PRUNER}")

@@ -8,6 +8,7 @@ from automl.search._catalog import (
     open_existing_storage,
     study_table,
 )
+from automl.search._final import default_ensemble
 from automl.search._leaderboard import family_summary, leaderboard
 from automl.search._parallel import Parallelism, plan_parallelism
 from automl.search._resampling import Resampling, make_resampling
@@ -37,6 +38,7 @@ __all__ = [
     "WorkerOutcome",
     "count_trials",
     "create_study",
+    "default_ensemble",
     "delete_study",
     "describe_storage",
     "family_summary",

@@ -18,6 +18,7 @@ from automl.ensembles._stacking import _meta_predict
 from automl.evaluation import get_metric
 from automl.models import REFIT_ROUNDS_SCALE
 from automl.search._final import (
+    BLEND_DEFAULT_MIN_BUDGET,
     LIBRARY_SIZE,
     RunMemory,
     _library,
@@ -27,6 +28,8 @@ from automl.search._final import (
     _selection_plan,
     _stacking_plan,
     _tabular_members,
+    bootstrap_win_rate,
+    default_ensemble,
     pick_library,
     planned_members,
 )
@@ -179,6 +182,48 @@ def test_a_blend_is_chosen_on_cross_fitted_oof_and_predicts_as_it_was_scored(
     expected = share * meta + (1 - share) * sum(w * p for w, p in zip(model.weights_, preds, strict=True))
     got = model.predict(X) if task == "regression" else model.predict_proba(X)
     np.testing.assert_allclose(got, expected)
+
+
+def test_the_bootstrap_guard_tells_a_real_gain_from_a_gain_on_a_handful_of_rows() -> None:
+    """A blend is kept only when its OOF gain holds on most resamples of the rows: a gain spread
+    over every row does, the same total gain from three rows of 300 does not."""
+    rng = np.random.default_rng(0)
+    classes = np.array(["a", "b", "c"])
+    y = rng.choice(classes, size=300)
+    onehot = (y[:, None] == classes).astype(float)
+    base = 0.6 * onehot + 0.4 * rng.dirichlet(np.ones(3), size=300)
+    everywhere = 0.7 * onehot + 0.3 * rng.dirichlet(np.ones(3), size=300)
+    metric = get_metric("log_loss", "multiclass")
+    assert bootstrap_win_rate(base, everywhere, y, metric, classes, seed=0) == 1.0
+    assert bootstrap_win_rate(base, base, y, metric, classes, seed=0) == 0.0  # a tie is no gain
+    few = base.copy()
+    few[:3] = np.where(onehot[:3] == 1, 0.999, 0.0005)  # much better on 3 rows ...
+    few[3:5] = np.where(onehot[3:5] == 1, 0.5, 0.25)  # ... and worse on 2 others
+    gain = metric.score(y, base, classes) - metric.score(y, few, classes)
+    rate = bootstrap_win_rate(base, few, y, metric, classes, seed=0)
+    assert gain > 0 and 0.1 < rate < 0.9, (gain, rate)
+    assert bootstrap_win_rate(base, few, y, metric, classes, seed=0) == rate  # seeded: repeats
+    regression = get_metric("rmse", "regression")
+    target = rng.normal(size=300)
+    assert bootstrap_win_rate(target + 1.0, target + 0.5, target, regression, None, seed=1) == 1.0
+
+
+def test_a_long_budget_blends_by_default_a_short_or_trial_bounded_one_selects(
+    binary_frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert default_ensemble(60) == "selection" and default_ensemble(None) == "selection"
+    assert default_ensemble(BLEND_DEFAULT_MIN_BUDGET) == default_ensemble(300) == "blend"
+    asked = []
+
+    def capture(dataset: object, config: automl.search.SearchConfig, *args: object, **kwargs: object) -> None:
+        asked.append(config.ensemble)
+        raise RuntimeError("captured")
+
+    monkeypatch.setattr("automl.api.run_search", capture)
+    for budget, ensemble in [(300, None), (60, None), (300, "selection"), (60, "blend")]:
+        with pytest.raises(RuntimeError, match="captured"):
+            automl.search(binary_frame, "label", time_budget=budget, ensemble=ensemble, output_dir=None)
+    assert asked == ["blend", "selection", "selection", "blend"]
 
 
 def test_ensemble_from_a_resumed_study_uses_earlier_trials(binary_frame: pd.DataFrame, tmp_path: Path) -> None:
