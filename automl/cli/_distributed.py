@@ -13,7 +13,7 @@ from automl import api
 from automl.cli._clock import process_age_seconds
 from automl.cli._render import RichReporter, console
 from automl.cli._search import print_result
-from automl.search import DEFAULT_STORAGE
+from automl.search import DEFAULT_STORAGE, ENSEMBLE_KINDS
 
 _STORAGE_HELP = f"the study's storage: sqlite:///FILE, postgresql://USER@HOST/DB or journal:FILE (default {DEFAULT_STORAGE})"
 
@@ -71,9 +71,7 @@ class FinalizeCommand:
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         _add_join_arguments(parser)
-        parser.add_argument(
-            "--ensemble", choices=["none", "selection", "stacking", "bagging", "auto"], help="final model (default: the study's)"
-        )
+        parser.add_argument("--ensemble", choices=list(ENSEMBLE_KINDS), help="final model (default: the study's)")
         parser.add_argument("--time-budget", type=float, help="seconds for refitting and saving (default: no limit)")
         parser.add_argument("--n-jobs", type=int, default=1, help="threads for the refit")
 

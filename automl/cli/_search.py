@@ -9,7 +9,7 @@ from typing import Any
 from automl import api
 from automl.cli._limits import add_limit_arguments, limits_from_args
 from automl.cli._render import RichReporter, console, frame_table, print_leaderboard
-from automl.search import DEFAULT_PRUNER, DEFAULT_STORAGE, PRUNERS, SAMPLERS, describe_storage
+from automl.search import DEFAULT_PRUNER, DEFAULT_STORAGE, ENSEMBLE_KINDS, PRUNERS, SAMPLERS, describe_storage
 
 
 def csv_list(text: str) -> list[str]:
@@ -38,7 +38,7 @@ def add_study_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--ensemble",
-        choices=["none", "selection", "stacking", "bagging", "auto", "blend"],
+        choices=list(ENSEMBLE_KINDS),
         help="final model: greedy ensemble selection, blend (the selection blended with a trees stacker, "
         "as cross-validation favours), stacking, bagging, auto, or none "
         "(default: blend for a time budget of 120 s and more, else selection)",

@@ -8,7 +8,7 @@ from automl.search._catalog import (
     open_existing_storage,
     study_table,
 )
-from automl.search._final import default_ensemble
+from automl.search._final import ENSEMBLE_KINDS, default_ensemble
 from automl.search._leaderboard import family_summary, leaderboard
 from automl.search._parallel import Parallelism, plan_parallelism
 from automl.search._resampling import Resampling, make_resampling
@@ -23,6 +23,7 @@ from automl.search._workers import WorkerConfig, WorkerOutcome, finalize_study, 
 __all__ = [
     "DEFAULT_PRUNER",
     "DEFAULT_STORAGE",
+    "ENSEMBLE_KINDS",
     "OBJECTIVES",
     "PRUNERS",
     "SAMPLERS",

@@ -34,6 +34,7 @@ from automl.search._final import (
     planned_members,
 )
 from automl.search._objective import FAMILY_PARAM
+from automl.search._runner import SearchConfig
 from automl.spaces import load_spaces
 
 CASES = {
@@ -215,7 +216,7 @@ def test_a_long_budget_blends_by_default_a_short_or_trial_bounded_one_selects(
     assert default_ensemble(BLEND_DEFAULT_MIN_BUDGET) == default_ensemble(300) == "blend"
     asked = []
 
-    def capture(dataset: object, config: automl.search.SearchConfig, *args: object, **kwargs: object) -> None:
+    def capture(dataset: object, config: SearchConfig, *args: object, **kwargs: object) -> None:
         asked.append(config.ensemble)
         raise RuntimeError("captured")
 

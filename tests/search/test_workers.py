@@ -170,3 +170,5 @@ def test_cli_study_create_worker_finalize(table: Path, tmp_path: Path, capsys: p
     assert main(["finalize", *common, "--ensemble", "none"]) == 0
     finalized = capsys.readouterr().out
     assert "model saved to:" in finalized and "final model: refit on all rows" in finalized
+    assert main(["finalize", *common, "--ensemble", "blend"]) == 0  # every ensemble kind, as `automl search` takes
+    assert "model saved to:" in capsys.readouterr().out
