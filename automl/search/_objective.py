@@ -75,7 +75,7 @@ def params_of(trial: optuna.trial.FrozenTrial, space: FamilySpace) -> dict[str, 
 class Objective:
     """Callable given to ``study.optimize``; ``on_result`` sees every completed CV run."""
 
-    def __init__(self, ctx: SearchContext, on_result: Callable[[int, CVResult], None] | None = None) -> None:
+    def __init__(self, ctx: SearchContext, on_result: Callable[[int, CVResult, str], None] | None = None) -> None:
         self.ctx = ctx
         self.on_result = on_result
         self.completed = 0
@@ -122,7 +122,7 @@ class Objective:
         self._record(trial, result)
         self.completed += 1
         if self.on_result is not None:
-            self.on_result(trial.number, result)
+            self.on_result(trial.number, result, family)
         value = trial_score(result, ctx)
         if not ctx.multi_objective:
             return value

@@ -27,6 +27,7 @@ from automl.search._final import (
     BLEND_RESERVE_SHARE,
     FinalModel,
     RunMemory,
+    bagged_families,
     build_final_model,
     check_ensemble,
     planned_members,
@@ -123,6 +124,7 @@ class SearchConfig:
             spaces_dirs=tuple(str(Path(d).resolve()) for d in self.spaces_dirs),
             artifact_dir=None,
             n_trials=self.n_trials,
+            time_budget=self.time_budget,
         )
 
 
@@ -203,7 +205,12 @@ def run_search(
     if setup.study_dir is not None:
         prepare_saving()
     trial_deadline = budget_end.earlier(_refit_reserve(config.time_budget, config.ensemble))
-    memory = RunMemory(setup.metric, setup.resampling.n_splits, setup.resampling.train_fraction)
+    memory = RunMemory(
+        setup.metric,
+        setup.resampling.n_splits,
+        setup.resampling.train_fraction,
+        bagged=bagged_families(setup.spaces, setup.resampling, config.time_budget),
+    )
     ensemble = "none" if setup.multi_objective else config.ensemble
     refit = _RefitWouldOverrun(
         trial_deadline,

@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 _RESUME_KEYS = ("data_fingerprint", "task", "metric", "families", "objectives")
 _ARTIFACTS = "artifacts"
 # Settings added after the first version: a study without them gets their defaults.
-_OPTIONAL_SETTINGS = ("n_trials", "time_col")
+_OPTIONAL_SETTINGS = ("n_trials", "time_col", "time_budget")
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,7 @@ class StudySettings:
     artifact_dir: str | None  # the study's folder: artifacts/ (OOF predictions) and models/
     n_trials: int | None = None  # the study's target, the default of `automl worker`
     time_col: str | None = None  # splits forward in time along this column
+    time_budget: float | None = None  # of the run that created the study: which portfolio entries it enqueues
 
     def to_attrs(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
@@ -246,7 +247,8 @@ def prepare_study(
     study: optuna.Study, attrs: Mapping[str, Any], spaces: Mapping[str, FamilySpace], first: Sequence[Mapping[str, Any]] = ()
 ) -> bool:
     """Set attributes on a new study and enqueue ``first`` then the portfolio (every family's defaults and
-    ``portfolio`` entries, by priority, sized to ``attrs["n_rows"]``); check a resumed one.
+    ``portfolio`` entries, by priority, sized to ``attrs["n_rows"]`` and ``attrs["time_budget"]``); check a
+    resumed one.
 
     Returns True when the study is resumed. A resumed study must be about the same
     data, task, metric, families, objectives, spaces and splits: mixing them would make
@@ -260,7 +262,7 @@ def prepare_study(
         for params in first:
             if params.get(FAMILY_PARAM) in spaces:
                 study.enqueue_trial(dict(params), skip_if_exists=True)
-        for family, params in portfolio_trials(spaces, int(attrs.get("n_rows") or 0)):
+        for family, params in portfolio_trials(spaces, int(attrs.get("n_rows") or 0), attrs.get("time_budget")):
             study.enqueue_trial({FAMILY_PARAM: family, **params}, skip_if_exists=True)
         return False
     checked = _RESUME_KEYS + tuple(k for k in ("space_hashes", "cv_plan") if k in existing)

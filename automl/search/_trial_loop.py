@@ -125,7 +125,7 @@ def run_trials(
     n_trials: int | None,
     deadline: Deadline,
     n_jobs: int = 1,
-    on_result: Callable[[int, CVResult], None] | None = None,
+    on_result: Callable[[int, CVResult, str], None] | None = None,
     reporter: ProgressReporter | None = None,
     stop_when: StopCondition | None = None,
     clock: Callable[[], float] = time.monotonic,

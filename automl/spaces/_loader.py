@@ -341,11 +341,16 @@ class _Parser:
         entries = []
         for i, item in enumerate(value):
             spec = self._mapping(("portfolio",), item)
-            unknown = set(spec) - {"priority", "params"}
-            priority = spec.get("priority")
+            unknown = set(spec) - {"priority", "params", "min_budget"}
+            priority, min_budget = spec.get("priority"), spec.get("min_budget", 0)
             if unknown or isinstance(priority, bool) or not isinstance(priority, int):
-                raise self.fail(("portfolio",), f"entry {i + 1} needs an integer 'priority' and 'params' (and nothing else)")
-            entries.append(PortfolioEntry(priority, self._defaults(spec.get("params") or {}, params, "portfolio")))
+                raise self.fail(
+                    ("portfolio",), f"entry {i + 1} needs an integer 'priority' and 'params' (and only an optional 'min_budget')"
+                )
+            if isinstance(min_budget, bool) or not isinstance(min_budget, (int, float)) or not 0 <= min_budget < math.inf:
+                raise self.fail(("portfolio",), f"entry {i + 1}: 'min_budget' must be seconds >= 0, got {min_budget!r}")
+            entry_params = self._defaults(spec.get("params") or {}, params, "portfolio")
+            entries.append(PortfolioEntry(priority, entry_params, float(min_budget)))
         return tuple(entries)
 
     def _rows_budget(self, value: Any, params: tuple[Param, ...]) -> dict[str, float]:

@@ -69,10 +69,12 @@ class Preprocessing:
 @dataclass(frozen=True)
 class PortfolioEntry:
     """A configuration tried before the sampler takes over: ``params`` (the rest from the
-    defaults), at ``priority`` among every family's entries (lower first)."""
+    defaults), at ``priority`` among every family's entries (lower first), by searches with a
+    time budget of ``min_budget`` seconds or more (one that pays only when there is time for it)."""
 
     priority: int
     params: Mapping[str, Any] = field(default_factory=dict)
+    min_budget: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -47,18 +47,22 @@ def default_trial_params(space: FamilySpace) -> dict[str, Any]:
     return {trial_key(space.name, k): v for k, v in space.defaults.items()}
 
 
-def portfolio_trials(spaces: Mapping[str, FamilySpace], n_rows: int) -> list[tuple[str, dict[str, Any]]]:
+def portfolio_trials(
+    spaces: Mapping[str, FamilySpace], n_rows: int, time_budget: float | None = None
+) -> list[tuple[str, dict[str, Any]]]:
     """The configurations to try before the sampler, in order: ``(family, prefixed params)``.
 
     Every family contributes its defaults (at priority ``order``) and its ``portfolio``
-    entries (each merged over the defaults); all are sorted by priority, then family
-    order and name. Integer parameters named in a family's ``rows_budget`` are sized to
+    entries (each merged over the defaults; an entry with a ``min_budget`` only when
+    ``time_budget`` is at least that, or None: a search bounded by trials only); all are
+    sorted by priority, then family order and name. Integer parameters named in a family's ``rows_budget`` are sized to
     the table: at most ``budget / n_rows`` (not below the parameter's low bound).
     """
     queue: list[tuple[int, int, str, int, dict[str, Any]]] = []
     for space in spaces.values():
         configs = [(space.order, dict(space.defaults))]
-        configs += [(entry.priority, {**space.defaults, **entry.params}) for entry in space.portfolio]
+        entries = [e for e in space.portfolio if time_budget is None or time_budget >= e.min_budget]
+        configs += [(entry.priority, {**space.defaults, **entry.params}) for entry in entries]
         for i, (priority, params) in enumerate(configs):
             queue.append((priority, space.order, space.name, i, _sized(space, params, n_rows)))
     queue.sort(key=lambda item: item[:4])

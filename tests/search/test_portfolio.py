@@ -32,6 +32,19 @@ def test_portfolio_order_and_forest_sizing() -> None:
     assert small["random_forest.n_estimators"] == spaces["random_forest"].defaults["n_estimators"]
 
 
+def test_an_entry_with_a_min_budget_is_tried_only_with_that_much_time() -> None:
+    spaces = select_spaces(load_spaces(), "multiclass", None)
+    long_only = [e for e in spaces["mlp"].portfolio if e.min_budget > 0]
+    assert long_only, "mlp.yaml's wide network is for long budgets"
+
+    def mlp_configs(budget: float | None) -> list[dict[str, object]]:
+        return [params for family, params in portfolio_trials(spaces, 5_000, budget) if family == "mlp"]
+
+    assert len(mlp_configs(60.0)) == 1  # the defaults only
+    assert len(mlp_configs(long_only[0].min_budget)) == len(mlp_configs(None)) == 2
+    assert mlp_configs(300.0)[-1]["mlp.units_l0"] == 512
+
+
 def test_a_new_study_enqueues_the_portfolio(binary_frame: pd.DataFrame) -> None:
     result = automl.search(
         binary_frame,
@@ -52,6 +65,9 @@ def test_bad_portfolio_entries_name_file_and_key(tmp_path: Path) -> None:
     bad = tmp_path / "ridge.yaml"
     bad.write_text(text + "portfolio:\n  - priority: 1\n    params: {alpha: 5000.0}\n")
     with pytest.raises(SpaceError, match=r"ridge.yaml:\d+: portfolio.alpha: value 5000.0 is outside"):
+        load_space(bad)
+    bad.write_text(text + "portfolio:\n  - priority: 1\n    min_budget: -5\n    params: {alpha: 1.0}\n")
+    with pytest.raises(SpaceError, match=r"ridge.yaml:\d+: portfolio: entry 1: 'min_budget' must be seconds >= 0, got -5"):
         load_space(bad)
     bad.write_text(text + "rows_budget: {alpha: 10}\n")
     with pytest.raises(SpaceError, match=re.escape("rows_budget.alpha: must name an int parameter")):

@@ -10,14 +10,24 @@ import pandas as pd
 import pytest
 from sklearn.datasets import make_classification
 
+import automl
 from automl._core import Deadline, DeadlineExceeded, InputError
 from automl.data import Dataset, load_dataset
 from automl.evaluation import get_metric
 from automl.models import TabularModel, builder_names
 from automl.search import SearchConfig, run_search
 from automl.search._cv import CVResult
-from automl.search._final import FinalModel, RunMemory, _final_single, refit_bounded
+from automl.search._final import (
+    BAG_MAX_BYTES,
+    FinalModel,
+    RunMemory,
+    _final_single,
+    _tabular_members,
+    bagged_families,
+    refit_bounded,
+)
 from automl.search._objective import make_model, params_of
+from automl.search._resampling import Resampling
 from automl.search._runner import _savable_in_time
 from automl.spaces import load_spaces
 
@@ -187,3 +197,56 @@ def test_a_starved_search_still_runs_one_trial_on_the_refit_reserve(binary_frame
     )
     outcome = run_search(load_dataset(binary_frame, "label"), config, started=time.monotonic() - 92.0)  # trials' deadline: 90 s
     assert len(outcome.leaderboard) == 1 and outcome.best_model is not None
+
+
+def test_a_bagged_family_keeps_its_fold_models_and_they_replace_its_refit() -> None:
+    """A trial of a bagged family is not refit: its fold models (what its OOF score measured) are averaged."""
+    dataset = _dataset(2_000)
+    trial = _trial(fit_seconds=100.0)
+    memory = RunMemory(get_metric(None, "binary"), n_splits=2, train_fraction=0.5, bagged=frozenset({"adaboost"}))
+    folds = _folds(dataset)
+    memory.offer(trial.number, CVResult((0.8,), np.zeros(len(dataset.y)), 1.0, 1.0, 100, folds), "adaboost")
+    assert memory.bag_of(trial.number) == folds and memory.refit_seconds(trial) == 0.0
+    model, kind, note = refit_bounded(trial, SPACES, dataset, 0, 1, Deadline.after(0.0), memory)  # no time needed
+    assert kind == "single" and note == "average of its 2 fold models (bagged instead of a refit on all rows)"
+    expected = np.mean([f.predict_proba(dataset.X) for f in folds], axis=0)
+    np.testing.assert_allclose(model.predict_proba(dataset.X), expected)
+    other = RunMemory(get_metric(None, "binary"), n_splits=2, train_fraction=0.5)  # not bagged: refit as before
+    other.offer(trial.number, CVResult((0.8,), np.zeros(len(dataset.y)), 1.0, 1.0, 100, folds), "adaboost")
+    assert other.bag_of(trial.number) == () and other.refit_seconds(trial) > 0
+
+
+def test_bags_past_their_byte_budget_let_go_of_the_worst_trials() -> None:
+    dataset = _dataset(2_000)
+    memory = RunMemory(get_metric(None, "binary"), n_splits=2, bagged=frozenset({"adaboost"}))
+    folds = _folds(dataset)
+    half = BAG_MAX_BYTES // 4  # two fold models each: two trials fill the budget
+    for number, auc in [(0, 0.7), (1, 0.9), (2, 0.8)]:
+        memory.offer(
+            number, CVResult((auc,), np.zeros(len(dataset.y)), 1.0, 1.0, half - 1 if number == 2 else half, folds), "adaboost"
+        )
+    assert sorted(memory.bags) == [1, 2]  # over the budget by a little: the worst (0.7) went
+    memory.offer(3, CVResult((0.95,), np.zeros(len(dataset.y)), 1.0, 1.0, 10, folds[:1]), "adaboost")
+    assert 3 not in memory.bags  # a trial that kept fewer fold models than splits is refit
+
+
+@pytest.mark.parametrize(
+    ("budget", "kind", "expected"), [(300.0, "cv", {"mlp"}), (60.0, "cv", set()), (None, "cv", set()), (300.0, "holdout", set())]
+)
+def test_only_long_k_fold_searches_bag(budget: float | None, kind: str, expected: set[str]) -> None:
+    splits = tuple((np.arange(10) % 2 != i, np.arange(10) % 2 == i) for i in range(2))
+    resampling = Resampling(kind, splits[:1] if kind == "holdout" else splits, 10)
+    assert bagged_families(SPACES, resampling, budget) == expected
+
+
+def test_a_long_search_averages_the_fold_models_of_its_mlp(binary_frame: pd.DataFrame) -> None:
+    """End to end: a 300 s search that stops after its two MLP trials ends with the best one's fold models."""
+    result = automl.search(
+        binary_frame, "label", families=["mlp"], n_trials=2, time_budget=300, ensemble="none",
+        storage=optuna.storages.InMemoryStorage(), output_dir=None, seed=0,
+    )  # fmt: skip
+    assert result.model_card.notes["final_model"].startswith("average of its 5 fold models")
+    model = result.best_model
+    members = _tabular_members(model)
+    assert len(members) == 5 and all(m.builder == "mlp" for m in members)
+    assert model.predict_proba(binary_frame.drop(columns="label").head(4)).shape == (4, 2)
