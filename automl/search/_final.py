@@ -403,7 +403,7 @@ def refit_bounded(
     """
     bag = memory.bag_of(trial.number) if memory is not None else ()
     if bag:
-        model = WeightedAverageEnsemble(list(bag), None, dataset.task).fit()
+        model = fold_average(bag, dataset)
         return model, "single", f"average of its {len(bag)} fold models (bagged instead of a refit on all rows)"
     space = spaces[trial.params[FAMILY_PARAM]]
     folds = memory.fold_models_of(trial.number) if memory is not None else ()
@@ -420,7 +420,7 @@ def refit_bounded(
     if folds:
         log.warning("refit of trial %d would overrun the budget; averaging its %d fold models", trial.number, len(folds))
         return (
-            WeightedAverageEnsemble(list(folds), None, dataset.task).fit(),
+            fold_average(folds, dataset),
             "fold-average",
             (f"average of {len(folds)} fold models (a refit would overrun the budget)"),
         )
@@ -429,6 +429,11 @@ def refit_bounded(
         log.warning("refit of trial %d would overrun the budget; using the refit an earlier run saved", trial.number)
         return saved, "saved", "the refit on all rows saved by an earlier run of this study (a new one would overrun the budget)"
     raise DeadlineExceeded(f"trial {trial.number} cannot be refit on all rows in the time left")
+
+
+def fold_average(folds: tuple[Any, ...], dataset: Dataset) -> WeightedAverageEnsemble:
+    """The equal-weight average of a trial's fold models: the model its OOF score measured."""
+    return WeightedAverageEnsemble(list(folds), None, dataset.task).fit()
 
 
 def refit_params(trial: optuna.trial.FrozenTrial, space: FamilySpace) -> tuple[dict[str, Any], str]:
@@ -572,7 +577,7 @@ def _stand_in(
         why = f"trial {best.number} could not be refit in time"
         folds = memory.fold_models_of(trial.number)
         if folds:
-            model = WeightedAverageEnsemble(list(folds), None, dataset.task).fit()
+            model = fold_average(folds, dataset)
             return _one_trial(
                 trial, model, "fold-average", f"average of {len(folds)} fold models of trial {trial.number} ({why})"
             )
