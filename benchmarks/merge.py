@@ -25,7 +25,7 @@ import pandas as pd
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 
-from _report import render_markdown, results_frame  # noqa: E402
+from _report import read_baseline, render_markdown, results_frame  # noqa: E402
 from run import RESULTS_MD  # noqa: E402
 
 # Everything that decides a run's score, time or memory: the toolkit and the per-run harness.
@@ -123,17 +123,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("sources", nargs="+", type=Path, help="--out folders of finished run.py invocations")
     parser.add_argument("--out", type=Path, required=True, help="folder for the merged results.csv and results.md")
     parser.add_argument("--update-results-md", action="store_true", help=f"also rewrite {RESULTS_MD.relative_to(REPO)}")
+    parser.add_argument(
+        "--baseline-results",
+        type=Path,
+        nargs="+",
+        help="results.csv files (or their folders) of earlier runs, e.g. at 60 s: compared with as in run.py",
+    )
     args = parser.parse_args(argv)
     if len(args.sources) < 2:
         parser.error("give at least two source folders")
     try:
         combined, header = merge([folder.resolve() for folder in args.sources])
-    except MergeError as exc:
+        baseline = read_baseline(args.baseline_results) if args.baseline_results else None
+    except ValueError as exc:  # MergeError is one
         print(f"merge.py: {exc}", file=sys.stderr)
         return 2
     frame = results_frame(combined.to_dict("records"))
     systems = list(dict.fromkeys(frame["system"]))
-    markdown = render_markdown(frame, systems, header)
+    markdown = render_markdown(frame, systems, header, baseline)
     args.out.mkdir(parents=True, exist_ok=True)
     frame.to_csv(args.out / "results.csv", index=False)
     (args.out / "results.md").write_text(markdown)

@@ -39,7 +39,7 @@ RESULTS_MD = BENCH_DIR / "RESULTS.md"
 from _machine import git_revision, machine_facts, package_versions, peer_versions  # noqa: E402
 from _memory import GroupMemorySampler  # noqa: E402
 from _protocol import read_manifest  # noqa: E402
-from _report import render_markdown, results_frame  # noqa: E402
+from _report import read_baseline, render_markdown, results_frame  # noqa: E402
 from systems import DEFAULT_SYSTEMS, SYSTEMS  # noqa: E402
 
 # Thread limits a caller's shell may carry: every system runs at its own defaults, on all cores.
@@ -190,8 +190,7 @@ def write_outputs(
 ) -> str:
     frame = results_frame(records)
     frame.to_csv(args.out / "results.csv", index=False)
-    baseline = _baseline(args.baseline_results)
-    markdown = render_markdown(frame, args.system_names, header(args, started, finished), baseline)
+    markdown = render_markdown(frame, args.system_names, header(args, started, finished), args.baseline)
     (args.out / "results.md").write_text(markdown)
     return markdown
 
@@ -208,7 +207,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--baseline-results",
         type=Path,
-        help="a results.csv of an earlier run (e.g. at 60 s): the report compares each system's score with it",
+        nargs="+",
+        help="results.csv files (or their folders) of earlier runs, e.g. at 60 s: the report compares each "
+        "system's score with them",
     )
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "results", help="output folder (default benchmarks/results)")
     parser.add_argument(
@@ -234,22 +235,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _baseline(path: Path | None) -> Any:
-    """The earlier run's results (``--baseline-results``), or None."""
-    if path is None:
-        return None
-    import pandas as pd
-
-    if not path.exists():
-        raise SystemExit(f"run.py: --baseline-results '{path}' does not exist")
-    return pd.read_csv(path)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     args.datasets_dir = args.datasets_dir.resolve()
     try:
         manifest = read_manifest(args.datasets_dir)
+        args.baseline = read_baseline(args.baseline_results) if args.baseline_results else None
     except (FileNotFoundError, ValueError) as exc:
         print(f"run.py: {exc}", file=sys.stderr)
         return 2

@@ -83,6 +83,20 @@ def test_merged_report_has_every_seed_and_names_each_source(tmp_path: Path, head
     assert "## Summary" in text and text.count("- machine: nproc 2") == 1
 
 
+def test_merged_report_compares_with_baseline_runs_of_a_shorter_budget(
+    tmp_path: Path, head: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = _source(tmp_path / "a", [0], head), _source(tmp_path / "b", [1], head)
+    out = tmp_path / "merged"
+
+    assert merge.main([str(first), str(second), "--out", str(out), "--baseline-results", str(first), str(second)]) == 0
+    assert "## Against the baseline run" in (out / "results.md").read_text()
+
+    missing = tmp_path / "no-such-run"
+    assert merge.main([str(first), str(second), "--out", str(out), "--baseline-results", str(missing)]) == 2
+    assert f"baseline results '{missing}' is neither a results.csv" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("second", "message"),
     [

@@ -15,7 +15,7 @@ BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
 sys.path.insert(0, str(BENCH))
 
 from _memory import GroupMemorySampler, group_rss_bytes  # noqa: E402
-from _report import render_markdown, results_frame, system_summary  # noqa: E402
+from _report import read_baseline, render_markdown, results_frame, system_summary  # noqa: E402
 
 
 def _run(dataset: str, system: str, seed: int, value: float | None, status: str = "ok", **extra: float) -> dict:
@@ -90,6 +90,53 @@ def test_markdown_has_the_tables_and_the_baseline_comparison() -> None:
         assert section in text
     assert "| automl | a | log_loss | 0.3150 | 0.3500 | 2/2 |" in text  # worse than the baseline on both seeds
     assert "b / automl (seed 0): **error**" in text
+
+
+def test_head_to_head_checks_each_run_against_best_quality_and_the_shorter_budget(tmp_path: Path) -> None:
+    """At 300 s the peer is autogluon_best: memory bar, predict ratio and "never worse than 60 s"
+    are per run; a failed automl run is never ahead and never "not worse"."""
+    records = [
+        _run("a", "zero_rule", 0, 1.0),
+        {**_run("a", "autogluon_best", 0, 0.3, memory=500), "predict_seconds": 2.0},
+        {**_run("a", "automl", 0, 0.2, memory=400), "detail": "stacking [5-fold CV], 30 trials"},
+        _run("a", "zero_rule", 1, 1.0),
+        _run("a", "autogluon_best", 1, 0.3, memory=500),
+        {**_run("a", "automl", 1, 0.4, memory=600), "detail": "selection [holdout (50 rows)], 9 trials"},
+        _run("b", "zero_rule", 0, 2.0),
+        _run("b", "autogluon_best", 0, 1.0),
+        _run("b", "automl", 0, None, status="error"),
+    ]
+    values = [1.0, 0.3, 0.25, 1.0, 0.3, 0.35, 2.0, 1.0, 1.5]
+    shorter = [{**r, "budget": 5.0, "value": v, "status": "ok"} for r, v in zip(records, values, strict=True)]
+    for path, rows in ((tmp_path / "s0.csv", shorter[:3] + shorter[6:]), (tmp_path / "s1.csv", shorter[3:6])):
+        results_frame(rows).to_csv(path, index=False)
+    earlier = read_baseline([tmp_path / "s0.csv", tmp_path / "s1.csv"])
+    systems = ["zero_rule", "autogluon_best", "automl"]
+
+    frame = results_frame(records)
+    text = render_markdown(frame, systems, ["# title"], earlier)
+
+    assert system_summary(frame, systems).set_index("system").at["automl", "memory_at_or_below_bar"] == "0/1"
+    assert "## automl against autogluon_best, run by run" in text
+    rows = [
+        "| a | log_loss | 0 | **0.20000** | 0.30000 | 0.25000 | yes | 500 / 10,000 | 20.0x | 400 / 500 | stacking [5-fold CV] |",
+        "| b | log_loss | 0 | error | **1.00000** | 1.50000 | **no** | 500 / 500 | – | 300 / 300 |  |",
+        "| a | log_loss | 1 | 0.40000 | **0.30000** | 0.35000 | **no** | 500 / 500 | 1.0x | 600 / 500 | selection [holdout",
+    ]
+    assert "\n".join(rows) in text, "seed by seed, in the datasets' order"
+    assert (
+        "automl is ahead on 1 of 3 runs, predicts at least 10x faster on 1 of 3, and its peak memory is at or below "
+        "autogluon_best's on 1 of 3; it is not worse than its own 5.0 s score on 1 of 3." in text
+    )
+
+
+def test_a_run_found_in_two_baseline_files_is_refused(tmp_path: Path) -> None:
+    for name in ("results.csv", "other.csv"):
+        results_frame(_records()[:3]).to_csv(tmp_path / name, index=False)
+    with pytest.raises(ValueError, match="a / zero_rule seed 0 is in more than one file"):
+        read_baseline([tmp_path / "other.csv", tmp_path])  # a folder stands for its results.csv
+    with pytest.raises(ValueError, match=r"neither a results\.csv"):
+        read_baseline([tmp_path / "missing"])
 
 
 def test_group_memory_counts_child_processes() -> None:
