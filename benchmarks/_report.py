@@ -66,6 +66,18 @@ def read_baseline(paths: Sequence[Path]) -> pd.DataFrame:
     return combined
 
 
+def baseline_sources(paths: Sequence[Path]) -> list[str]:
+    """Header lines naming each baseline run by the command, dates and revision in the ``results.md``
+    beside its ``results.csv``, so that a report says what it was compared with."""
+    lines = []
+    for path in paths:
+        markdown = (path if path.is_dir() else path.parent) / "results.md"
+        head = markdown.read_text().split("\n## ", 1)[0].splitlines() if markdown.is_file() else []
+        facts = [line[2:] for line in head if line.startswith(("- command:", "- date:", "- code:"))]
+        lines.append(f"- baseline run (`--baseline-results {path.name}`): " + ("; ".join(facts) or "no results.md beside it"))
+    return lines
+
+
 def results_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
     """One row per run with ``over_budget``, ``normalized`` and ``rank`` filled in."""
     frame = pd.DataFrame(list(records))

@@ -25,7 +25,7 @@ import pandas as pd
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 
-from _report import read_baseline, render_markdown, results_frame  # noqa: E402
+from _report import baseline_sources, read_baseline, render_markdown, results_frame  # noqa: E402
 from run import RESULTS_MD  # noqa: E402
 
 # Everything that decides a run's score, time or memory: the toolkit and the per-run harness.
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     frame = results_frame(combined.to_dict("records"))
     systems = list(dict.fromkeys(frame["system"]))
-    markdown = render_markdown(frame, systems, header, baseline)
+    markdown = render_markdown(frame, systems, header + baseline_sources(args.baseline_results or []), baseline)
     args.out.mkdir(parents=True, exist_ok=True)
     frame.to_csv(args.out / "results.csv", index=False)
     (args.out / "results.md").write_text(markdown)

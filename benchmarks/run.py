@@ -39,7 +39,7 @@ RESULTS_MD = BENCH_DIR / "RESULTS.md"
 from _machine import git_revision, machine_facts, package_versions, peer_versions  # noqa: E402
 from _memory import GroupMemorySampler  # noqa: E402
 from _protocol import read_manifest  # noqa: E402
-from _report import read_baseline, render_markdown, results_frame  # noqa: E402
+from _report import baseline_sources, read_baseline, render_markdown, results_frame  # noqa: E402
 from systems import DEFAULT_SYSTEMS, SYSTEMS  # noqa: E402
 
 # Thread limits a caller's shell may carry: every system runs at its own defaults, on all cores.
@@ -182,6 +182,7 @@ def header(args: argparse.Namespace, started: dt.datetime, finished: dt.datetime
         "summed RSS of the run's process group, sampled every 0.2 s (at least the process's ru_maxrss); "
         f"killed after budget*2+120 = {run_timeout(args.budget):g} s",
         "- systems: " + "; ".join(f"`{name}`: {SYSTEMS[name].description}" for name in args.system_names),
+        *baseline_sources(args.baseline_results or []),
     ]
 
 

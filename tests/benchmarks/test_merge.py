@@ -90,7 +90,9 @@ def test_merged_report_compares_with_baseline_runs_of_a_shorter_budget(
     out = tmp_path / "merged"
 
     assert merge.main([str(first), str(second), "--out", str(out), "--baseline-results", str(first), str(second)]) == 0
-    assert "## Against the baseline run" in (out / "results.md").read_text()
+    text = (out / "results.md").read_text()
+    assert "## Against the baseline run" in text
+    assert "- baseline run (`--baseline-results b`): command: `run.py --seeds 1`; date: started 2026-11-25" in text
 
     missing = tmp_path / "no-such-run"
     assert merge.main([str(first), str(second), "--out", str(out), "--baseline-results", str(missing)]) == 2

@@ -59,3 +59,21 @@ def test_run_penguins_writes_normalized_results(tmp_path: Path) -> None:
     text = (out / "results.md").read_text()
     assert "## Normalized score" in text and "mean rank" in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"], "a run wrote outside --out"
+
+
+def test_a_bad_baseline_path_is_reported_before_any_run(tmp_path: Path) -> None:
+    """run.py reads --baseline-results first: a typo must not surface hours later, at the first report."""
+    if not (DATASETS / "manifest.json").exists():
+        pytest.skip(f"shared datasets not found at {DATASETS}")
+    missing, out = tmp_path / "no-such-run", tmp_path / "results"
+    command = [sys.executable, str(REPO / "benchmarks" / "run.py"), "--datasets-dir", str(DATASETS), "--out", str(out)]
+    completed = subprocess.run(
+        [*command, "--baseline-results", str(missing)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 2
+    assert f"run.py: baseline results '{missing}' is neither a results.csv" in completed.stderr
+    assert not out.exists(), "nothing ran"
