@@ -17,6 +17,8 @@ BASELINE = "zero_rule"
 # predict time are the bars.
 SUBJECT = "automl"
 PEERS = ("autogluon", "autogluon_best")
+# The header lines that tell one run.py invocation from another.
+RUN_IDENTITY = ("- command:", "- date:", "- code:")
 COLUMNS = [
     "dataset",
     "task",
@@ -66,14 +68,19 @@ def read_baseline(paths: Sequence[Path]) -> pd.DataFrame:
     return combined
 
 
+def report_header(markdown: Path) -> list[str]:
+    """The lines of a ``results.md`` before its first section: the invocation, machine and protocol."""
+    return markdown.read_text().split("\n## ", 1)[0].splitlines()
+
+
 def baseline_sources(paths: Sequence[Path]) -> list[str]:
     """Header lines naming each baseline run by the command, dates and revision in the ``results.md``
     beside its ``results.csv``, so that a report says what it was compared with."""
     lines = []
     for path in paths:
         markdown = (path if path.is_dir() else path.parent) / "results.md"
-        head = markdown.read_text().split("\n## ", 1)[0].splitlines() if markdown.is_file() else []
-        facts = [line[2:] for line in head if line.startswith(("- command:", "- date:", "- code:"))]
+        head = report_header(markdown) if markdown.is_file() else []
+        facts = [line[2:] for line in head if line.startswith(RUN_IDENTITY)]
         lines.append(f"- baseline run (`--baseline-results {path.name}`): " + ("; ".join(facts) or "no results.md beside it"))
     return lines
 

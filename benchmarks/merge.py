@@ -25,14 +25,13 @@ import pandas as pd
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 
-from _report import baseline_sources, read_baseline, render_markdown, results_frame  # noqa: E402
+from _report import RUN_IDENTITY, baseline_sources, read_baseline, render_markdown, report_header, results_frame  # noqa: E402
 from run import RESULTS_MD  # noqa: E402
 
 # Everything that decides a run's score, time or memory: the toolkit and the per-run harness.
 MEASURED_CODE = ("automl", "benchmarks/_one.py", "benchmarks/_protocol.py", "benchmarks/systems")
 # Header lines that must agree between sources (same machine, same packages, same protocol).
 SAME_IN_EVERY_SOURCE = ("- machine:", "- packages:", "- peers' venv", "- systems:")
-PER_SOURCE = ("- command:", "- date:", "- code:")
 
 
 class MergeError(ValueError):
@@ -45,7 +44,7 @@ def read_source(folder: Path) -> tuple[pd.DataFrame, list[str]]:
     for path in (csv, markdown):
         if not path.is_file():
             raise MergeError(f"{path} does not exist: pass the --out folder of a finished run.py")
-    header = markdown.read_text().split("\n## ", 1)[0].splitlines()
+    header = report_header(markdown)
     if not any(line.startswith("- date:") and "finished" in line for line in header):
         raise MergeError(f"{markdown}: the run did not finish (its header says it is in progress)")
     return pd.read_csv(csv), header
@@ -108,7 +107,7 @@ def _header(sources: list[tuple[Path, pd.DataFrame, list[str]]], combined: pd.Da
     lines = ["# Benchmark results", "", f"- merged by `benchmarks/merge.py` from {len(sources)} invocations (seeds {seeds}):"]
     for _, frame, header in sources:
         own = ",".join(str(s) for s in sorted(set(frame["seed"])))
-        lines.append(f"  - seeds {own}: " + "; ".join(_line(header, p)[2:] for p in PER_SOURCE))
+        lines.append(f"  - seeds {own}: " + "; ".join(_line(header, p)[2:] for p in RUN_IDENTITY))
     lines.append(f"- measured code ({', '.join(MEASURED_CODE)}) identical at every source's revision (checked with git diff)")
     for line in first_header:
         if line.startswith(SAME_IN_EVERY_SOURCE):

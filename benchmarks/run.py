@@ -182,7 +182,7 @@ def header(args: argparse.Namespace, started: dt.datetime, finished: dt.datetime
         "summed RSS of the run's process group, sampled every 0.2 s (at least the process's ru_maxrss); "
         f"killed after budget*2+120 = {run_timeout(args.budget):g} s",
         "- systems: " + "; ".join(f"`{name}`: {SYSTEMS[name].description}" for name in args.system_names),
-        *baseline_sources(args.baseline_results or []),
+        *args.baseline_lines,
     ]
 
 
@@ -242,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         manifest = read_manifest(args.datasets_dir)
         args.baseline = read_baseline(args.baseline_results) if args.baseline_results else None
+        args.baseline_lines = baseline_sources(args.baseline_results or [])  # read once, not at every report
     except (FileNotFoundError, ValueError) as exc:
         print(f"run.py: {exc}", file=sys.stderr)
         return 2
