@@ -16,6 +16,8 @@ from automl.models import early_stopped_rounds, model_size_bytes, predict_budget
 from automl.search._resampling import Resampling
 
 FoldCallback = Callable[[int, float], None]
+# ``keep_models(fold_index, running_mean)``: whether the candidate's fold models are still worth keeping.
+FoldFilter = Callable[[int, float], bool]
 # A candidate's fold models are kept (for the final model, when a refit on all rows would overrun)
 # only up to this size, all folds together (forecast from the first): deep forests on a mid-sized
 # table weigh 30 MB or more per fold, and two trials at a time held a few hundred MB in flight.
@@ -32,7 +34,7 @@ class CVResult:
     fit_seconds: float
     predict_ms_per_1k: float
     model_bytes: int
-    fold_models: tuple[Any, ...]  # empty when they would weigh more than KEEP_FOLD_MODELS_MAX_BYTES
+    fold_models: tuple[Any, ...]  # empty past KEEP_FOLD_MODELS_MAX_BYTES, or once ``keep_models`` said no
     fold_rounds: tuple[int, ...] = ()  # boosting rounds each fold model kept after stopping early (empty: it did not)
 
     @property
@@ -50,8 +52,13 @@ def cross_validate(
     deadline: Deadline,
     on_fold: FoldCallback | None = None,
     on_epoch: FoldCallback | None = None,
+    keep_models: FoldFilter | None = None,
 ) -> CVResult:
     """Score a fresh model per split; ``on_fold(i, running_mean)`` may raise to stop early.
+
+    Fold models are kept (up to ``KEEP_FOLD_MODELS_MAX_BYTES``) while ``keep_models(i,
+    running_mean)`` says so after each fold; once it says no, the ones kept so far are let
+    go: a candidate that will not be used holds no memory while its last folds train.
 
     ``on_epoch(epoch, val_loss)`` follows the first fold's training of epoch-based families.
     Everything is bounded by ``deadline``: fits stop (or are refused) inside the family, the
@@ -66,6 +73,7 @@ def cross_validate(
     scores: list[float] = []
     models: list[Any] = []
     rounds: list[int | None] = []
+    keeping = True
     fit_seconds, predict_seconds, predicted_rows, model_bytes = 0.0, 0.0, 0, 0
     labels = y.to_numpy()
     for i, (train, valid) in enumerate(resampling.splits):
@@ -88,8 +96,12 @@ def cross_validate(
         scores.append(metric.score(labels[valid], pred, classes))
         if i == 0:
             model_bytes = model_size_bytes(model)
-        if model_bytes * resampling.n_splits <= KEEP_FOLD_MODELS_MAX_BYTES:
+        keeping = keeping and model_bytes * resampling.n_splits <= KEEP_FOLD_MODELS_MAX_BYTES
+        keeping = keeping and (keep_models is None or keep_models(i, float(np.mean(scores))))
+        if keeping:
             models.append(model)
+        else:
+            models.clear()
         if on_fold is not None:
             on_fold(i, float(np.mean(scores)))
     return CVResult(

@@ -162,6 +162,7 @@ class RunMemory:
     kept_trial: int | None = None
     kept_score: float | None = None
     kept_fold_models: tuple[Any, ...] = ()
+    kept_fold_scores: tuple[float, ...] = ()
     bagged: frozenset[str] = frozenset()
     bags: dict[int, tuple[float, int, tuple[Any, ...]]] = field(default_factory=dict)  # trial -> (score, bytes, models)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -172,8 +173,24 @@ class RunMemory:
             self.oof[trial_number] = result.oof
             if result.fold_models and (self.kept_score is None or self.metric.better(result.mean, self.kept_score)):
                 self.kept_trial, self.kept_score, self.kept_fold_models = trial_number, result.mean, result.fold_models
+                self.kept_fold_scores = result.fold_scores
             if family in self.bagged and len(result.fold_models) == self.n_splits:
                 self._keep_bag(trial_number, result)
+
+    def wants_fold_models(self, family: str, fold: int, running_mean: float) -> bool:
+        """Whether a running trial's fold models may still be used, after fold ``fold`` (0-based):
+        always for a ``bagged`` family; otherwise while the trial scores better on its first folds
+        than the kept trial did on the same folds (a paired comparison, so fold-to-fold noise
+        cancels), or when nothing is kept yet. The others are let go once they finish anyway; held
+        until then, two XGBoost trials side by side took a 300 s satimage search (seed 0) to an
+        860-911 MB peak, 812 MB when let go early."""
+        with self.lock:
+            if family in self.bagged or not self.kept_fold_scores:
+                return True
+            reference = float(np.mean(self.kept_fold_scores[: fold + 1]))
+        if not (np.isfinite(running_mean) and np.isfinite(reference)):
+            return True
+        return self.metric.better(running_mean, reference)
 
     def _keep_bag(self, trial_number: int, result: CVResult) -> None:
         """Keep ``result``'s fold models, then let go of the worst-scoring bags past ``BAG_MAX_BYTES``."""

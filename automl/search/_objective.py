@@ -73,11 +73,18 @@ def params_of(trial: optuna.trial.FrozenTrial, space: FamilySpace) -> dict[str, 
 
 
 class Objective:
-    """Callable given to ``study.optimize``; ``on_result`` sees every completed CV run."""
+    """Callable given to ``study.optimize``; ``on_result`` sees every completed CV run, and
+    ``keeps_fold_models`` decides, fold by fold, whether a run's fold models are worth keeping."""
 
-    def __init__(self, ctx: SearchContext, on_result: Callable[[int, CVResult, str], None] | None = None) -> None:
+    def __init__(
+        self,
+        ctx: SearchContext,
+        on_result: Callable[[int, CVResult, str], None] | None = None,
+        keeps_fold_models: Callable[[str, int, float], bool] | None = None,
+    ) -> None:
         self.ctx = ctx
         self.on_result = on_result
+        self.keeps_fold_models = keeps_fold_models  # (family, fold index, running mean): keep its fold models?
         self.completed = 0
 
     def deadline(self) -> Deadline:
@@ -98,6 +105,7 @@ class Objective:
             trial.set_user_attr("stopped", too_slow)
             raise optuna.TrialPruned(too_slow)
         on_fold, on_epoch = self._reporters(trial)
+        keeps = self.keeps_fold_models
         try:
             result = cross_validate(
                 lambda: make_model(space, params, ctx.task, ctx.seed, ctx.model_threads),
@@ -109,6 +117,7 @@ class Objective:
                 self.deadline(),
                 on_fold,
                 on_epoch,
+                None if keeps is None else lambda fold, running: keeps(family, fold, running),
             )
         except DeadlineExceeded as exc:
             trial.set_user_attr("stopped", str(exc))

@@ -230,6 +230,7 @@ def run_search(
         deadline=trial_deadline,
         n_jobs=config.n_jobs,
         on_result=memory.offer,
+        keeps_fold_models=memory.wants_fold_models,
         reporter=reporter,
         stop_when=refit,
         clock=clock,

@@ -126,6 +126,7 @@ def run_trials(
     deadline: Deadline,
     n_jobs: int = 1,
     on_result: Callable[[int, CVResult, str], None] | None = None,
+    keeps_fold_models: Callable[[str, int, float], bool] | None = None,
     reporter: ProgressReporter | None = None,
     stop_when: StopCondition | None = None,
     clock: Callable[[], float] = time.monotonic,
@@ -133,6 +134,9 @@ def run_trials(
 ) -> None:
     """Add trials to ``setup.study`` until it has ``n_trials`` finished ones, ``deadline`` passes,
     or ``stop_when(study)`` gives a reason to stop (checked after every trial).
+
+    ``on_result`` sees every completed trial's CV run; ``keeps_fold_models`` decides after each fold
+    whether its fold models are worth holding (see ``search._cv.cross_validate``).
 
     ``first_trial_deadline`` (later than ``deadline``) bounds a first trial of a study with
     none completed: started even when ``deadline`` has passed, so there is a model at all.
@@ -150,7 +154,8 @@ def run_trials(
     if plan.trials > 1:
         serialize_trial_starts(setup.storage)
     stop = _Stop(n_trials, stop_when)
-    objective = Objective(context_for(setup, stop.deadline(deadline), plan.model_threads, first_trial_deadline), on_result)
+    context = context_for(setup, stop.deadline(deadline), plan.model_threads, first_trial_deadline)
+    objective = Objective(context, on_result, keeps_fold_models)
     callbacks: list[Any] = [stop, release_free_memory]
     if reporter is not None:
         reporter.start(study, None if n_trials is None else max(0, n_trials - count_trials(study).done), deadline)

@@ -87,7 +87,16 @@ def run_worker(
         raise InputError(f"study '{study_name}' has no trial target; give the worker --n-trials N or --time-budget S")
     log.info("worker %s joins study '%s'", me, study_name)
     before = _finished_by(setup.study, me)
-    run_trials(setup, n_trials=n_trials, deadline=deadline, n_jobs=config.n_jobs, reporter=reporter, clock=clock)
+    # A worker builds no final model (``finalize`` does, from the study): it keeps no fold model.
+    run_trials(
+        setup,
+        n_trials=n_trials,
+        deadline=deadline,
+        n_jobs=config.n_jobs,
+        keeps_fold_models=lambda *_: False,
+        reporter=reporter,
+        clock=clock,
+    )
     counts = count_trials(setup.study)
     return WorkerOutcome(
         setup.study, me, len(_finished_by(setup.study, me) - before), counts.done, counts.running, clock() - started

@@ -13,7 +13,7 @@ from automl.search import _cv
 from automl.search._resampling import make_resampling
 
 
-def _run(frame: pd.DataFrame) -> _cv.CVResult:
+def _run(frame: pd.DataFrame, keep_models: _cv.FoldFilter | None = None) -> _cv.CVResult:
     X, y = frame.drop(columns="label"), frame["label"]
     resampling = make_resampling(y, "binary", n_folds=3, seed=0, source="test")
     return _cv.cross_validate(
@@ -24,6 +24,7 @@ def _run(frame: pd.DataFrame) -> _cv.CVResult:
         get_metric(None, "binary"),
         np.unique(y),
         Deadline.unlimited(),
+        keep_models=keep_models,
     )
 
 
@@ -41,3 +42,20 @@ def test_fold_models_too_large_to_keep_are_let_go(binary_frame: pd.DataFrame, mo
     dropped = _run(binary_frame)
     assert dropped.fold_models == () and dropped.model_bytes == kept.model_bytes
     assert dropped.fold_scores == kept.fold_scores
+
+
+def test_fold_models_are_let_go_once_keep_models_says_no(binary_frame: pd.DataFrame) -> None:
+    """The filter sees each fold's index and running mean until its first "no"; from then on
+    nothing is held (it is not asked again), and the scores do not change."""
+    seen: list[tuple[int, float]] = []
+
+    def no_after_first_fold(fold: int, running_mean: float) -> bool:
+        seen.append((fold, running_mean))
+        return fold != 1
+
+    kept = _run(binary_frame)
+    dropped = _run(binary_frame, no_after_first_fold)
+    assert dropped.fold_models == () and dropped.fold_scores == kept.fold_scores
+    assert [fold for fold, _ in seen] == [0, 1]
+    assert seen[1][1] == pytest.approx(np.mean(kept.fold_scores[:2]))
+    assert len(_run(binary_frame, lambda fold, mean: True).fold_models) == len(kept.fold_scores)

@@ -230,6 +230,19 @@ def test_bags_past_their_byte_budget_let_go_of_the_worst_trials() -> None:
     assert 3 not in memory.bags  # a trial that kept fewer fold models than splits is refit
 
 
+def test_a_running_trial_keeps_its_fold_models_only_while_ahead_of_the_kept_trial_on_the_same_folds() -> None:
+    dataset = _dataset(2_000)
+    memory = RunMemory(get_metric(None, "binary"), n_splits=3, bagged=frozenset({"mlp"}))
+    assert memory.wants_fold_models("adaboost", 0, 0.5), "nothing kept yet"
+    memory.offer(0, CVResult((0.90, 0.70, 0.80), np.zeros(len(dataset.y)), 1.0, 1.0, 10, _folds(dataset)), "adaboost")
+    assert memory.kept_fold_scores == (0.90, 0.70, 0.80)
+    assert not memory.wants_fold_models("adaboost", 0, 0.85), "behind on fold 1 (0.85 < 0.90)"
+    assert memory.wants_fold_models("adaboost", 1, 0.81), "ahead of the kept trial's first two folds (0.80)"
+    assert not memory.wants_fold_models("adaboost", 2, 0.80), "a tie is not ahead"
+    assert memory.wants_fold_models("mlp", 0, 0.10), "a bagged family keeps all of its fold models"
+    assert memory.wants_fold_models("adaboost", 0, float("nan")), "an undefined fold score decides nothing"
+
+
 @pytest.mark.parametrize(
     ("budget", "kind", "expected"), [(300.0, "cv", {"mlp"}), (60.0, "cv", set()), (None, "cv", set()), (300.0, "holdout", set())]
 )

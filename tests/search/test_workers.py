@@ -73,6 +73,23 @@ def test_workers_fill_the_study_and_finalize_builds_one_model_from_their_trials(
     assert (loaded.predict(X) == result.best_model.predict(X)).all()
 
 
+def test_a_worker_holds_no_fold_model(table: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only ``finalize`` builds a model, from the OOF predictions: a worker's fold models are let go."""
+    from automl.search import _cv, _objective
+
+    kept: list[int] = []
+
+    def recording(*args: object, **kwargs: object) -> _cv.CVResult:
+        result = _cv.cross_validate(*args, **kwargs)  # type: ignore[arg-type]
+        kept.append(len(result.fold_models))
+        return result
+
+    monkeypatch.setattr(_objective, "cross_validate", recording)
+    _create(table, tmp_path, n_trials=2)
+    assert api.run_worker("w", f"sqlite:///{tmp_path}/w.db").trials_run == 2
+    assert kept == [0, 0]
+
+
 def test_search_resumes_a_created_study(table: Path, tmp_path: Path) -> None:
     _create(table, tmp_path)
     result = automl.search(
