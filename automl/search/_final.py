@@ -181,9 +181,8 @@ class RunMemory:
         """Whether a running trial's fold models may still be used, after fold ``fold`` (0-based):
         always for a ``bagged`` family; otherwise while the trial scores better on its first folds
         than the kept trial did on the same folds (a paired comparison, so fold-to-fold noise
-        cancels), or when nothing is kept yet. The others are let go once they finish anyway; held
-        until then, two XGBoost trials side by side took a 300 s satimage search (seed 0) to an
-        860-911 MB peak, 812 MB when let go early."""
+        cancels), or when nothing is kept yet. The others would be let go once they finish anyway;
+        held until then, they add up to ``search._cv.KEEP_FOLD_MODELS_MAX_BYTES`` per trial in flight."""
         with self.lock:
             if family in self.bagged or not self.kept_fold_scores:
                 return True
