@@ -96,14 +96,15 @@ def cross_validate(
         scores.append(metric.score(labels[valid], pred, classes))
         if i == 0:
             model_bytes = model_size_bytes(model)
+        running = float(np.mean(scores))
         keeping = keeping and model_bytes * resampling.n_splits <= KEEP_FOLD_MODELS_MAX_BYTES
-        keeping = keeping and (keep_models is None or keep_models(i, float(np.mean(scores))))
+        keeping = keeping and (keep_models is None or keep_models(i, running))
         if keeping:
             models.append(model)
         else:
             models.clear()
         if on_fold is not None:
-            on_fold(i, float(np.mean(scores)))
+            on_fold(i, running)
     return CVResult(
         fold_scores=tuple(scores),
         oof=oof,

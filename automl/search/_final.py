@@ -160,9 +160,8 @@ class RunMemory:
     train_fraction: float = 1.0
     oof: dict[int, np.ndarray] = field(default_factory=dict)
     kept_trial: int | None = None
-    kept_score: float | None = None
-    kept_fold_models: tuple[Any, ...] = ()
     kept_fold_scores: tuple[float, ...] = ()
+    kept_fold_models: tuple[Any, ...] = ()
     bagged: frozenset[str] = frozenset()
     bags: dict[int, tuple[float, int, tuple[Any, ...]]] = field(default_factory=dict)  # trial -> (score, bytes, models)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -171,9 +170,10 @@ class RunMemory:
         """Called by the objective after every completed trial (from Optuna's worker threads)."""
         with self.lock:
             self.oof[trial_number] = result.oof
-            if result.fold_models and (self.kept_score is None or self.metric.better(result.mean, self.kept_score)):
-                self.kept_trial, self.kept_score, self.kept_fold_models = trial_number, result.mean, result.fold_models
-                self.kept_fold_scores = result.fold_scores
+            kept = self.kept_fold_scores
+            if result.fold_models and (not kept or self.metric.better(result.mean, float(np.mean(kept)))):
+                self.kept_trial, self.kept_fold_scores = trial_number, result.fold_scores
+                self.kept_fold_models = result.fold_models
             if family in self.bagged and len(result.fold_models) == self.n_splits:
                 self._keep_bag(trial_number, result)
 

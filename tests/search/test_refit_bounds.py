@@ -75,7 +75,7 @@ def test_refit_that_would_overrun_averages_the_kept_fold_models() -> None:
     dataset = _dataset()
     trial = _trial(fit_seconds=100.0)
     memory = _memory()
-    memory.kept_trial, memory.kept_score, memory.kept_fold_models = trial.number, 0.8, _folds(dataset)
+    memory.kept_trial, memory.kept_fold_scores, memory.kept_fold_models = trial.number, (0.8,), _folds(dataset)
     started = time.perf_counter()
     model, kind, note = refit_bounded(trial, SPACES, dataset, 0, 1, Deadline.after(1.0), memory, fallback=True)
     assert kind == "fold-average" and "average of 2 fold models" in note
