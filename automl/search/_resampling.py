@@ -3,6 +3,7 @@
 The plan adapts to the table instead of refusing it, and says what it did (``notes``):
 - folds by rows: 5 on small tables, 3 on mid-sized ones (each fold is a full fit), one
   holdout split from ``HOLDOUT_MIN_ROWS`` rows on; fewer folds when there are fewer rows;
+  a longer time budget moves these thresholds up (:func:`row_scale`);
 - by the rarest class: a class with a single row is trained on in every split and never
   validated (a model that never saw a class cannot be scored on it, and the final model
   must learn it); with classes smaller than the fold count, the count drops to the largest
@@ -10,12 +11,14 @@ The plan adapts to the table instead of refusing it, and says what it did (``not
 - by time (``order``, from ``--time-col``): validation rows always come after the rows
   trained on, so a score never rests on knowing the future.
 
-The plan depends on the data and the settings only (never on a time budget): every worker
-of a study must compute the very same splits.
+The plan depends on the data and the study's settings only (the time budget it counts is
+the one the study was created with, which the study records): every worker of a study must
+compute the very same splits.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -35,6 +38,9 @@ DEFAULT_FOLDS = 5
 # table that is already large enough for a stable score, and a trial costs 3 fits, not 5.
 FEWER_FOLDS_MIN_ROWS = 10_000
 FEWER_FOLDS = 3
+# The row thresholds above are sized for a search of this many seconds. A longer budget
+# affords finer resampling on larger tables; see row_scale.
+REFERENCE_BUDGET = 60.0
 
 
 @dataclass(frozen=True)
@@ -71,9 +77,25 @@ class Resampling:
         return text + "".join(f"; {note}" for note in self.notes)
 
 
-def auto_folds(n_rows: int) -> int:
+def row_scale(time_budget: float | None) -> float:
+    """How much the row thresholds grow with the time budget: by its square root beyond ``REFERENCE_BUDGET``.
+
+    A trial's cost grows with rows times folds. Growing the thresholds with the square root
+    (not linearly) spends part of a longer budget on finer resampling (more rows validated,
+    fold models trained on more rows, a steadier score to select and blend on) and part on
+    more trials. Budgets up to the reference, and searches bounded by trials alone, keep the
+    thresholds as they are.
+    """
+    return 1.0 if time_budget is None else max(1.0, math.sqrt(time_budget / REFERENCE_BUDGET))
+
+
+def auto_folds(n_rows: int, time_budget: float | None = None) -> int:
     """The fold count for a table of ``n_rows`` when the user gave none."""
-    return FEWER_FOLDS if n_rows >= FEWER_FOLDS_MIN_ROWS else DEFAULT_FOLDS
+    return FEWER_FOLDS if n_rows >= FEWER_FOLDS_MIN_ROWS * row_scale(time_budget) else DEFAULT_FOLDS
+
+
+def _holdout_wanted(n_rows: int, time_budget: float | None) -> bool:
+    return n_rows >= HOLDOUT_MIN_ROWS * row_scale(time_budget)
 
 
 def make_resampling(
@@ -85,10 +107,12 @@ def make_resampling(
     source: str,
     order: np.ndarray | None = None,
     time_col: str | None = None,
+    time_budget: float | None = None,
 ) -> Resampling:
     """The splits for ``y``: stratified for classification, adapted to rows and rare classes.
 
-    ``n_folds=None`` picks the count from the rows (:func:`auto_folds`). ``order`` (row
+    ``n_folds=None`` picks the count from the rows and ``time_budget`` (:func:`auto_folds`;
+    the budget also decides from how many rows a holdout replaces the folds). ``order`` (row
     positions from oldest to newest, see ``automl.data.time_order``) makes the splits
     forward in time; ``time_col`` names it in the notes.
 
@@ -105,11 +129,11 @@ def make_resampling(
     if len(rows) < 2:
         raise InputError(f"{source}: every class of target '{y.name}' has a single row; nothing is left to validate a model on")
     if order is not None:
-        kind, parts = "time", _time_splits(order[np.isin(order, rows)], n_folds, n, time_col, notes)
-    elif n >= HOLDOUT_MIN_ROWS:
+        kind, parts = "time", _time_splits(order[np.isin(order, rows)], n_folds, n, time_budget, time_col, notes)
+    elif _holdout_wanted(n, time_budget):
         kind, parts = "holdout", _holdout(rows, labels, task, seed)
     else:
-        kind, parts = "cv", _folds(rows, labels, task, n_folds, seed, notes)
+        kind, parts = "cv", _folds(rows, labels, task, n_folds or auto_folds(n, time_budget), seed, notes)
     splits = tuple(
         (np.sort(np.concatenate([train, always_train])).astype(np.int64), np.sort(valid).astype(np.int64))
         for train, valid in parts
@@ -134,9 +158,8 @@ def _label(value: object) -> str:
 
 
 def _folds(
-    rows: np.ndarray, labels: np.ndarray, task: Task, n_folds: int | None, seed: int, notes: list[str]
+    rows: np.ndarray, labels: np.ndarray, task: Task, wanted: int, seed: int, notes: list[str]
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    wanted = n_folds or auto_folds(len(labels))
     k = min(wanted, len(rows))
     reason = f"only {len(rows)} rows to validate on" if k < wanted else ""
     if task != "regression":
@@ -162,7 +185,7 @@ def _holdout(rows: np.ndarray, labels: np.ndarray, task: Task, seed: int) -> lis
 
 
 def _time_splits(
-    ordered: np.ndarray, n_folds: int | None, n_rows: int, time_col: str | None, notes: list[str]
+    ordered: np.ndarray, n_folds: int | None, n_rows: int, time_budget: float | None, time_col: str | None, notes: list[str]
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Forward chaining: split ``i`` trains on everything before its block and validates on the block.
 
@@ -170,10 +193,10 @@ def _time_splits(
     """
     notes.append(f"validation rows always come after the rows trained on (by {time_col or 'the given order'})")
     m = len(ordered)
-    if n_rows >= HOLDOUT_MIN_ROWS:
+    if _holdout_wanted(n_rows, time_budget):
         cut = m - max(1, int(round(m * HOLDOUT_FRACTION)))
         return [(ordered[:cut], ordered[cut:])]
-    k = min(n_folds or auto_folds(n_rows), m - 1)
+    k = min(n_folds or auto_folds(n_rows, time_budget), m - 1)
     block = m // (k + 1)
     starts = [m - (k - i) * block for i in range(k)]
     return [(ordered[:start], ordered[start : start + block] if i < k - 1 else ordered[start:]) for i, start in enumerate(starts)]

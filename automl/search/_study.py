@@ -121,7 +121,10 @@ def select_spaces(spaces: dict[str, FamilySpace], task: str, families: Sequence[
 
 
 def study_resampling(dataset: Dataset, settings: StudySettings) -> Resampling:
-    """The study's splits, computed from the data and the settings alone (so every worker gets the same)."""
+    """The study's splits, computed from the data and the settings alone (so every worker gets the same).
+
+    ``settings.time_budget`` is the budget of the run that created the study (kept on resume,
+    see :func:`create_study`), so a resumed study keeps its splits."""
     order = time_order(dataset.X, settings.time_col, dataset.source) if settings.time_col else None
     return make_resampling(
         dataset.y,
@@ -131,6 +134,7 @@ def study_resampling(dataset: Dataset, settings: StudySettings) -> Resampling:
         source=dataset.source,
         order=order,
         time_col=settings.time_col,
+        time_budget=settings.time_budget,
     )
 
 
@@ -216,8 +220,8 @@ def create_study(
     artifact_dir = str((Path(output_dir) / name).resolve()) if output_dir else None
     opened = open_storage(storage)
     run_seed = settings.seed
-    settings = dataclasses.replace(
-        settings, metric=metric.name, families=tuple(spaces), artifact_dir=artifact_dir, seed=_study_seed(name, opened, run_seed)
+    settings = _keep_recorded(
+        name, opened, dataclasses.replace(settings, metric=metric.name, families=tuple(spaces), artifact_dir=artifact_dir)
     )
     resampling = study_resampling(dataset, settings)
     study = _open(name, opened, settings, metric, run_seed, resampling.n_splits, create=True)
@@ -229,18 +233,20 @@ def create_study(
     return StudySetup(study, opened, settings, dataset, metric, spaces, resampling, fp)
 
 
-def _study_seed(name: str, storage: optuna.storages.BaseStorage, run_seed: int) -> int:
-    """The seed of the study's splits: the recorded one when resuming (its trials were scored on
-    those splits, and workers rebuild them from it), else this run's. ``run_seed`` always seeds
-    this run's sampler."""
+def _keep_recorded(name: str, storage: optuna.storages.BaseStorage, settings: StudySettings) -> StudySettings:
+    """``settings`` with the recorded seed and time budget when resuming ``name``: its trials were
+    scored on the splits made from them, and workers rebuild the splits from them. This run's
+    own seed still seeds its sampler, and its own budget still bounds it."""
     try:
-        recorded = storage.get_study_user_attrs(storage.get_study_id_from_name(name)).get("seed")
+        recorded = storage.get_study_user_attrs(storage.get_study_id_from_name(name))
     except KeyError:  # a new study
-        return run_seed
-    if recorded is None or int(recorded) == run_seed:
-        return run_seed
-    log.info("study '%s' keeps the splits of its seed %s; seed %d seeds this run's sampler", name, recorded, run_seed)
-    return int(recorded)
+        return settings
+    if "data_fingerprint" not in recorded:  # created but never set up: prepare_study records this run's
+        return settings
+    seed = settings.seed if recorded.get("seed") is None else int(recorded["seed"])
+    if seed != settings.seed:
+        log.info("study '%s' keeps the splits of its seed %s; seed %d seeds this run's sampler", name, seed, settings.seed)
+    return dataclasses.replace(settings, seed=seed, time_budget=recorded.get("time_budget"))
 
 
 def prepare_study(

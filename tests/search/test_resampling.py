@@ -13,7 +13,7 @@ import automl
 from automl import api
 from automl._core import InputError
 from automl.cli import main
-from automl.search._resampling import FEWER_FOLDS, HOLDOUT_MIN_ROWS, auto_folds, make_resampling
+from automl.search._resampling import FEWER_FOLDS, HOLDOUT_MIN_ROWS, auto_folds, make_resampling, row_scale
 
 
 def _classes(counts: dict[object, int]) -> pd.Series:
@@ -49,6 +49,18 @@ def test_folds_by_rows() -> None:
     assert plan.n_splits == 4 and "only 4 rows" in plan.describe()
     big = pd.Series(np.arange(HOLDOUT_MIN_ROWS) % 2, name="y")
     assert make_resampling(big, "binary", n_folds=None, seed=0, source="t").kind == "holdout"
+
+
+def test_a_longer_budget_resamples_larger_tables_finer() -> None:
+    """The thresholds are the 60 s ones up to 60 s and without a budget, and grow with its square root."""
+    assert row_scale(None) == row_scale(10) == row_scale(60) == 1.0 and row_scale(240) == 2.0
+    assert auto_folds(15_000, 60) == FEWER_FOLDS and auto_folds(15_000, 300) == 5
+    big = pd.Series(np.arange(HOLDOUT_MIN_ROWS) % 2, name="y")
+    plan = make_resampling(big, "binary", n_folds=None, seed=0, source="t", time_budget=300)
+    assert plan.kind == "cv" and plan.n_splits == FEWER_FOLDS
+    order = np.arange(HOLDOUT_MIN_ROWS)
+    assert make_resampling(big, "binary", n_folds=None, seed=0, source="t", order=order).n_splits == 1
+    assert make_resampling(big, "binary", n_folds=None, seed=0, source="t", order=order, time_budget=300).n_splits == 3
 
 
 def test_time_order_validates_only_on_later_rows() -> None:

@@ -67,6 +67,20 @@ def test_resume_with_another_seed_keeps_the_studys_splits(regression_frame: pd.D
     assert len(second.study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))) == 4
 
 
+def test_resume_with_another_budget_keeps_the_studys_splits(tmp_path: Path) -> None:
+    """The fold count grows with the budget of the run that created the study; a resuming run with
+    a shorter budget keeps that study's splits (and the budget workers rebuild them from)."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=12_000), "b": rng.normal(size=12_000)})
+    frame["y"] = frame["a"] - frame["b"] + rng.normal(scale=0.1, size=12_000)
+    first = _search(frame, "y", tmp_path, n_trials=1, families=["ridge"], time_budget=600)
+    assert first.study.user_attrs["cv_plan"]
+    second = _search(frame, "y", tmp_path, n_trials=2, families=["ridge"], time_budget=60)
+    assert second.study.user_attrs["time_budget"] == 600
+    assert second.study.user_attrs["cv_plan"] == first.study.user_attrs["cv_plan"]
+    assert "5-fold CV" in second.model_card.notes["resampling"]
+
+
 def test_resume_with_other_data_is_refused(regression_frame: pd.DataFrame, tmp_path: Path) -> None:
     _search(regression_frame, "y", tmp_path, n_trials=1)
     with pytest.raises(InputError, match="study 's' was created with a different data fingerprint"):
