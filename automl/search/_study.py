@@ -61,7 +61,7 @@ class StudySettings:
     artifact_dir: str | None  # the study's folder: artifacts/ (OOF predictions) and models/
     n_trials: int | None = None  # the study's target, the default of `automl worker`
     time_col: str | None = None  # splits forward in time along this column
-    time_budget: float | None = None  # of the run that created the study: which portfolio entries it enqueues
+    time_budget: float | None = None  # of the run that created the study: its portfolio entries and its splits' fold counts
 
     def to_attrs(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
@@ -323,7 +323,7 @@ def join_study(
     resampling = study_resampling(dataset, settings)
     if cv_plan_hash(resampling) != attrs.get("cv_plan"):
         raise InputError(
-            f"the cross-validation splits differ from study '{study_name}''s (different scikit-learn version?); "
+            f"the cross-validation splits differ from study '{study_name}''s (another automl or scikit-learn version?); "
             "every worker must score on the same splits"
         )
     _check_artifact_dir(study_name, settings.artifact_dir)
