@@ -5,6 +5,14 @@ On storages that live in a local file (SQLite, journal) every worker is a proces
 this machine, so a trial whose recorded process is gone is known dead at once: a search
 resumed right after a ``kill -9`` fails and retries the killed trial instead of leaving
 it "Running" until the grace period has passed.
+
+A worker killed between starting a trial and recording itself (its first heartbeat comes
+a moment later too) leaves a trial that neither check can see: Optuna's RDB storage only
+declares trials with a heartbeat stale. On those local storages such a trial is failed
+once it has run ``GRACE_SECONDS`` without saying whose it is; a live worker records
+itself within milliseconds of the start. (Across machines the start times come from
+other clocks, so there such a trial stays "Running"; searches wait for it a while, then
+leave it.)
 """
 
 from __future__ import annotations
@@ -12,12 +20,14 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import optuna
 
-from automl.search._storage import is_single_machine, stale_trial_callback
+from automl.search._storage import GRACE_SECONDS, is_single_machine, stale_trial_callback
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +43,19 @@ def record_worker(trial: optuna.Trial) -> None:
     trial.set_user_attr(WORKER_ATTR, worker_id())
 
 
-def fail_dead_trials(study: optuna.Study, storage: optuna.storages.BaseStorage) -> list[int]:
-    """Fail the running trials of dead workers and enqueue their retries; return their numbers."""
+def fail_dead_trials(
+    study: optuna.Study, storage: optuna.storages.BaseStorage, clock: Callable[[], float] = time.time
+) -> list[int]:
+    """Fail the running trials of dead workers and enqueue their retries; return their numbers.
+
+    ``clock`` is the wall clock that trial start times are compared with.
+    """
     before = _running(study)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)  # heartbeats, on every storage
     if is_single_machine(storage):
-        _fail_orphans(study, storage)
+        _fail_orphans(study, storage, clock())
     failed = sorted(before - _running(study))
     if failed:
         log.warning(
@@ -55,12 +70,10 @@ def _running(study: optuna.Study) -> set[int]:
     return {t.number for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))}
 
 
-def _fail_orphans(study: optuna.Study, storage: optuna.storages.BaseStorage) -> None:
-    host = socket.gethostname()
+def _fail_orphans(study: optuna.Study, storage: optuna.storages.BaseStorage, now: float) -> None:
     study_id = storage.get_study_id_from_name(study.study_name)
     for trial in storage.get_all_trials(study_id, deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-        owner = _owner(trial, storage, study_id)
-        if owner is None or owner[0] != host or _alive(owner[1]):
+        if not _orphaned(trial, _owner(trial, storage, study_id), now):
             continue
         trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
         try:
@@ -69,6 +82,14 @@ def _fail_orphans(study: optuna.Study, storage: optuna.storages.BaseStorage) -> 
         except optuna.exceptions.UpdateFinishedTrialError:
             continue  # another worker got there first
         stale_trial_callback()(study, storage.get_trial(trial_id))
+
+
+def _orphaned(trial: optuna.trial.FrozenTrial, owner: tuple[str, int] | None, now: float) -> bool:
+    """Whether the local worker that ran ``trial`` is gone (or never said who it was, for too long)."""
+    if owner is None:
+        started = trial.datetime_start
+        return started is not None and now - started.timestamp() > GRACE_SECONDS
+    return owner[0] == socket.gethostname() and not _alive(owner[1])
 
 
 def _owner(trial: optuna.trial.FrozenTrial, storage: optuna.storages.BaseStorage, study_id: int) -> tuple[str, int] | None:

@@ -16,8 +16,8 @@ import pytest
 from automl._core import InputError, mask_secrets, normalize_db_url
 from automl.cli import main
 from automl.search import open_storage
-from automl.search._liveness import WORKER_ATTR, fail_dead_trials
-from automl.search._storage import HeartbeatJournalStorage
+from automl.search._liveness import WORKER_ATTR, fail_dead_trials, record_worker
+from automl.search._storage import GRACE_SECONDS, HeartbeatJournalStorage
 
 _STATE = optuna.trial.TrialState
 
@@ -162,3 +162,21 @@ def test_a_killed_local_worker_s_trial_is_failed_and_retried_at_once(kind: str, 
     resumed.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
     retried = resumed.trials[1]
     assert retried.state == _STATE.COMPLETE and retried.system_attrs["failed_trial"] == 0
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
+@pytest.mark.parametrize("kind", ["sqlite", "journal"])
+def test_a_local_trial_that_never_said_whose_it_is_is_failed_after_the_grace_period(kind: str, tmp_path: Path) -> None:
+    """A worker killed between starting a trial and recording itself leaves no heartbeat and no owner."""
+    url = f"sqlite:///{tmp_path}/s.db" if kind == "sqlite" else f"journal:{tmp_path}/s.journal"
+    storage = open_storage(url)
+    study = optuna.create_study(study_name="s", storage=storage)
+    silent = study.ask({"x": optuna.distributions.FloatDistribution(0, 1)})
+    mine = study.ask({"x": optuna.distributions.FloatDistribution(0, 1)})
+    record_worker(mine)  # this process: alive, however long it runs
+    started = study.trials[silent.number].datetime_start.timestamp()
+    assert fail_dead_trials(study, storage, clock=lambda: started + GRACE_SECONDS - 1) == []  # maybe still starting
+    assert fail_dead_trials(study, storage, clock=lambda: started + GRACE_SECONDS + 1) == [silent.number]
+    states = [t.state for t in study.get_trials()]
+    assert states == [_STATE.FAIL, _STATE.RUNNING, _STATE.WAITING]
+    assert study.trials[2].system_attrs["failed_trial"] == silent.number
