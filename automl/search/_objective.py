@@ -73,18 +73,22 @@ def params_of(trial: optuna.trial.FrozenTrial, space: FamilySpace) -> dict[str, 
 
 
 class Objective:
-    """Callable given to ``study.optimize``; ``on_result`` sees every completed CV run, and
-    ``keeps_fold_models`` decides, fold by fold, whether a run's fold models are worth keeping."""
+    """Callable given to ``study.optimize``; ``on_result`` sees every completed CV run,
+    ``keeps_fold_models`` decides, fold by fold, whether a run's fold models are worth keeping,
+    and ``skips_family`` may give a reason not to run a family the sampler chose (queued
+    trials, the portfolio's and retries, always run)."""
 
     def __init__(
         self,
         ctx: SearchContext,
         on_result: Callable[[int, CVResult, str], None] | None = None,
         keeps_fold_models: Callable[[str, int, float], bool] | None = None,
+        skips_family: Callable[[str], str | None] | None = None,
     ) -> None:
         self.ctx = ctx
         self.on_result = on_result
         self.keeps_fold_models = keeps_fold_models  # (family, fold index, running mean): keep its fold models?
+        self.skips_family = skips_family
         self.completed = 0
 
     def deadline(self) -> Deadline:
@@ -98,8 +102,12 @@ class Objective:
         record_worker(trial)
         family = trial.suggest_categorical(FAMILY_PARAM, list(ctx.spaces))
         space = ctx.spaces[family]
-        params = suggest(trial, space)
         trial.set_user_attr("family", family)
+        skipped = self._skipped(trial, family)
+        if skipped:
+            trial.set_user_attr("stopped", skipped)
+            raise optuna.TrialPruned(skipped)
+        params = suggest(trial, space)
         too_slow = cannot_finish(trial.study, family, ctx.deadline)
         if too_slow:
             trial.set_user_attr("stopped", too_slow)
@@ -138,6 +146,14 @@ class Objective:
         extra = {"latency": result.predict_ms_per_1k, "size": float(result.model_bytes)}
         return (value, *(extra[name] for name in ctx.objectives[1:]))
 
+    def _skipped(self, trial: optuna.Trial, family: str) -> str | None:
+        if self.skips_family is None:
+            return None
+        reason = self.skips_family(family)
+        if reason is None or _queued(trial):
+            return None
+        return reason
+
     def _reporters(self, trial: optuna.Trial) -> tuple[Callable[[int, float], None] | None, Callable[[int, float], None] | None]:
         """Intermediate-value reporters (see ``_strategies``); none for multi-objective studies."""
         if self.ctx.multi_objective:
@@ -165,6 +181,12 @@ class Objective:
             trial.set_user_attr("fold_rounds", list(result.fold_rounds))
         if self.ctx.artifact_store is not None:
             trial.set_user_attr("oof_artifact", _upload_oof(self.ctx.artifact_store, trial, result.oof))
+
+
+def _queued(trial: optuna.Trial) -> bool:
+    """Whether ``trial`` was enqueued (a portfolio entry, a given first trial, a retry), not sampled."""
+    frozen = trial.study.get_trials(deepcopy=False)[trial.number]
+    return "fixed_params" in frozen.system_attrs
 
 
 def cannot_finish(study: optuna.Study, family: str, deadline: Deadline) -> str | None:

@@ -127,6 +127,7 @@ def run_trials(
     n_jobs: int = 1,
     on_result: Callable[[int, CVResult, str], None] | None = None,
     keeps_fold_models: Callable[[str, int, float], bool] | None = None,
+    skips_family: Callable[[str], str | None] | None = None,
     reporter: ProgressReporter | None = None,
     stop_when: StopCondition | None = None,
     clock: Callable[[], float] = time.monotonic,
@@ -136,7 +137,8 @@ def run_trials(
     or ``stop_when(study)`` gives a reason to stop (checked after every trial).
 
     ``on_result`` sees every completed trial's CV run; ``keeps_fold_models`` decides after each fold
-    whether its fold models are worth holding (see ``search._cv.cross_validate``).
+    whether its fold models are worth holding (see ``search._cv.cross_validate``); ``skips_family``
+    may give a reason not to run a family the sampler chose (see ``search._objective.Objective``).
 
     ``first_trial_deadline`` (later than ``deadline``) bounds a first trial of a study with
     none completed: started even when ``deadline`` has passed, so there is a model at all.
@@ -155,7 +157,7 @@ def run_trials(
         serialize_trial_starts(setup.storage)
     stop = _Stop(n_trials, stop_when)
     context = context_for(setup, stop.deadline(deadline), plan.model_threads, first_trial_deadline)
-    objective = Objective(context, on_result, keeps_fold_models)
+    objective = Objective(context, on_result, keeps_fold_models, skips_family)
     callbacks: list[Any] = [stop, release_free_memory]
     if reporter is not None:
         reporter.start(study, None if n_trials is None else max(0, n_trials - count_trials(study).done), deadline)
