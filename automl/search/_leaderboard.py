@@ -67,11 +67,15 @@ def leaderboard(study: optuna.Study) -> pd.DataFrame:
     return frame
 
 
-def family_summary(study: optuna.Study) -> pd.DataFrame:
-    """Per family: trials run, completed/pruned/stopped/failed, best score, seconds spent.
+_OUTCOMES = ("complete", "pruned", "stopped", "skipped", "failed")
 
-    ``stopped`` counts trials cut short by the time budget (Optuna records them as
-    pruned); ``pruned`` only those the pruner stopped.
+
+def family_summary(study: optuna.Study) -> pd.DataFrame:
+    """Per family: trials, completed/pruned/stopped/skipped/failed, best score, seconds spent.
+
+    ``stopped`` counts trials cut short by the time budget and ``skipped`` those the search
+    did not run, as its families were not wanted any more (Optuna records both as pruned);
+    ``pruned`` only those the pruner stopped.
 
     Comparing families only makes sense under comparable effort, so the effort
     (trials and seconds) is shown next to the best score.
@@ -84,7 +88,7 @@ def family_summary(study: optuna.Study) -> pd.DataFrame:
             continue
         row = rows.setdefault(
             family,
-            {"family": family, "trials": 0, "complete": 0, "pruned": 0, "stopped": 0, "failed": 0, "best": None, "seconds": 0.0},
+            {"family": family, "trials": 0, **dict.fromkeys(_OUTCOMES, 0), "best": None, "seconds": 0.0},
         )
         row["trials"] += 1
         row[_outcome(t)] += 1
@@ -92,9 +96,7 @@ def family_summary(study: optuna.Study) -> pd.DataFrame:
             row["seconds"] += (t.datetime_complete - t.datetime_start).total_seconds()
         if t.state == _STATE.COMPLETE and (row["best"] is None or (score(t) < row["best"]) == ascending):
             row["best"] = score(t)
-    frame = pd.DataFrame(
-        list(rows.values()), columns=["family", "trials", "complete", "pruned", "stopped", "failed", "best", "seconds"]
-    )
+    frame = pd.DataFrame(list(rows.values()), columns=["family", "trials", *_OUTCOMES, "best", "seconds"])
     frame["seconds"] = frame["seconds"].round(1)
     return frame.sort_values("best", ascending=ascending, na_position="last").reset_index(drop=True)
 
@@ -103,5 +105,5 @@ def _outcome(trial: optuna.trial.FrozenTrial) -> str:
     if trial.state == _STATE.COMPLETE:
         return "complete"
     if trial.state == _STATE.PRUNED:
-        return "stopped" if "stopped" in trial.user_attrs else "pruned"
+        return next((kind for kind in ("stopped", "skipped") if kind in trial.user_attrs), "pruned")
     return "failed"

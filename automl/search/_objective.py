@@ -105,7 +105,7 @@ class Objective:
         trial.set_user_attr("family", family)
         skipped = self._skipped(trial, family)
         if skipped:
-            trial.set_user_attr("stopped", skipped)
+            trial.set_user_attr("skipped", skipped)
             raise optuna.TrialPruned(skipped)
         params = suggest(trial, space)
         too_slow = cannot_finish(trial.study, family, ctx.deadline)

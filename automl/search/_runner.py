@@ -177,7 +177,7 @@ class _RefitWouldOverrun:
     def refit_seconds(self, study: optuna.Study) -> float:
         """Estimated seconds to refit the members on all rows (fold time scaled up) and save them."""
         top = self.members(study)
-        self.planned = (len(top), frozenset(t.params[FAMILY_PARAM] for t in top))
+        self.planned = (len(top), frozenset(str(t.params.get(FAMILY_PARAM)) for t in top))
         refits = [self.memory.refit_seconds(t) for t in top]
         saved_bytes = sum(t.user_attrs.get("model_bytes", 0) for t in top) / self.memory.train_fraction
         fitting = sum(refits[:1]) + sum(refits[1:]) / max(self.workers, 1)

@@ -39,7 +39,7 @@ def _searcher(**options: Any) -> FitFn:
         detail = (
             f"{result.model_card.family} [{notes.get('resampling')}], {int(summary['trials'].sum())} trials "
             f"({int(summary['complete'].sum())} complete, {int(summary['pruned'].sum())} pruned, "
-            f"{int(summary['stopped'].sum())} stopped by the budget), "
+            f"{int(summary['stopped'].sum())} stopped by the budget, {int(summary['skipped'].sum())} skipped), "
             f"best single OOF {result.model_card.notes['best_single_score']:.5g}"
         )
         return Fitted(result.best_model, detail)

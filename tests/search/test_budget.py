@@ -12,7 +12,7 @@ import automl
 from automl._core import Deadline
 from automl.evaluation import get_metric
 from automl.search._final import RunMemory
-from automl.search._runner import SAVE_BYTES_PER_SECOND, _RefitWouldOverrun
+from automl.search._runner import SAVE_BYTES_PER_SECOND, SearchConfig, _RefitWouldOverrun, _triage
 from tests.conftest import shared_dataset
 
 _MEMORY = RunMemory(get_metric(None, "regression"), n_splits=5, train_fraction=0.8)
@@ -64,6 +64,40 @@ def test_members_after_the_best_are_forecast_refit_side_by_side() -> None:
         study.add_trial(optuna.trial.create_trial(value=1.0, params={}, distributions={}, user_attrs={"fit_seconds": 50.0}))
     rule = _RefitWouldOverrun(Deadline.unlimited(), _MEMORY, members=lambda s: s.get_trials(), saving=False, workers=2)
     assert rule.refit_seconds(study) == pytest.approx(16.25 + 2 * 16.25 / 2)
+
+
+def test_after_an_ensemble_is_forecast_only_its_families_are_sampled() -> None:
+    study = optuna.create_study()
+    family = {"family": optuna.distributions.CategoricalDistribution(["xgboost", "knn", "ridge"])}
+    for name in ("xgboost", "knn"):
+        attrs = {"fit_seconds": 5.0}
+        study.add_trial(optuna.trial.create_trial(value=1.0, params={"family": name}, distributions=family, user_attrs=attrs))
+    rule = _RefitWouldOverrun(Deadline.unlimited(), _MEMORY, members=lambda s: s.get_trials()[:1], saving=False)
+    assert rule.skips_family("ridge") is None  # nothing forecast yet
+    rule.refit_seconds(study)
+    assert rule.skips_family("ridge") is None  # the best trial alone: no ensemble to choose families by
+    rule.members = lambda s: s.get_trials()
+    rule(study)
+    assert rule.skips_family("xgboost") is None and rule.skips_family("knn") is None
+    assert rule.skips_family("ridge") == "skipped: no ridge trial is among the ensemble's members (knn, xgboost)"
+
+
+@pytest.mark.parametrize(
+    ("budget", "n_trials", "ensemble", "on"),
+    [
+        (300.0, None, "blend", True),
+        (120.0, None, "selection", True),
+        (60.0, None, "selection", False),
+        (300.0, 50, "blend", False),
+        (300.0, None, "none", False),
+        (300.0, None, "stacking", False),
+        (None, 50, "selection", False),
+    ],
+)
+def test_families_are_triaged_in_long_searches_bounded_by_time_that_end_in_a_selection(
+    budget: float | None, n_trials: int | None, ensemble: str, on: bool
+) -> None:
+    assert _triage(SearchConfig(time_budget=budget, n_trials=n_trials, ensemble=ensemble), ensemble) is on
 
 
 @pytest.mark.slow

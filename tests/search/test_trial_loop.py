@@ -76,6 +76,17 @@ def test_patience_ends_the_wait_for_a_trial_that_keeps_running(storage: str, mon
     assert (counts.done, counts.running) == (1, 1)
 
 
+def test_a_skipped_family_still_runs_its_queued_trials_and_fits_nothing_when_sampled(storage: str) -> None:
+    setup = join_study("loop", storage)
+    queued = len(setup.study.get_trials(states=(_STATE.WAITING,)))
+    assert queued >= 1, "the portfolio is queued"
+    run_trials(setup, n_trials=queued + 2, deadline=Deadline.after(None), skips_family=lambda family: f"skipped: no {family}")
+    trials = setup.study.get_trials()
+    assert [t.state for t in trials] == [_STATE.COMPLETE] * queued + [_STATE.PRUNED] * 2
+    for trial in trials[queued:]:
+        assert trial.user_attrs["skipped"] == "skipped: no logistic_regression" and "fit_seconds" not in trial.user_attrs
+
+
 def test_a_stop_for_a_reason_ends_the_trials_running_in_other_threads() -> None:
     """The stop condition keeps time for the final model; a trial still running elsewhere in this
     process must not spend it, so its deadline passes as soon as the study is stopped."""
