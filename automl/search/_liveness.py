@@ -10,7 +10,7 @@ A worker killed between starting a trial and recording itself (its first heartbe
 a moment later too) leaves a trial that neither check can see: Optuna's RDB storage only
 declares trials with a heartbeat stale. On those local storages such a trial is failed
 once it has run ``GRACE_SECONDS`` without saying whose it is; a live worker records
-itself within milliseconds of the start. (Across machines the start times come from
+itself as its trial's first step. (Across machines the start times come from
 other clocks, so there such a trial stays "Running"; searches wait for it a while, then
 leave it.)
 """

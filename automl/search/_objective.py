@@ -147,12 +147,8 @@ class Objective:
         return (value, *(extra[name] for name in ctx.objectives[1:]))
 
     def _skipped(self, trial: optuna.Trial, family: str) -> str | None:
-        if self.skips_family is None:
-            return None
-        reason = self.skips_family(family)
-        if reason is None or _queued(trial):
-            return None
-        return reason
+        reason = self.skips_family(family) if self.skips_family is not None else None
+        return None if reason is None or _queued(trial) else reason  # the storage is read only for a skip
 
     def _reporters(self, trial: optuna.Trial) -> tuple[Callable[[int, float], None] | None, Callable[[int, float], None] | None]:
         """Intermediate-value reporters (see ``_strategies``); none for multi-objective studies."""
